@@ -1,0 +1,3 @@
+from crashsh.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Command line: identify the files, open the session, print the banner, run commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import nullcontext
+
+from crashsh import __version__, dumpfile
+from crashsh.dumpfile import FileKind
+from crashsh.errors import CrashshError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="crashsh",
+        description="Linux kernel crash-dump debugger shell with crash's commands and output.",
+        epilog="Unlike crash, -c runs a command (crash's -c names a tty device).",
+    )
+    p.add_argument("files", nargs="*", metavar="vmlinux|vmcore", help="kernel and dump, any order")
+    p.add_argument("-d", "--debuginfo-dir", action="append", default=[], metavar="DIR",
+                   help="directory searched recursively for module (.ko) debug files")
+    p.add_argument("-r", "--root", action="append", default=[], metavar="DIR",
+                   help="unpacked distro root holding usr/lib/debug")
+    p.add_argument("-b", "--build-dir", action="append", default=[], metavar="DIR",
+                   help="kernel build tree")
+    p.add_argument("-c", "--command", action="append", default=[], metavar="CMD",
+                   help="run CMD and exit (repeatable)")
+    p.add_argument("-i", "--input", metavar="FILE", help="run the commands in FILE, then continue")
+    p.add_argument("-s", "--silent", action="store_true", help="no startup banner")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="JSON output")
+    out.add_argument("--plain", action="store_true", help="crash's plain text even at a terminal")
+    p.add_argument("--prompt", default="crash> ", help="the prompt (default: 'crash> ')")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")
+    p.add_argument("--version", action="version", version=f"crashsh {__version__}")
+    return p
+
+
+def classify(paths: list[str]) -> tuple[str | None, str | None]:
+    """Return (vmlinux, vmcore) from up to two paths given in either order."""
+    vmlinux = vmcore = None
+    for path in paths:
+        if not os.path.exists(path):
+            raise CrashshError(f"{path}: No such file or directory")
+        kind = dumpfile.identify(path)
+        if kind is FileKind.VMLINUX and vmlinux is None:
+            vmlinux = path
+        elif kind.is_dump and vmcore is None:
+            vmcore = path
+        else:
+            raise CrashshError(f"{path}: not a kernel image or a dump file ({kind.value})")
+    return vmlinux, vmcore
+
+
+def open_session(args: argparse.Namespace):
+    from crashsh.session import DebugInfoSources, Session
+
+    vmlinux, vmcore = classify(args.files)
+    sources = DebugInfoSources(vmlinux, args.debuginfo_dir, args.root, args.build_dir)
+    with _progress("loading debuginfo"):
+        session = Session.open(vmcore, sources)
+    if vmlinux:
+        session.vmlinux = vmlinux
+    for warning in session.warnings:
+        print(warning, file=sys.stderr)
+    return session
+
+
+def _progress(message: str):
+    if not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return EXIT_USAGE if e.code else EXIT_OK
+    if len(args.files) > 2:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    try:
+        session = open_session(args)
+    except CrashshError as e:
+        print(f"crashsh: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    return run(session, args)
+
+
+def run(session, args: argparse.Namespace) -> int:
+    from crashsh.registry import load_builtin_commands
+    from crashsh.render import render
+    from crashsh.shell import CrashShell
+    from crashsh.commands.system import banner
+
+    load_builtin_commands()
+    session.settings.prompt = args.prompt
+    if args.json:
+        session.settings.output = "json"
+    elif args.plain:
+        session.settings.output = "plain"
+    else:
+        session.settings.output = "auto"
+    shell = CrashShell(session, debug=args.debug)
+    shell.load_rc_files()
+    if not args.silent and not args.command:
+        render(banner(session), shell.output_mode(), shell.stdout)
+    if args.command:
+        shell.run_lines(args.command)
+    else:
+        if args.input:
+            shell.run_script_file(args.input)
+        if sys.stdin.isatty():
+            shell.cmdloop()
+        else:
+            shell.run_lines(sys.stdin)
+    return EXIT_FAILED if shell.failures else EXIT_OK

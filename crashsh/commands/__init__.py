@@ -1,0 +1,1 @@
+"""One module per crash command family; each registers its commands with crashsh.registry."""

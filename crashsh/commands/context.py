@@ -1,0 +1,83 @@
+"""set: the current context (pid, task, -p, -c CPU) and session settings."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from drgn.helpers.linux.sched import cpu_curr
+
+from crashsh.commands.system import context_info
+from crashsh.errors import CommandError
+from crashsh.kernel import tasks
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+OUTPUT_MODES = ("plain", "rich", "json", "auto")
+
+
+@dataclass
+class SettingValue:
+    """One `set NAME [VALUE]` line, e.g. ``output radix: 16 (hex)``."""
+
+    name: str
+    value: str
+
+    def text(self) -> str:
+        return f"{self.name}: {self.value}"
+
+
+def set_parser() -> CommandParser:
+    p = CommandParser("set", "set a process context or internal crashsh variable")
+    p.add_argument("-p", dest="panic", action="store_true", help="the panic task's context")
+    p.add_argument("-c", dest="cpu", type=int, help="the active task on CPU")
+    p.add_argument("args", nargs="*", help="pid | task | radix 10|16 | scroll on|off | output MODE")
+    return p
+
+
+@command("set", "set a process context or internal crashsh variable", set_parser)
+def run_set(session, args):
+    prog = session.prog
+    if args.panic:
+        session.context = session.panic_task
+    elif args.cpu is not None:
+        if args.cpu not in tasks.online_cpus(prog):
+            raise CommandError(f"invalid cpu number: {args.cpu}")
+        session.context = cpu_curr(prog, args.cpu)
+    elif args.args:
+        name, values = args.args[0], args.args[1:]
+        if name in ("radix", "scroll", "output", "hex", "dec"):
+            return change_setting(session, name, values)
+        try:
+            session.context = tasks.resolve_task(prog, name)
+        except ValueError:
+            raise CommandError(f"invalid task or pid value: {name}") from None
+    return context_info(session)
+
+
+def change_setting(session, name: str, values: list[str]) -> SettingValue:
+    settings = session.settings
+    value = values[0] if values else None
+    if name in ("hex", "dec"):
+        name, value = "radix", ("16" if name == "hex" else "10")
+    if name == "radix":
+        if value is not None:
+            if value == "10" or value.startswith(("dec", "ten")):
+                settings.radix = 10
+            elif value == "16" or value.startswith(("hex", "six")):
+                settings.radix = 16
+            else:
+                raise CommandError(f"invalid radix: {value}")
+        return SettingValue("output radix", f"{settings.radix} ({'decimal' if settings.radix == 10 else 'hex'})")
+    if name == "scroll":
+        if value is not None:
+            if value not in ("on", "off"):
+                raise CommandError(f"invalid scroll setting: {value}")
+            settings.scroll = value == "on"
+        pager = "(/usr/bin/less)" if shutil.which("less") else "(none)"
+        return SettingValue("scroll", f"{'on' if settings.scroll else 'off'} {pager}")
+    if value is not None:
+        if value not in OUTPUT_MODES:
+            raise CommandError(f"invalid output mode: {value} (one of {', '.join(OUTPUT_MODES)})")
+        settings.output = value
+    return SettingValue("output", settings.output)

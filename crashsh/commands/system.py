@@ -1,0 +1,163 @@
+"""sys (and the startup banner): system facts, taints, kernel config."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from crashsh.errors import CommandError
+from crashsh.kernel import system, tasks
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+
+@dataclass
+class SysInfo:
+    kernel: str
+    tainted: bool
+    dumpfile: str
+    partial_dump: bool
+    cpus: int
+    cpus_offline: int
+    date: str
+    uptime: str
+    load_average: str
+    tasks: int
+    nodename: str
+    release: str
+    version: str
+    machine: str
+    mhz: int
+    memory: str
+    panic: str | None
+
+
+@dataclass
+class ContextInfo:
+    """The task block of the banner and of `set`."""
+
+    pid: int
+    command: str
+    task: int
+    thread_info: int
+    tasks_with_pid: int
+    cpu: int
+    state: str
+    activity: str  # "(PANIC)", "(ACTIVE)", "(SYSRQ)" or ""
+
+
+@dataclass
+class Banner:
+    sys: SysInfo
+    context: ContextInfo
+
+
+@dataclass
+class Taints:
+    mask: int
+    letters: str
+
+
+@dataclass
+class KernelConfig:
+    lines: list[str]
+
+
+def sys_info(session) -> SysInfo:
+    prog = session.prog
+    present, online = system.cpu_counts(prog)
+    xtime = prog["shadow_timekeeper"].xtime_sec.value_()
+    panic = None if session.is_live else system.panic_message(prog)
+    return SysInfo(
+        kernel=session.vmlinux,
+        tainted=system.tainted_mask(prog) != 0,
+        dumpfile=session.vmcore,
+        partial_dump=session.dump_level > 0,
+        cpus=present,
+        cpus_offline=max(present - online, 0),
+        date=time.strftime("%a %b %e %T %Z %Y", time.localtime(xtime)),
+        uptime=system.format_uptime(system.uptime_jiffies(prog), system.hz(prog)),
+        load_average=system.load_average(prog),
+        tasks=system.task_count(prog),
+        nodename=system.uts_field(prog, "nodename"),
+        release=system.uts_field(prog, "release"),
+        version=system.uts_field(prog, "version"),
+        machine=system.uts_field(prog, "machine"),
+        mhz=system.cpu_mhz(prog),
+        memory=system.memory_size(prog),
+        panic=panic,
+    )
+
+
+def context_info(session, task=None) -> ContextInfo:
+    """Describe *task* (default: the current context) as crash's show_context does."""
+    prog = session.prog
+    task = session.context if task is None else task
+    address = task.value_()
+    pid = task.pid.value_()
+    active = tasks.active_tasks(prog)
+    activity = ""
+    if address in active:
+        if address == session.panic_task.value_() and not session.is_live:
+            sysrq = system.is_sysrq_crash(system.panic_message(prog))
+            activity = "(SYSRQ)" if sysrq else "(PANIC)"
+        else:
+            activity = "(ACTIVE)"
+    return ContextInfo(
+        pid=pid,
+        command=task.comm.string_().decode(errors="replace"),
+        task=address,
+        thread_info=address,
+        tasks_with_pid=tasks.tasks_with_pid(prog, pid),
+        cpu=tasks.cpu_of(task),
+        state=tasks.state_verbose(task),
+        activity=activity,
+    )
+
+
+def banner(session) -> Banner:
+    return Banner(sys_info(session), context_info(session, session.panic_task))
+
+
+def taints(session) -> Taints:
+    """`sys -t`: tainted_mask and its letters from ``taint_flags[]``."""
+    prog = session.prog
+    mask = system.tainted_mask(prog)
+    letters = []
+    for bit, flag in enumerate(prog["taint_flags"]):
+        if mask & (1 << bit):
+            letters.append(chr(flag.c_true.value_()))
+        else:
+            false = chr(flag.c_false.value_())
+            if false not in " -G":
+                letters.append(false)
+    return Taints(mask, "".join(letters))
+
+
+def kernel_config(session) -> KernelConfig:
+    """`sys config`: the IKCONFIG text, every line as the kernel stored it."""
+    text = system.ikconfig_text(session.prog)
+    if text is None:
+        raise CommandError("kernel_config_data does not exist in this kernel")
+    return KernelConfig(text.splitlines())
+
+
+def sys_parser() -> CommandParser:
+    parser = CommandParser("sys", "system data")
+    parser.add_argument("-t", dest="taints", action="store_true", help="kernel taint flags")
+    parser.add_argument("-c", dest="syscalls", action="store_true", help="system call table")
+    parser.add_argument("args", nargs="*", metavar="config", help="'config': the kernel config")
+    return parser
+
+
+@command("sys", "system data", sys_parser)
+def run_sys(session, args):
+    if args.taints:
+        return taints(session)
+    if args.syscalls:
+        raise CommandError("option -c is not supported yet")
+    if not args.args:
+        return sys_info(session)
+    if args.args != ["config"] * len(args.args):
+        raise CommandError(f"invalid argument: {args.args[0]}")
+    return kernel_config(session)

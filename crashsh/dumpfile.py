@@ -1,0 +1,113 @@
+"""Identify kernel and dump files by their content, and read kdump header fields."""
+
+from __future__ import annotations
+
+import enum
+import os
+import struct
+from dataclasses import dataclass
+
+KDUMP_SIGNATURE = b"KDUMP   "
+DISKDUMP_SIGNATURE = b"DISKDUMP"
+FLATTENED_SIGNATURE = b"makedumpfile"
+ELF_MAGIC = b"\x7fELF"
+ET_EXEC, ET_DYN, ET_CORE = 2, 3, 4
+PT_LOAD = 1
+
+
+class FileKind(enum.Enum):
+    VMLINUX = "kernel image"
+    ELF_CORE = "ELF vmcore"
+    KDUMP = "kdump-compressed vmcore"
+    FLATTENED = "makedumpfile flattened vmcore"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_dump(self) -> bool:
+        return self in (FileKind.ELF_CORE, FileKind.KDUMP, FileKind.FLATTENED)
+
+
+def identify(path: str) -> FileKind:
+    """Tell what *path* holds from its first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith((KDUMP_SIGNATURE, DISKDUMP_SIGNATURE)):
+        return FileKind.KDUMP
+    if head.startswith(FLATTENED_SIGNATURE):
+        return FileKind.FLATTENED
+    if head.startswith(ELF_MAGIC) and len(head) >= 18:
+        endian = "<" if head[5] == 1 else ">"
+        (e_type,) = struct.unpack_from(endian + "H", head, 16)
+        if e_type == ET_CORE:
+            return FileKind.ELF_CORE
+        if e_type in (ET_EXEC, ET_DYN):
+            return FileKind.VMLINUX
+    return FileKind.UNKNOWN
+
+
+@dataclass(frozen=True)
+class KdumpHeader:
+    """The fields of makedumpfile's disk_dump_header that crashsh needs."""
+
+    block_size: int
+    sub_hdr_size: int
+    bitmap_blocks: int
+    max_mapnr: int
+    dump_level: int
+
+
+def read_kdump_header(path: str) -> KdumpHeader:
+    """Read a kdump-compressed file's header (x86_64 layout: 8-byte longs)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        # disk_dump_header: signature[8], header_version, utsname[390], timeval, status,
+        # then block_size at 428 (crash's diskdump.h).
+        block_size, sub_hdr_size, bitmap_blocks, max_mapnr = struct.unpack_from("<iiIi", head, 428)
+        f.seek(block_size)
+        sub = f.read(16)
+    # kdump_sub_header: phys_base (ulong) then dump_level (int)
+    (dump_level,) = struct.unpack_from("<i", sub, 8)
+    return KdumpHeader(block_size, sub_hdr_size, bitmap_blocks, max_mapnr, dump_level)
+
+
+def check_complete(path: str, kind: FileKind) -> None:
+    """Raise ValueError when a dump file is shorter than its own headers say."""
+    size = os.path.getsize(path)
+    needed = _kdump_end(path) if kind is FileKind.KDUMP else _elf_end(path)
+    if needed > size:
+        raise ValueError(f"{path}: truncated dump file ({size} bytes, needs {needed})")
+
+
+def _elf_end(path: str) -> int:
+    with open(path, "rb") as f:
+        ehdr = f.read(64)
+        e_phoff, = struct.unpack_from("<Q", ehdr, 32)
+        e_phentsize, e_phnum = struct.unpack_from("<HH", ehdr, 54)
+        f.seek(e_phoff)
+        table = f.read(e_phentsize * e_phnum)
+    end = e_phoff + len(table)
+    for i in range(e_phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * e_phentsize)
+        if p_filesz:
+            end = max(end, p_offset + p_filesz)
+    return end
+
+
+def _kdump_end(path: str) -> int:
+    hdr = read_kdump_header(path)
+    bs = hdr.block_size
+    bitmap_start = (1 + hdr.sub_hdr_size) * bs
+    half = hdr.bitmap_blocks * bs // 2
+    with open(path, "rb") as f:
+        f.seek(bitmap_start + half)
+        bitmap2 = f.read(half)
+        pages = int.from_bytes(bitmap2, "little").bit_count()
+        desc_start = (1 + hdr.sub_hdr_size + hdr.bitmap_blocks) * bs
+        if pages == 0:
+            return desc_start
+        f.seek(desc_start + (pages - 1) * 24)
+        last = f.read(24)
+    if len(last) < 24:
+        return desc_start + pages * 24
+    offset, length = struct.unpack_from("<qI", last)
+    return max(desc_start + pages * 24, offset + length)

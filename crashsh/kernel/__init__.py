@@ -1,0 +1,1 @@
+"""Kernel knowledge shared by commands, built on drgn's helpers."""

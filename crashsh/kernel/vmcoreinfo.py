@@ -1,0 +1,26 @@
+"""Kernel release strings of a dump and of a vmlinux file, to explain a mismatch."""
+
+from __future__ import annotations
+
+import mmap
+import re
+
+import drgn
+
+
+def dump_osrelease(prog: drgn.Program) -> str | None:
+    """OSRELEASE from the dump's VMCOREINFO (needs no debuginfo)."""
+    try:
+        return prog["UTS_RELEASE"].string_().decode()
+    except (LookupError, drgn.FaultError, ValueError):
+        return None
+
+
+def vmlinux_osrelease(path: str) -> str | None:
+    """The release in a vmlinux's ``linux_banner`` ("Linux version X ...")."""
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            match = re.search(rb"Linux version (\S+) \(", m)
+    except (OSError, ValueError):
+        return None
+    return match.group(1).decode(errors="replace") if match else None

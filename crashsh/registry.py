@@ -1,0 +1,52 @@
+"""The command registry: one decorator registers a crash command with its parser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crashsh.parsing import CommandParser
+
+Runner = Callable[[Any, argparse.Namespace], Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A registered command: its name, one-line summary, parser and data function."""
+
+    name: str
+    summary: str
+    make_parser: Callable[[], CommandParser]
+    run: Runner
+    needs_dump: bool = True
+
+    def parser(self) -> CommandParser:
+        return self.make_parser()
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, summary: str, parser: Callable[[], CommandParser], *, needs_dump: bool = True
+) -> Callable[[Runner], Runner]:
+    """Register ``run(session, args) -> data`` as the crash command *name*."""
+
+    def register(run: Runner) -> Runner:
+        COMMANDS[name] = Command(name, summary, parser, run, needs_dump)
+        return run
+
+    return register
+
+
+def load_builtin_commands() -> None:
+    """Import every module under crashsh.commands so their decorators run."""
+    import importlib
+    import pkgutil
+
+    import crashsh.commands as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")

@@ -1,0 +1,66 @@
+"""Plain text of sys, sys -t, sys config, set and the startup banner (crash's kernel.c/task.c)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from crashsh.commands.system import Banner, ContextInfo, KernelConfig, SysInfo, Taints
+from crashsh.render.plain import plain
+
+
+def sys_lines(info: SysInfo) -> Iterator[str]:
+    yield f"      KERNEL: {info.kernel}{'  [TAINTED]' if info.tainted else ''}\n"
+    yield f"    DUMPFILE: {info.dumpfile}{'  [PARTIAL DUMP]' if info.partial_dump else ''}\n"
+    offline = f" [OFFLINE: {info.cpus_offline}]" if info.cpus_offline else ""
+    yield f"        CPUS: {info.cpus}{offline}\n"
+    yield f"        DATE: {info.date}\n"
+    yield f"      UPTIME: {info.uptime}\n"
+    yield f"LOAD AVERAGE: {info.load_average}\n"
+    yield f"       TASKS: {info.tasks}\n"
+    yield f"    NODENAME: {info.nodename}\n"
+    yield f"     RELEASE: {info.release}\n"
+    yield f"     VERSION: {info.version}\n"
+    mhz = f"({info.mhz} Mhz)" if info.mhz else "(unknown Mhz)"
+    yield f"     MACHINE: {info.machine}  {mhz}\n"
+    yield f"      MEMORY: {info.memory}\n"
+    if info.panic is not None:
+        check = " (check log for details)" if "Oops: " in info.panic else ""
+        yield f'       PANIC: "{info.panic}"{check}\n'
+
+
+def context_lines(ctx: ContextInfo, indent: int) -> Iterator[str]:
+    pad = " " * indent
+    count = f"(1 of {ctx.tasks_with_pid})  " if ctx.tasks_with_pid > 1 else ""
+    yield f"{pad}    PID: {ctx.pid}\n"
+    yield f'{pad}COMMAND: "{ctx.command}"\n'
+    yield f"{pad}   TASK: {ctx.task:x}  {count}[THREAD_INFO: {ctx.thread_info:x}]\n"
+    yield f"{pad}    CPU: {ctx.cpu}\n"
+    yield f"{pad}  STATE: {ctx.state} {ctx.activity}\n"
+
+
+@plain.register
+def _(info: SysInfo) -> Iterator[str]:
+    yield from sys_lines(info)
+
+
+@plain.register
+def _(ctx: ContextInfo) -> Iterator[str]:
+    yield from context_lines(ctx, 0)
+
+
+@plain.register
+def _(banner: Banner) -> Iterator[str]:
+    yield from sys_lines(banner.sys)
+    yield from context_lines(banner.context, 5)
+    yield "\n"
+
+
+@plain.register
+def _(taints: Taints) -> Iterator[str]:
+    yield f"TAINTED_MASK: {taints.mask:x}  {taints.letters}\n"
+
+
+@plain.register
+def _(config: KernelConfig) -> Iterator[str]:
+    for line in config.lines:
+        yield line + "\n"

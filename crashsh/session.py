@@ -1,0 +1,176 @@
+"""A debugging session: the drgn Program for one dump, its debuginfo, the context task, settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import drgn
+from drgn.helpers.linux.pid import find_task
+
+from crashsh import dumpfile
+from crashsh.dumpfile import FileKind
+from crashsh.errors import CommandError, CrashshError
+
+LIVE_CORE = "/proc/kcore"
+
+
+@dataclass
+class Settings:
+    """What `set` changes besides the context."""
+
+    radix: int = 10
+    scroll: bool = True
+    output: str = "plain"  # plain | rich | json
+    prompt: str = "crash> "
+
+
+@dataclass
+class DebugInfoSources:
+    """Where to look for kernel and module debuginfo (pycrash-style options)."""
+
+    vmlinux: str | None = None
+    debug_dirs: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+    build_dirs: list[str] = field(default_factory=list)
+
+
+class Session:
+    """Everything a command needs: ``prog``, the files, the context task and the settings."""
+
+    def __init__(self, prog: drgn.Program, vmlinux: str, vmcore: str, kind: FileKind) -> None:
+        self.prog = prog
+        self.vmlinux = vmlinux
+        self.vmcore = vmcore
+        self.kind = kind
+        self.settings = Settings()
+        self.warnings: list[str] = []
+        self.last_result: object = None
+        self._context: drgn.Object | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, vmcore: str | None, sources: DebugInfoSources) -> "Session":
+        """Open *vmcore* (or the live kernel when None) and load debuginfo; raise CrashshError."""
+        prog = drgn.Program()
+        if vmcore is None:
+            vmcore, kind = LIVE_CORE, FileKind.ELF_CORE
+            try:
+                prog.set_kernel()
+            except (OSError, ValueError) as e:
+                raise CrashshError(f"cannot open the running kernel ({LIVE_CORE}): {e}") from e
+        else:
+            kind = _check_dump(vmcore)
+            try:
+                prog.set_core_dump(vmcore)
+            except (OSError, ValueError, drgn.FaultError) as e:
+                raise CrashshError(f"{vmcore}: cannot open dump: {e}") from e
+        session = cls(prog, sources.vmlinux or "", vmcore, kind)
+        session.warnings = _load_debuginfo(prog, sources)
+        session.vmlinux = sources.vmlinux or prog.main_module().debug_file_path or ""
+        return session
+
+    # -- context ---------------------------------------------------------------------------
+    @property
+    def context(self) -> drgn.Object:
+        """The current context task (``struct task_struct *``); starts on the panic task."""
+        if self._context is None:
+            self._context = self.panic_task
+        return self._context
+
+    @context.setter
+    def context(self, task: drgn.Object) -> None:
+        self._context = task
+
+    @cached_property
+    def panic_task(self) -> drgn.Object:
+        """The task that crashed, or CPU 0's current task on a live system or a dump without one."""
+        try:
+            return self.prog.crashed_thread().object
+        except (ValueError, LookupError):
+            from drgn.helpers.linux.sched import cpu_curr
+
+            return cpu_curr(self.prog, 0)
+
+    @property
+    def is_live(self) -> bool:
+        return self.vmcore == LIVE_CORE
+
+    def task_from_pid(self, pid: int) -> drgn.Object:
+        task = find_task(self.prog, pid)
+        if not task:
+            raise CommandError(f"invalid task or pid value: {pid}")
+        return task
+
+    @cached_property
+    def dump_level(self) -> int:
+        """makedumpfile's dump level of a kdump-compressed file; 0 for other dumps."""
+        if self.kind is not FileKind.KDUMP:
+            return 0
+        return dumpfile.read_kdump_header(self.vmcore).dump_level
+
+
+def _check_dump(path: str) -> FileKind:
+    if not os.path.exists(path):
+        raise CrashshError(f"{path}: No such file or directory")
+    kind = dumpfile.identify(path)
+    if kind is FileKind.FLATTENED:
+        raise CrashshError(
+            f"{path}: a makedumpfile flattened dump; convert it first: "
+            f"makedumpfile -R {path}.kdump < {path}"
+        )
+    if not kind.is_dump:
+        raise CrashshError(f"{path}: not a vmcore (ELF core or kdump-compressed file)")
+    try:
+        dumpfile.check_complete(path, kind)
+    except ValueError as e:
+        raise CrashshError(str(e)) from e
+    return kind
+
+
+def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources) -> list[str]:
+    """Load vmlinux and module debuginfo; return warnings (missing module debuginfo)."""
+    options = prog.debug_info_options
+    options.directories = (
+        *options.directories,
+        *(str(Path(root) / "usr/lib/debug") for root in sources.roots),
+    )
+    options.kernel_directories = (
+        *options.kernel_directories,
+        *sources.debug_dirs,
+        *sources.build_dirs,
+        *(str(Path(root) / "usr/lib/debug") for root in sources.roots),
+    )
+    paths = [sources.vmlinux] if sources.vmlinux else []
+    try:
+        prog.load_debug_info(paths, main=True)
+    except drgn.MissingDebugInfoError as e:
+        raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, str(e))) from e
+    main = prog.main_module()
+    if main.debug_file_path is None:
+        raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, "no kernel debuginfo found"))
+    try:
+        prog.load_debug_info(default=True)
+    except drgn.MissingDebugInfoError:
+        pass
+    missing = sorted(
+        m.name
+        for m in prog.modules()
+        if isinstance(m, drgn.RelocatableModule) and m.wants_debug_file()
+    )
+    if missing:
+        return [f"WARNING: no debuginfo for {len(missing)} module(s): {', '.join(missing)}"]
+    return []
+
+
+def _vmlinux_problem(prog: drgn.Program, vmlinux: str | None, detail: str) -> str:
+    if vmlinux is None:
+        return f"cannot find the kernel's debuginfo (vmlinux): {detail}"
+    from crashsh.kernel.vmcoreinfo import dump_osrelease, vmlinux_osrelease
+
+    dump_rel, file_rel = dump_osrelease(prog), vmlinux_osrelease(vmlinux)
+    if dump_rel and file_rel and dump_rel != file_rel:
+        return f"{vmlinux} and the dump do not match: vmlinux is {file_rel}, dump is {dump_rel}"
+    return f"{vmlinux} does not match the dump (build IDs differ)"

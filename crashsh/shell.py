@@ -1,0 +1,232 @@
+"""The interactive shell: cmd2 parses lines, redirects and pipes; commands come from the registry.
+
+The shell knows nothing about kernels. It turns a line into (command, argv), runs the command's
+data function, renders the result in the current output mode, and turns every failure into one
+error line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+import cmd2
+import drgn
+
+from crashsh import __version__
+from crashsh.errors import CrashshError, UsageError
+from crashsh.parsing import HelpRequested
+from crashsh.registry import COMMANDS, Command
+from crashsh.render import render
+
+HELP_COLUMNS = 5
+
+# crash's built-in aliases (cmdline.c alias_init), those whose targets crashsh has.
+BUILTIN_ALIASES = {
+    "man": "help",
+    "?": "help",
+    "quit": "q",
+    "sf": "set scroll off",
+    "sn": "set scroll on",
+    "hex": "set radix 16",
+    "dec": "set radix 10",
+    "px": "p -x",
+    "pd": "p -d",
+    "for": "foreach",
+    "size": "*",
+    "dmesg": "log",
+    "lsmod": "mod",
+}
+
+# cmd2 built-ins that crash does not have (or has with another meaning).
+CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_relative_run_script")
+
+
+class CrashShell(cmd2.Cmd):
+    """crash's prompt on cmd2: history, aliases, `!`, pipes, redirection and scripts."""
+
+    # crash's `alias` replaces cmd2's alias/macro subcommands (kept out of registration).
+    _alias_create = _alias_delete = _alias_list = None
+    _macro_create = _macro_delete = _macro_list = None
+
+    def __init__(self, session, *, output: str = "auto", debug: bool = False, stdin=None) -> None:
+        super().__init__(
+            stdin=stdin,
+            allow_cli_args=False,
+            allow_clipboard=False,
+            include_py=False,
+            include_ipy=False,
+            shortcuts={"!": "shell"},
+            terminators=[],
+        )
+        self.session = session
+        self.output = output
+        self.debug = debug
+        self.failures = 0
+        self.prompt = session.settings.prompt if session else "crash> "
+        self.default_error = "command not found: {}"
+        self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit", "q"]
+        self.alias_origins: dict[str, str] = {}
+        for name, target in BUILTIN_ALIASES.items():
+            self.add_alias(name, target, "builtin")
+        self._commands: dict[str, Callable] = {}
+        for cmd in COMMANDS.values():
+            self.add_command(cmd)
+
+    # -- command plumbing ---------------------------------------------------------------
+    def get_names(self) -> list[str]:
+        names = [n for n in dir(self) if n[len("do_"):] not in CMD2_BUILTINS_TO_DROP]
+        return names
+
+    def add_command(self, cmd: Command) -> None:
+        """Expose a registered command as ``do_<name>`` (also used by `extend`)."""
+
+        def do(statement: cmd2.Statement) -> None:
+            self.run_command(cmd, statement.argv[1:])
+
+        do.__doc__ = cmd.summary
+        setattr(self, f"do_{cmd.name}", do)
+        setattr(self, f"help_{cmd.name}", lambda: self.poutput(cmd.parser().format_help()))
+
+    def run_command(self, cmd: Command, argv: list[str]) -> None:
+        """Parse, run and render one command; any failure becomes one line on stderr."""
+        try:
+            args = cmd.parser().parse_args(argv)
+            if cmd.needs_dump and self.session is None:
+                raise CrashshError("no dump is open")
+            data = cmd.run(self.session, args)
+            render(data, self.output_mode(), self.stdout)
+            if self.session is not None:
+                self.session.last_result = data
+        except HelpRequested as e:
+            self.stdout.write(str(e))
+        except UsageError as e:
+            self.error(cmd.name, f"{e}\n{e.usage}".rstrip("\n"))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # `| head` closed the pipe: not an error
+        except KeyboardInterrupt:
+            self.error(cmd.name, "interrupted")
+        except CrashshError as e:
+            self.error(cmd.name, str(e))
+        except drgn.FaultError as e:
+            self.error(cmd.name, f"invalid address: {e}")
+        except Exception as e:  # noqa: BLE001 - a command bug must not end the session
+            if self.debug:
+                traceback.print_exc()
+            self.error(cmd.name, f"{type(e).__name__}: {e}")
+
+    def error(self, name: str, message: str) -> None:
+        self.failures += 1
+        try:
+            self.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        sys.stderr.write(f"{name}: {message}\n")
+        sys.stderr.flush()
+
+    def output_mode(self) -> str:
+        """json when asked; plain when redirected, piped or not a terminal; else rich."""
+        mode = self.session.settings.output if self.session else "plain"
+        if mode == "json" or mode == "plain":
+            return mode
+        if self._redirecting or not self.stdout.isatty():
+            return "plain"
+        return "rich"
+
+    def default(self, statement: cmd2.Statement) -> None:
+        self.error("crash", f"command not found: {statement.command}")
+
+    def pexcept(self, exception: BaseException, **kwargs) -> None:
+        self.error("crash", str(exception))
+
+    def emptyline(self) -> bool:
+        return False
+
+    # -- feeding lines ---------------------------------------------------------------------
+    def run_lines(self, lines) -> bool:
+        """Run command lines in order (``-c``, stdin, files); True when one of them quit."""
+        for line in lines:
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if self.onecmd_plus_hooks(line):
+                return True
+        return False
+
+    def run_script_file(self, path: str) -> bool:
+        try:
+            with open(os.path.expanduser(path)) as f:
+                return self.run_lines(f.readlines())
+        except OSError as e:
+            self.error("crash", f"{path}: {e.strerror}")
+            return False
+
+    def load_rc_files(self) -> None:
+        """Run $HOME/.crashshrc, then ./.crashshrc (as crash reads .crashrc)."""
+        home = os.path.expanduser("~/.crashshrc")
+        for path in dict.fromkeys([home, os.path.abspath(".crashshrc")]):
+            if os.path.isfile(path):
+                self.run_script_file(path)
+
+    # -- crash's shell built-ins ---------------------------------------------------------
+    def do_q(self, _: cmd2.Statement) -> bool:
+        """exit this session"""
+        return True
+
+    do_exit = do_q
+
+    def do_quit(self, _: cmd2.Statement) -> bool:
+        return True
+
+    def add_alias(self, name: str, target: str, origin: str) -> None:
+        self.aliases[name] = target
+        self.alias_origins[name] = origin
+
+    def do_alias(self, statement: cmd2.Statement) -> None:
+        """command aliases: alias [name [command string]]"""
+        argv = statement.argv[1:]
+        if len(argv) >= 2:
+            self.add_alias(argv[0], " ".join(argv[1:]), "runtime")
+            return
+        names = [a for a in self.aliases if not argv or a == argv[0]]
+        if argv and not names:
+            self.stdout.write(f"alias does not exist: {argv[0]}\n")
+            return
+        self.stdout.write("ORIGIN   ALIAS    COMMAND\n")
+        for name in names:
+            origin = self.alias_origins.get(name, "runtime")
+            words = " ".join(self.aliases[name].split()) + " "
+            self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
+
+    def do_help(self, statement: cmd2.Statement) -> None:
+        """get help: help [command]"""
+        argv = statement.argv[1:]
+        if not argv:
+            self.stdout.write(help_screen(sorted(self.visible_command_names())))
+            return
+        for name in argv:
+            name = self.aliases.get(name, name).split()[0]
+            if name in COMMANDS:
+                self.stdout.write(COMMANDS[name].parser().format_help())
+            elif hasattr(self, f"do_{name}"):
+                self.stdout.write((getattr(self, f"do_{name}").__doc__ or name) + "\n")
+            else:
+                self.error("help", f"no help for {name}")
+
+    def visible_command_names(self) -> list[str]:
+        names = set(COMMANDS) | {"alias", "help", "q", "exit", "history", "shell", "run_script"}
+        return [n for n in names if not n.startswith("_")]
+
+
+def help_screen(names: list[str]) -> str:
+    """crash's `help` layout: names down columns, 5 columns of 15, then the version lines."""
+    rows = (len(names) + HELP_COLUMNS - 1) // HELP_COLUMNS
+    lines = ["\n"]
+    for i in range(rows):
+        row = names[i::rows]
+        lines.append("".join(f"{name:<15}" for name in row) + "\n")
+    lines.append(f"\ncrashsh version: {__version__}   drgn version: {drgn.__version__}\n")
+    lines.append('For help on any command above, enter "help <command>".\n\n')
+    return "".join(lines)
