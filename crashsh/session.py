@@ -94,6 +94,13 @@ class Session:
 
             return cpu_curr(self.prog, 0)
 
+    @cached_property
+    def symtab(self):
+        """crash's symbol table (vmlinux .symtab plus modules), built on first use."""
+        from crashsh.kernel.symtab import CrashSymbolTable
+
+        return CrashSymbolTable(self.prog)
+
     @property
     def is_live(self) -> bool:
         return self.vmcore == LIVE_CORE

@@ -51,9 +51,10 @@ class CrashShell(cmd2.Cmd):
     _alias_create = _alias_delete = _alias_list = None
     _macro_create = _macro_delete = _macro_list = None
 
-    def __init__(self, session, *, output: str = "auto", debug: bool = False, stdin=None) -> None:
+    def __init__(self, session, *, debug: bool = False, stdin=None, stdout=None, stderr=None) -> None:
         super().__init__(
             stdin=stdin,
+            stdout=stdout,
             allow_cli_args=False,
             allow_clipboard=False,
             include_py=False,
@@ -62,7 +63,7 @@ class CrashShell(cmd2.Cmd):
             terminators=[],
         )
         self.session = session
-        self.output = output
+        self.stderr = stderr or sys.stderr
         self.debug = debug
         self.failures = 0
         self.prompt = session.settings.prompt if session else "crash> "
@@ -123,8 +124,8 @@ class CrashShell(cmd2.Cmd):
             self.stdout.flush()
         except (BrokenPipeError, ValueError):
             pass
-        sys.stderr.write(f"{name}: {message}\n")
-        sys.stderr.flush()
+        self.stderr.write(f"{name}: {message}\n")
+        self.stderr.flush()
 
     def output_mode(self) -> str:
         """json when asked; plain when redirected, piped or not a terminal; else rich."""

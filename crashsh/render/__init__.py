@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from crashsh.render import context, system, tools  # noqa: F401 - register renderers
+from crashsh.render import context, memory, symbols, system, tools, types  # noqa: F401 - register renderers
 from crashsh.render.jsonout import write_json
 from crashsh.render.plain import plain
 from crashsh.render.richout import make_console, rich_render

@@ -1,0 +1,187 @@
+"""rd: read memory (crash's cmd_rd / display_memory in memory.c)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import drgn
+from drgn.helpers.linux.mm import access_remote_vm
+
+from crashsh.commands.tools import evaluate, parse_crash_number, parse_hex
+from crashsh.errors import CommandError
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+ASCII_LINE = 60
+ADDRESS_KINDS = {"kernel": "KVADDR", "user": "UVADDR", "physical": "PHYSADDR"}
+
+
+@dataclass
+class MemoryRow:
+    """One line of `rd`: its address and the entries read there."""
+
+    address: int
+    values: list[int]
+    raw: bytes = field(metadata={"json": False})
+    symbols: list[str | None] | None = None
+
+
+@dataclass
+class MemoryDisplay:
+    """`rd` output: rows of 8/16/32/64-bit entries in hex or decimal."""
+
+    bits: int
+    style: str  # hex | decimal | udecimal
+    ascii_column: bool
+    rows: Iterator[MemoryRow]
+
+
+@dataclass
+class AsciiRun:
+    """`rd -a`: a run of printable characters starting at an address."""
+
+    address: int
+    text: str
+
+
+@dataclass
+class AsciiDisplay:
+    runs: list[AsciiRun]
+    final_newline: bool
+
+
+def rd_parser() -> CommandParser:
+    p = CommandParser("rd", "read memory")
+    size = p.add_mutually_exclusive_group()
+    for bits in (8, 16, 32, 64):
+        size.add_argument(f"-{bits}", dest="bits", action="store_const", const=bits)
+    size.add_argument("-a", dest="ascii", action="store_true", help="ASCII strings")
+    p.add_argument("-d", dest="style", action="store_const", const="decimal", help="signed decimal")
+    p.add_argument("-D", dest="style", action="store_const", const="udecimal", help="unsigned decimal")
+    p.add_argument("-s", dest="symbols", action="store_true", help="symbols for 64-bit values")
+    p.add_argument("-x", dest="no_ascii", action="store_true", help="no ASCII column")
+    p.add_argument("-p", dest="kind", action="store_const", const="physical", help="physical address")
+    p.add_argument("-u", dest="kind", action="store_const", const="user", help="user virtual address")
+    p.add_argument("-N", dest="net_endian", action="store_true", help="network byte order (16/32)")
+    p.add_argument("-R", dest="reverse", action="store_true", help="display in reverse order")
+    p.add_argument("-o", dest="offset", help="offset added to the address")
+    p.add_argument("-e", dest="end", help="end address")
+    p.add_argument("address", help="address, symbol or (expression)")
+    p.add_argument("count", nargs="?", help="number of entries")
+    p.set_defaults(bits=64, style="hex", kind="kernel")
+    return p
+
+
+def resolve_address(session, text: str) -> int:
+    """crash's rd address rule: (expression), else hex, else a symbol."""
+    if text.startswith("("):
+        try:
+            return evaluate(session.prog, text)
+        except ValueError:
+            raise CommandError(f"invalid expression: {text}") from None
+    hex_value = parse_crash_number(text) if not text.isdigit() else int(text, 16)
+    if hex_value is not None:
+        return hex_value
+    try:
+        return session.prog.symbol(text).address
+    except LookupError:
+        raise CommandError(f"symbol not found: {text}") from None
+
+
+def reader(session, kind: str, bits: int):
+    """A function reading ``n`` bytes at an address, raising crash's error message."""
+    prog = session.prog
+    label = f"{bits}-bit {ADDRESS_KINDS[kind]}" if bits else "ascii"
+
+    def read(address: int, size: int) -> bytes:
+        try:
+            if kind == "user":
+                return access_remote_vm(session.context.mm, address, size)
+            return prog.read(address, size, kind == "physical")
+        except drgn.FaultError:
+            what = {"kernel": "invalid kernel virtual address",
+                    "user": "invalid user virtual address",
+                    "physical": "invalid physical address"}[kind]
+            raise CommandError(f'{what}: {address:x}  type: "{label}"') from None
+
+    return read
+
+
+@command("rd", "read memory", rd_parser)
+def run_rd(session, args):
+    address = resolve_address(session, args.address)
+    if args.offset:
+        address += parse_crash_number(args.offset) or 0
+    bits = 8 if args.ascii else args.bits
+    if args.symbols and bits != 64:
+        raise CommandError("-s option is only allowed with 64-bit display")
+    size = bits // 8
+    count = None
+    if args.count is not None:
+        count = parse_crash_number(args.count)
+        if count is None or count <= 0:
+            raise CommandError(f"invalid count request: {args.count}")
+    elif args.end:
+        end = parse_hex(args.end)
+        if end <= address:
+            raise CommandError(f"invalid ending address: {end:x}")
+        count = max((end - address) // size, 1)
+    if args.reverse and count and count > 1:
+        address -= (count - 1) * size
+    read = reader(session, args.kind, 0 if args.ascii else bits)
+    if args.ascii:
+        return ascii_display(read, address, count)
+    ascii_column = args.style == "hex" and not args.symbols and not args.no_ascii
+    rows = memory_rows(session, read, address, count or 1, bits, args)
+    return MemoryDisplay(bits, args.style, ascii_column, rows)
+
+
+def memory_rows(session, read, address: int, count: int, bits: int, args) -> Iterator[MemoryRow]:
+    size = bits // 8
+    per_line = 16 // size
+    byteorder = "big" if args.net_endian and bits in (16, 32) else "little"
+    for start in range(0, count, per_line):
+        n = min(per_line, count - start)
+        raw = read(address + start * size, n * size)
+        values = [int.from_bytes(raw[i * size:(i + 1) * size], byteorder) for i in range(n)]
+        symbols = [symbolic(session, v) for v in values] if args.symbols else None
+        yield MemoryRow(address + start * size, values, raw, symbols)
+
+
+def symbolic(session, value: int) -> str | None:
+    """``sym+offset`` for a value inside the kernel's symbol range, as rd -s shows it."""
+    found = session.symtab.lookup_address(value)
+    if found is None:
+        return None
+    return session.symtab.symstr(value)
+
+
+def ascii_display(read, address: int, count: int | None) -> AsciiDisplay:
+    """crash's rd -a: printable runs, 60 per line; stop at NUL when no count was given."""
+    runs: list[AsciiRun] = []
+    limit = count if count is not None else 1 << 62
+    current: list[str] = []
+    run_start = address
+    chunk, chunk_start = b"", 0
+    for i in range(limit):
+        if i - chunk_start >= len(chunk):
+            page_left = 4096 - (address + i) % 4096
+            chunk, chunk_start = read(address + i, min(256, limit - i, page_left)), i
+        c = chunk[i - chunk_start]
+        if 0x20 <= c < 0x7F:
+            if not current:
+                run_start = address + i
+            current.append(chr(c))
+            if len(current) == ASCII_LINE:
+                runs.append(AsciiRun(run_start, "".join(current)))
+                current = []
+        else:
+            if current:
+                runs.append(AsciiRun(run_start, "".join(current)))
+                current = []
+            if count is None:
+                return AsciiDisplay(runs, False)
+    if current:
+        runs.append(AsciiRun(run_start, "".join(current)))
+    return AsciiDisplay(runs, True)

@@ -1,0 +1,25 @@
+"""python -m tests.differential [SERIES...]: print the crashsh-vs-crash table per fixture."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.differential.fixtures import SERIES, find_fixture
+from tests.differential.runner import compare, table
+
+
+def main(argv: list[str]) -> int:
+    status = 0
+    for series in argv or SERIES:
+        fixture = find_fixture(series)
+        if fixture is None:
+            print(f"{series}: no fixture (run tests/fixtures/build.sh {series})")
+            status = 1
+            continue
+        print(table(series, compare(fixture)))
+        print()
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,115 @@
+"""Run the suite through crashsh (in process, plain output) and the oracle; compare; tabulate."""
+
+from __future__ import annotations
+
+import difflib
+import io
+from dataclasses import dataclass
+
+from tests.differential.fixtures import Fixture
+from tests.differential.oracle import BANNER, run_oracle
+from tests.differential.suite import SUITE, Case
+
+
+@dataclass
+class Comparison:
+    case: Case
+    line: str  # the command line with placeholders filled
+    ours: str
+    theirs: str
+
+    def normalised(self, text: str, series: str) -> list[str]:
+        lines = [l.rstrip() for l in text.rstrip("\n").split("\n")]
+        known = self.case.known.get(series)
+        if known:
+            lines = [l for l in lines if not l.startswith(known[0])]
+        return lines
+
+    def matches(self, series: str) -> bool:
+        return self.normalised(self.ours, series) == self.normalised(self.theirs, series)
+
+    def similarity(self, series: str) -> float:
+        a, b = self.normalised(self.ours, series), self.normalised(self.theirs, series)
+        return difflib.SequenceMatcher(a=a, b=b).ratio()
+
+    def first_difference(self, series: str) -> str:
+        a, b = self.normalised(self.ours, series), self.normalised(self.theirs, series)
+        for i in range(max(len(a), len(b))):
+            x = a[i] if i < len(a) else "<missing>"
+            y = b[i] if i < len(b) else "<missing>"
+            if x != y:
+                return f"line {i + 1}: crashsh {x!r} / crash {y!r}"
+        return ""
+
+
+class CrashshRunner:
+    """One in-process crashsh session on a fixture dump; runs command lines, returns text."""
+
+    def __init__(self, fixture: Fixture, dump: str = "kdump") -> None:
+        from crashsh.registry import load_builtin_commands
+        from crashsh.session import DebugInfoSources, Session
+        from crashsh.shell import CrashShell
+
+        load_builtin_commands()
+        sources = DebugInfoSources(fixture.vmlinux, [fixture.moddir])
+        self.session = Session.open(fixture.dump(dump), sources)
+        self.session.settings.output = "plain"
+        self.out = io.StringIO()
+        self.shell = CrashShell(self.session, stdout=self.out, stderr=self.out)
+
+    def run(self, line: str) -> str:
+        from crashsh.commands.system import banner
+        from crashsh.render import render
+
+        self.out.seek(0)
+        self.out.truncate()
+        if line == BANNER:
+            render(banner(self.session), "plain", self.out)
+        else:
+            self.shell.onecmd_plus_hooks(line)
+        return self.out.getvalue()
+
+
+def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
+    """Values for the suite's {placeholders}, from the manifest and the dump."""
+    from drgn.helpers.linux.pid import find_task
+
+    prog = runner.session.prog
+    manifest = fixture.manifest
+    marker_pid = manifest["marker"]["pid"]
+    banner_addr = prog.symbol("linux_banner").address
+    return {
+        "marker_pid": str(marker_pid),
+        "marker_task": f"{find_task(prog, marker_pid).value_():x}",
+        "panic_pid": str(runner.session.panic_task.pid.value_()),
+        "panic_task": f"{runner.session.panic_task.value_():x}",
+        "linux_banner_plus_32": f"{banner_addr + 32:x}",
+        "schedule_plus_5": f"{prog.symbol('schedule').address + 5:x}",
+    }
+
+
+def compare(fixture: Fixture, cases: tuple[Case, ...] = SUITE, dump: str = "kdump",
+            runner: CrashshRunner | None = None) -> list[Comparison]:
+    runner = runner or CrashshRunner(fixture, dump)
+    values = placeholders(runner, fixture)
+    lines = [case.line.format(**values) for case in cases]
+    theirs = run_oracle(fixture, lines, dump)
+    return [Comparison(case, line, runner.run(line), theirs[line])
+            for case, line in zip(cases, lines)]
+
+
+def table(series: str, comparisons: list[Comparison]) -> str:
+    """A per-command table: exact match, or similarity and the first differing line."""
+    width = max(len(c.line) for c in comparisons)
+    rows = [f"{'command (' + series + ')':<{width}}  result"]
+    matched = 0
+    for c in comparisons:
+        if c.matches(series):
+            matched += 1
+            note = "exact" + (" (known difference excluded)" if series in c.case.known else "")
+        else:
+            note = f"{c.similarity(series):4.0%} similar; {c.first_difference(series)}"
+        flag = "" if c.case.compatible else "  [not yet compatible]"
+        rows.append(f"{c.line:<{width}}  {note}{flag}")
+    rows.append(f"{matched}/{len(comparisons)} exact")
+    return "\n".join(rows)

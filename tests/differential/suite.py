@@ -1,0 +1,79 @@
+"""The checked-in suite of crash command lines, and which must match crash exactly.
+
+A line may hold placeholders filled from the fixture's manifest and dump: {marker_pid},
+{panic_pid}, {panic_task}, {marker_task}, {sym_text}, ... (see runner.placeholders).
+`compatible` lines must equal crash's output exactly (trailing whitespace stripped); the list
+only grows. `known` lists, per kernel series, lines where crash is demonstrably wrong: a line
+starting with the prefix is left out of the comparison, and a test checks crashsh's value
+against the guest's ground truth instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.differential.oracle import BANNER
+
+HZ_BUG = "crash assumes HZ=1000 on 6.12 (mq-deadline is a module); the kernel's HZ is 250"
+
+
+@dataclass(frozen=True)
+class Case:
+    line: str
+    compatible: bool = False
+    known: dict[str, tuple[str, str]] = field(default_factory=dict)  # series -> (prefix, why)
+
+
+UPTIME_612 = {"6.12": ("      UPTIME: ", HZ_BUG)}
+
+SUITE: tuple[Case, ...] = (
+    Case(BANNER, True, UPTIME_612),
+    Case("sys", True, UPTIME_612),
+    Case("sys -t", True),
+    Case("sys config", True),
+    Case("set", True),
+    Case("set {marker_pid}", True),
+    Case("set {panic_task}", True),
+    Case("set -p", True),
+    Case("set -c 0", True),
+    Case("set -c 1", True),
+    Case("eval 1024*1024", True),
+    Case("eval 1024*1024*5", True),
+    Case("eval -b 0x12345678", True),
+    Case("eval (1<<20)", True),
+    Case("eval -1", True),
+    Case("eval 4k + 2", True),
+    Case("eval jiffies_64 - 0x10", True),
+    Case("eval 10 / 3", True),
+    Case("eval ~0", True),
+    Case("ascii 62696c2f7273752f", True),
+    Case("ascii 0x7f00410a0d", True),
+    Case("ascii", True),
+    Case("btop 1234567", True),
+    Case("btop 0x1000 0xffff8880", True),
+    Case("ptob 512", True),
+    Case("ptob 0x200 1a", True),
+    Case("rd jiffies_64", True),
+    Case("rd linux_banner 8", True),
+    Case("rd -32 linux_banner 9", True),
+    Case("rd -16 linux_banner 9", True),
+    Case("rd -8 linux_banner 20", True),
+    Case("rd -d init_uts_ns 6", True),
+    Case("rd -D init_uts_ns 6", True),
+    Case("rd -x linux_banner 4", True),
+    Case("rd -a linux_banner", True),
+    Case("rd -a linux_banner 100", True),
+    Case("rd -s sys_call_table 6"),
+    Case("rd -p 0x1000 4", True),
+    Case("rd -o 8 jiffies_64 2", True),
+    Case("rd -e {linux_banner_plus_32} linux_banner", True),
+    Case("rd -R jiffies_64 3", True),
+    Case("rd 0x10 2", True),
+    Case("sym schedule"),
+    Case("sym jiffies_64"),
+    Case("sym {schedule_plus_5}"),
+    Case("sym crashsh_test_init"),
+    Case("whatis task_struct"),
+    Case("whatis jiffies_64"),
+    Case("whatis list_head"),
+)
