@@ -98,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(session, args: argparse.Namespace) -> int:
-    from crashsh.registry import load_builtin_commands
+    from crashsh.registry import load_builtin_commands, load_installed_extensions
     from crashsh.render import render
     from crashsh.shell import CrashShell
     from crashsh.commands.system import banner
 
     load_builtin_commands()
+    for problem in load_installed_extensions():
+        print(problem, file=sys.stderr)
     session.settings.prompt = args.prompt
     if args.json:
         session.settings.output = "json"

@@ -41,6 +41,9 @@ def command(
     return register
 
 
+ENTRY_POINT_GROUP = "crashsh.commands"
+
+
 def load_builtin_commands() -> None:
     """Import every module under crashsh.commands so their decorators run."""
     import importlib
@@ -50,3 +53,16 @@ def load_builtin_commands() -> None:
 
     for info in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def load_installed_extensions() -> list[str]:
+    """Load installed packages' commands (entry point group ``crashsh.commands``); return errors."""
+    from importlib.metadata import entry_points
+
+    errors = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry.load()
+        except Exception as e:  # noqa: BLE001 - a broken extension must not stop crashsh
+            errors.append(f"extension {entry.name}: {type(e).__name__}: {e}")
+    return errors

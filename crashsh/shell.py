@@ -73,8 +73,18 @@ class CrashShell(cmd2.Cmd):
         for name, target in BUILTIN_ALIASES.items():
             self.add_alias(name, target, "builtin")
         self._commands: dict[str, Callable] = {}
+        self.add_alias("drgn", "py", "builtin")
+        self.sync_commands()
+        self.register_postcmd_hook(self._after_command)
+
+    def _after_command(self, data: cmd2.plugin.PostcommandData) -> cmd2.plugin.PostcommandData:
+        self.sync_commands()  # `extend` may have registered new commands
+        return data
+
+    def sync_commands(self) -> None:
         for cmd in COMMANDS.values():
-            self.add_command(cmd)
+            if not hasattr(self, f"do_{cmd.name}"):
+                self.add_command(cmd)
 
     # -- command plumbing ---------------------------------------------------------------
     def get_names(self) -> list[str]:

@@ -1,0 +1,82 @@
+"""py (alias drgn): Python with prog, the helpers and the current task; extend: load commands."""
+
+from __future__ import annotations
+
+import code
+import importlib.util
+import sys
+from pathlib import Path
+
+from crashsh.errors import CommandError
+from crashsh.parsing import CommandParser
+from crashsh.registry import COMMANDS, command
+
+
+def python_namespace(session) -> dict:
+    """What `py` sees: prog, session, task (the context), last (the last result), drgn's helpers."""
+    import drgn
+    import drgn.helpers.common as common
+    import drgn.helpers.linux as linux
+
+    namespace: dict = {"drgn": drgn, "prog": session.prog, "session": session,
+                       "task": session.context, "last": session.last_result}
+    for module in (common, linux):
+        namespace.update({name: getattr(module, name) for name in module.__all__})
+    namespace.update({"Object": drgn.Object, "cast": drgn.cast, "container_of": drgn.container_of})
+    return namespace
+
+
+def py_parser() -> CommandParser:
+    p = CommandParser("py", "run a Python expression or statement; no argument: a Python console")
+    p.add_argument("code", nargs="*", help="Python code (prog, task, last and drgn helpers are there)")
+    return p
+
+
+@command("py", "Python with prog, helpers and the current task", py_parser)
+def run_py(session, args):
+    namespace = python_namespace(session)
+    source = " ".join(args.code)
+    if not source:
+        if not sys.stdin.isatty():
+            raise CommandError("an interactive console needs a terminal; give the code as arguments")
+        code.interact(banner="crashsh Python: prog, task, last, drgn helpers. Ctrl-D returns.",
+                      local=namespace, exitmsg="")
+        return None
+    try:
+        compiled = compile(source, "<py>", "eval")
+    except SyntaxError:
+        exec(compile(source, "<py>", "exec"), namespace)  # noqa: S102 - the user's own code
+        return None
+    result = eval(compiled, namespace)  # noqa: S307 - the user's own code
+    return None if result is None else f"{result}\n"
+
+
+def extend_parser() -> CommandParser:
+    p = CommandParser("extend", "load extension commands from a Python file")
+    p.add_argument("files", nargs="+", metavar="FILE.py")
+    return p
+
+
+@command("extend", "load extension commands from a Python file", extend_parser, needs_dump=False)
+def run_extend(session, args):
+    loaded = []
+    for path in map(Path, args.files):
+        before = set(COMMANDS)
+        load_extension(path)
+        added = sorted(set(COMMANDS) - before)
+        loaded.append(f"{path}: {', '.join(added) if added else 'no new commands'}\n")
+    return loaded
+
+
+def load_extension(path: Path) -> None:
+    """Import a Python file whose @command decorators register new commands."""
+    if not path.is_file():
+        raise CommandError(f"{path}: No such file or directory")
+    spec = importlib.util.spec_from_file_location(f"crashsh_ext_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise CommandError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # noqa: BLE001 - report the extension's failure as one line
+        raise CommandError(f"{path}: {type(e).__name__}: {e}") from None

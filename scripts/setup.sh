@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what crashsh, its fixture pipeline and the crash oracle need on Debian 12, install
+# crashsh with its test extras, and build (or reuse from the cache) the fixture dumps.
+#   scripts/setup.sh [SERIES...]     (default: 6.1 6.12)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+series=("$@")
+[ ${#series[@]} -gt 0 ] || series=(6.1 6.12)
+t0=$(date +%s)
+elapsed() { echo "[$(($(date +%s) - t0))s] $*" >&2; }
+
+APT_PACKAGES=(
+    qemu-system-x86 qemu-utils makedumpfile kexec-tools busybox-static cpio gzip xz-utils zstd
+    # runtime libraries of the crash 9 oracle (../shared/oracle/README.md)
+    libgmp10 libmpfr6 liblzma5 libzstd1 libncursesw6 libtinfo6
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+    elapsed "apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+elapsed "pip install -e .[test]"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+for s in "${series[@]}"; do
+    elapsed "fixture $s"
+    tests/fixtures/build.sh "$s" >/dev/null
+done
+elapsed "setup done"

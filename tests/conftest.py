@@ -1,0 +1,44 @@
+"""Shared pytest fixtures: the real fixture dumps, one crashsh session per dump, the oracle."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.differential.fixtures import SERIES, Fixture, find_fixture
+from tests.differential.oracle import find_oracle
+
+# In CI (and with CRASHSH_REQUIRE_VMCORE=1) a missing fixture or oracle is a failure, not a skip.
+REQUIRED = os.environ.get("CI") == "true" or os.environ.get("CRASHSH_REQUIRE_VMCORE") == "1"
+
+
+def missing(what: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{what} (required in CI)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session", params=SERIES)
+def kernel(request) -> Fixture:
+    """A built fixture (vmlinux, modules, dumps, manifest) for each kernel series."""
+    fixture = find_fixture(request.param)
+    if fixture is None:
+        missing(f"no {request.param} fixture: run tests/fixtures/build.sh {request.param}")
+    return fixture
+
+
+@pytest.fixture(scope="session")
+def crashsh(kernel):
+    """An in-process crashsh session on the fixture's kdump, plain output."""
+    from tests.differential.runner import CrashshRunner
+
+    return CrashshRunner(kernel)
+
+
+@pytest.fixture(scope="session")
+def oracle() -> str:
+    path = find_oracle()
+    if path is None:
+        missing("no crash >= 9 oracle (set CRASHSH_ORACLE_CRASH)")
+    return path

@@ -1,0 +1,96 @@
+"""The installed `crashsh` command end to end on the fixture dumps: exit codes, stdin, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+
+def crashsh(kernel, *args: str, stdin: str | None = None, files=None) -> subprocess.CompletedProcess:
+    files = files if files is not None else [kernel.vmlinux, kernel.dump()]
+    exe = shutil.which("crashsh")
+    assert exe, "crashsh is not installed (pip install -e .)"
+    return subprocess.run(
+        [exe, "-d", kernel.moddir, *args, *files],
+        input=stdin, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_one_shot_commands_and_exit_status(kernel):
+    proc = crashsh(kernel, "-c", "sys", "-c", "bogus")
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[0] == f"      KERNEL: {kernel.vmlinux}"
+    assert f"     RELEASE: {kernel.manifest['kernel_version']}" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "crash: command not found: bogus"
+    ok = crashsh(kernel, "-c", "sys -t")
+    assert ok.returncode == 0 and ok.stdout.startswith("TAINTED_MASK: ")
+
+
+def test_commands_on_stdin_like_crash(kernel):
+    proc = crashsh(kernel, "-s", stdin="eval 1+1\nsys | head -1\nascii 41\nq\neval 3\n")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "hexadecimal: 2  "
+    assert f"      KERNEL: {kernel.vmlinux}" in lines
+    assert "0000000000000041: A<NUL><NUL><NUL><NUL><NUL><NUL><NUL>" in lines
+    assert "hexadecimal: 3  " not in lines  # q ended the session
+
+
+def test_banner_then_prompt_free_output(kernel):
+    proc = crashsh(kernel, stdin="q\n")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(f"      KERNEL: {kernel.vmlinux}")
+    assert "       STATE: TASK_RUNNING (PANIC)" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_redirect_pipe_and_json(kernel, tmp_path):
+    out = tmp_path / "sys.txt"
+    proc = crashsh(kernel, "-s", stdin=f"sys > {out}\nset output json\nsys\n")
+    assert proc.returncode == 0
+    assert out.read_text().startswith("      KERNEL: ")
+    data = json.loads(proc.stdout)
+    assert data["release"] == kernel.manifest["kernel_version"]
+    assert data["tasks"] > 10
+
+
+def test_extension_file(kernel, tmp_path):
+    ext = tmp_path / "ext_release.py"
+    ext.write_text(
+        "from crashsh.registry import command\n"
+        "from crashsh.parsing import CommandParser\n"
+        "@command('release', 'kernel release', lambda: CommandParser('release'))\n"
+        "def run(session, args):\n"
+        "    return session.prog['init_uts_ns'].name.release.string_().decode() + '\\n'\n"
+    )
+    proc = crashsh(kernel, "-c", f"extend {ext}", "-c", "release")
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[-1] == kernel.manifest["kernel_version"]
+
+
+def test_wrong_vmlinux_is_one_clear_error(kernel):
+    from tests.differential.fixtures import SERIES, find_fixture
+
+    other = next((find_fixture(s) for s in SERIES if s != kernel.series and find_fixture(s)), None)
+    if other is None:
+        pytest.skip("needs both fixtures")
+    proc = crashsh(kernel, "-c", "sys", files=[other.vmlinux, kernel.dump()])
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "do not match" in lines[0], proc.stderr
+
+
+def test_truncated_vmcore_is_one_clear_error(kernel, tmp_path):
+    for kind in ("kdump", "elf"):
+        src = kernel.dump(kind)
+        cut = tmp_path / f"cut.{kind}"
+        with open(src, "rb") as f:
+            cut.write_bytes(f.read(8 << 20))
+        proc = crashsh(kernel, "-c", "sys", files=[kernel.vmlinux, str(cut)])
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "truncated" in lines[0], proc.stderr

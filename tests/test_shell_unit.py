@@ -1,0 +1,97 @@
+"""The shell without a dump: errors, exit status, aliases, help, pipes, redirection, extensions."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from crashsh.registry import load_builtin_commands
+from crashsh.shell import CrashShell, help_screen
+
+
+@pytest.fixture
+def shell():
+    load_builtin_commands()
+    out, err = io.StringIO(), io.StringIO()
+    sh = CrashShell(None, stdout=out, stderr=err)
+    sh.out, sh.err = out, err
+    return sh
+
+
+def test_unknown_command_is_one_error_line_and_counts(shell):
+    shell.run_lines(["bogus", "eval 1"])
+    assert shell.err.getvalue() == "crash: command not found: bogus\n"
+    assert shell.failures == 1
+    assert shell.out.getvalue().startswith("hexadecimal: 1")
+
+
+def test_bad_option_prints_usage(shell):
+    shell.run_lines(["eval -Z 1"])
+    assert shell.err.getvalue().startswith("eval: unrecognized arguments: -Z")
+    assert "usage: eval" in shell.err.getvalue()
+    assert shell.failures == 1
+
+
+def test_invalid_expression_is_crash_message(shell):
+    shell.run_lines(["eval 1024*1024*5"])
+    assert shell.err.getvalue() == "eval: invalid expression: (1024*1024*5)\n"
+
+
+def test_builtin_aliases_listed_like_crash(shell):
+    shell.run_lines(["alias"])
+    lines = shell.out.getvalue().splitlines()
+    assert lines[0] == "ORIGIN   ALIAS    COMMAND"
+    assert "builtin  dmesg    log " in lines
+    shell.run_lines(["alias mb eval 1m", "mb"])
+    assert "hexadecimal: 100000  (1MB)" in shell.out.getvalue()
+
+
+def test_help_screen_columns():
+    screen = help_screen(["a", "b", "c", "d", "e", "f", "g"]).splitlines()
+    assert screen[1] == "a              c              e              g              "
+    assert screen[2] == "b              d              f              "
+
+
+def test_pipe_and_redirect(shell, tmp_path):
+    target = tmp_path / "out.txt"
+    shell.run_lines([f"eval 5 > {target}", f"eval 6 >> {target}"])
+    assert target.read_text().count("hexadecimal:") == 2
+    assert shell.out.getvalue() == ""
+
+
+def test_closed_pipe_is_not_an_error(tmp_path):
+    load_builtin_commands()
+    ext = tmp_path / "many_ext.py"
+    ext.write_text(
+        "from crashsh.registry import command\n"
+        "from crashsh.parsing import CommandParser\n"
+        "@command('many_unit', 'lines', lambda: CommandParser('many_unit'), needs_dump=False)\n"
+        "def run(session, args):\n"
+        "    return (f'line {i}\\n' for i in range(200000))\n"
+    )
+    with open(tmp_path / "stdout", "w+") as out:
+        err = io.StringIO()
+        shell = CrashShell(None, stdout=out, stderr=err)
+        shell.run_lines([f"extend {ext}", "many_unit | head -1 > /dev/null", "eval 1"])
+    assert err.getvalue() == ""
+    assert shell.failures == 0
+
+
+def test_extension_file_adds_a_command(shell, tmp_path):
+    ext = tmp_path / "hello_ext.py"
+    ext.write_text(
+        "from crashsh.registry import command\n"
+        "from crashsh.parsing import CommandParser\n"
+        "@command('hello_unit', 'greet', lambda: CommandParser('hello_unit'), needs_dump=False)\n"
+        "def run(session, args):\n"
+        "    return 'hello\\n'\n"
+    )
+    shell.run_lines([f"extend {ext}", "hello_unit"])
+    assert shell.out.getvalue().endswith("hello\n")
+    assert shell.failures == 0
+
+
+def test_quit_stops_the_lines(shell):
+    assert shell.run_lines(["eval 1", "q", "eval 2"]) is True
+    assert "hexadecimal: 2" not in shell.out.getvalue()
