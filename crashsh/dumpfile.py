@@ -13,6 +13,7 @@ FLATTENED_SIGNATURE = b"makedumpfile"
 ELF_MAGIC = b"\x7fELF"
 ET_EXEC, ET_DYN, ET_CORE = 2, 3, 4
 PT_LOAD = 1
+PAGE_DESC_SIZE = 24  # makedumpfile's page_desc: offset, size, flags, page_flags
 
 
 class FileKind(enum.Enum):
@@ -94,20 +95,18 @@ def _elf_end(path: str) -> int:
 
 
 def _kdump_end(path: str) -> int:
+    """End of the last page's data: the furthest (offset + size) over all page descriptors."""
     hdr = read_kdump_header(path)
     bs = hdr.block_size
-    bitmap_start = (1 + hdr.sub_hdr_size) * bs
     half = hdr.bitmap_blocks * bs // 2
+    desc_start = (1 + hdr.sub_hdr_size + hdr.bitmap_blocks) * bs
     with open(path, "rb") as f:
-        f.seek(bitmap_start + half)
-        bitmap2 = f.read(half)
-        pages = int.from_bytes(bitmap2, "little").bit_count()
-        desc_start = (1 + hdr.sub_hdr_size + hdr.bitmap_blocks) * bs
-        if pages == 0:
-            return desc_start
-        f.seek(desc_start + (pages - 1) * 24)
-        last = f.read(24)
-    if len(last) < 24:
-        return desc_start + pages * 24
-    offset, length = struct.unpack_from("<qI", last)
-    return max(desc_start + pages * 24, offset + length)
+        f.seek((1 + hdr.sub_hdr_size) * bs + half)
+        pages = int.from_bytes(f.read(half), "little").bit_count()
+        f.seek(desc_start)
+        table = f.read(pages * PAGE_DESC_SIZE)
+    end = desc_start + pages * PAGE_DESC_SIZE
+    usable = len(table) - len(table) % PAGE_DESC_SIZE
+    for offset, size, _flags, _page_flags in struct.iter_unpack("<qIIQ", table[:usable]):
+        end = max(end, offset + size)
+    return end

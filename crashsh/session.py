@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,6 +55,7 @@ class Session:
     @classmethod
     def open(cls, vmcore: str | None, sources: DebugInfoSources) -> "Session":
         """Open *vmcore* (or the live kernel when None) and load debuginfo; raise CrashshError."""
+        logging.getLogger("drgn").setLevel(logging.CRITICAL)  # crashsh reports problems itself
         prog = drgn.Program()
         if vmcore is None:
             vmcore, kind = LIVE_CORE, FileKind.ELF_CORE
@@ -158,6 +160,9 @@ def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources) -> list[str]:
     main = prog.main_module()
     if main.debug_file_path is None:
         raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, "no kernel debuginfo found"))
+    if sources.vmlinux and not os.path.samefile(main.debug_file_path, sources.vmlinux):
+        # drgn ignored the given file and found the matching one elsewhere: still an error
+        raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, "build IDs differ"))
     try:
         prog.load_debug_info(default=True)
     except drgn.MissingDebugInfoError:

@@ -82,8 +82,9 @@ class CrashShell(cmd2.Cmd):
         return data
 
     def sync_commands(self) -> None:
+        """Expose registered commands not exposed yet (they replace cmd2 built-ins like set)."""
         for cmd in COMMANDS.values():
-            if not hasattr(self, f"do_{cmd.name}"):
+            if cmd.name not in self._commands:
                 self.add_command(cmd)
 
     # -- command plumbing ---------------------------------------------------------------
@@ -98,6 +99,7 @@ class CrashShell(cmd2.Cmd):
             self.run_command(cmd, statement.argv[1:])
 
         do.__doc__ = cmd.summary
+        self._commands[cmd.name] = do
         setattr(self, f"do_{cmd.name}", do)
         setattr(self, f"help_{cmd.name}", lambda: self.poutput(cmd.parser().format_help()))
 

@@ -14,6 +14,7 @@ from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
 ASCII_LINE = 60
+KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64, 4-level paging
 ADDRESS_KINDS = {"kernel": "KVADDR", "user": "UVADDR", "physical": "PHYSADDR"}
 
 
@@ -129,7 +130,10 @@ def run_rd(session, args):
         count = max((end - address) // size, 1)
     if args.reverse and count and count > 1:
         address -= (count - 1) * size
-    read = reader(session, args.kind, 0 if args.ascii else bits)
+    kind = args.kind
+    if kind == "kernel" and address < KERNEL_SPACE_START:
+        kind = "user"  # crash: a non-kernel address in the default space is a user address
+    read = reader(session, kind, 0 if args.ascii else bits)
     if args.ascii:
         return ascii_display(read, address, count)
     ascii_column = args.style == "hex" and not args.symbols and not args.no_ascii

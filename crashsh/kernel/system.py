@@ -92,7 +92,7 @@ def cpu_mhz(prog: drgn.Program) -> int:
 
 def memory_size(prog: drgn.Program) -> str:
     """crash's MEMORY: present pages of all nodes, rounded up to a GB when within 64 MB."""
-    from drgn.helpers.linux.mm import for_each_online_pgdat
+    from drgn.helpers.linux.mmzone import for_each_online_pgdat
 
     pages = 0
     for pgdat in for_each_online_pgdat(prog):

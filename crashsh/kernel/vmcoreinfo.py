@@ -20,7 +20,9 @@ def vmlinux_osrelease(path: str) -> str | None:
     """The release in a vmlinux's ``linux_banner`` ("Linux version X ...")."""
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            match = re.search(rb"Linux version (\S+) \(", m)
+            at = m.find(b"Linux version ")
+            window = m[at : at + 200] if at >= 0 else b""
     except (OSError, ValueError):
         return None
+    match = re.match(rb"Linux version (\S+) \(", window)
     return match.group(1).decode(errors="replace") if match else None
