@@ -11,6 +11,7 @@ elapsed() { echo "[$(($(date +%s) - t0))s] $*" >&2; }
 
 APT_PACKAGES=(
     qemu-system-x86 qemu-utils makedumpfile kexec-tools busybox-static cpio gzip xz-utils zstd
+    gcc make libc6-dev binutils util-linux python3
     # runtime libraries of the crash 9 oracle (../shared/oracle/README.md)
     libgmp10 libmpfr6 liblzma5 libzstd1 libncursesw6 libtinfo6
 )

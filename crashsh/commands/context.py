@@ -41,9 +41,17 @@ def run_set(session, args):
     if args.panic:
         session.context = session.panic_task
     elif args.cpu is not None:
+        cpus = len(tasks.present_cpus(prog))
+        if not 0 <= args.cpu < cpus:
+            raise CommandError(
+                f"invalid cpu number: system has only {cpus} cpu{'s' if cpus > 1 else ''}"
+            )
         if args.cpu not in tasks.online_cpus(prog):
-            raise CommandError(f"invalid cpu number: {args.cpu}")
-        session.context = cpu_curr(prog, args.cpu)
+            raise CommandError(f"invalid cpu number: cpu {args.cpu} is OFFLINE")
+        task = cpu_curr(prog, args.cpu)
+        if task.value_() == session.context.value_():
+            return None  # crash prints nothing when the context is already that task
+        session.context = task
     elif args.args:
         name, values = args.args[0], args.args[1:]
         if name in ("radix", "scroll", "output", "hex", "dec"):

@@ -98,7 +98,7 @@ def reader(session, kind: str, bits: int):
     def read(address: int, size: int) -> bytes:
         try:
             if kind == "user":
-                return access_remote_vm(session.context.mm, address, size)
+                return read_user(session.context, address, size)
             return prog.read(address, size, kind == "physical")
         except drgn.FaultError:
             what = {"kernel": "invalid kernel virtual address",
@@ -107,6 +107,15 @@ def reader(session, kind: str, bits: int):
             raise CommandError(f'{what}: {address:x}  type: "{label}"') from None
 
     return read
+
+
+def read_user(task: drgn.Object, address: int, size: int) -> bytes:
+    """Read the task's user memory; a task without an mm fails as crash's pgd lookup does."""
+    mm = task.mm
+    if not mm:
+        pgd = drgn.offsetof(mm.type_.type, "pgd")
+        raise CommandError(f'invalid kernel virtual address: {pgd:x}  type: "mm_struct pgd"')
+    return access_remote_vm(mm, address, size)
 
 
 @command("rd", "read memory", rd_parser)
