@@ -64,6 +64,7 @@ class CrashShell(cmd2.Cmd):
         )
         self.session = session
         self.stderr = stderr or sys.stderr
+        self.terminal = self.stdout  # where output goes when nothing is redirected
         self.debug = debug
         self.failures = 0
         self.prompt = session.settings.prompt if session else "crash> "
@@ -131,13 +132,19 @@ class CrashShell(cmd2.Cmd):
             self.error(cmd.name, f"{type(e).__name__}: {e}")
 
     def error(self, name: str, message: str) -> None:
+        """One error line, where crash puts it: in the output (and on the terminal when the
+        output is redirected); on stderr in JSON mode so the JSON stays parseable."""
         self.failures += 1
-        try:
-            self.stdout.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        self.stderr.write(f"{name}: {message}\n")
-        self.stderr.flush()
+        line = f"{name}: {message}\n"
+        targets = [self.stderr] if self.output_mode() == "json" else [self.stdout]
+        if self.stdout is not self.terminal and targets[0] is self.stdout:
+            targets.append(self.terminal)
+        for target in targets:
+            try:
+                target.write(line)
+                target.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     def output_mode(self) -> str:
         """json when asked; plain when redirected, piped or not a terminal; else rich."""

@@ -21,21 +21,27 @@ def shell():
 
 def test_unknown_command_is_one_error_line_and_counts(shell):
     shell.run_lines(["bogus", "eval 1"])
-    assert shell.err.getvalue() == "crash: command not found: bogus\n"
+    assert shell.out.getvalue().startswith("crash: command not found: bogus\nhexadecimal: 1")
     assert shell.failures == 1
-    assert shell.out.getvalue().startswith("hexadecimal: 1")
+
+
+def test_error_of_a_redirected_command_goes_to_file_and_terminal(shell, tmp_path):
+    target = tmp_path / "err.txt"
+    shell.run_lines([f"eval zz > {target}"])
+    assert target.read_text() == "eval: invalid expression: (zz)\n"
+    assert shell.out.getvalue() == "eval: invalid expression: (zz)\n"
 
 
 def test_bad_option_prints_usage(shell):
     shell.run_lines(["eval -Z 1"])
-    assert shell.err.getvalue().startswith("eval: unrecognized arguments: -Z")
-    assert "usage: eval" in shell.err.getvalue()
+    assert shell.out.getvalue().startswith("eval: unrecognized arguments: -Z")
+    assert "usage: eval" in shell.out.getvalue()
     assert shell.failures == 1
 
 
 def test_invalid_expression_is_crash_message(shell):
     shell.run_lines(["eval 1024*1024*5"])
-    assert shell.err.getvalue() == "eval: invalid expression: (1024*1024*5)\n"
+    assert shell.out.getvalue() == "eval: invalid expression: (1024*1024*5)\n"
 
 
 def test_builtin_aliases_listed_like_crash(shell):
