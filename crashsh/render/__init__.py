@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from crashsh.render import context, memory, symbols, system, tools, types  # noqa: F401 - register renderers
+import importlib
+import pkgutil
+
 from crashsh.render.jsonout import write_json
 from crashsh.render.plain import plain
 from crashsh.render.richout import make_console, rich_render
 
 MODES = ("plain", "rich", "json")
+
+
+def _load_family_renderers() -> None:
+    """Import every renderer module so its @plain.register calls run."""
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_family_renderers()
 
 
 def render(data: object, mode: str, out: TextIO) -> None:

@@ -80,6 +80,8 @@ def _run_batch(oracle: str, fixture: Fixture, dump: str, lines: list[str]) -> di
         for i, line in enumerate(lines):
             out = Path(tmp) / f"{i}.txt"
             outputs.append(out)
+            # every line starts from the panic task's context, whatever ran before it
+            script.append("set -p > /dev/null")
             script.append(f"{line} > {out}")
         script.append("q")
         subprocess.run(

@@ -63,6 +63,7 @@ class CrashshRunner:
 
         self.out.seek(0)
         self.out.truncate()
+        self.session.context = self.session.panic_task  # as the oracle's `set -p` does
         if line == BANNER:
             render(banner(self.session), "plain", self.out)
         else:

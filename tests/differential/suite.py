@@ -77,3 +77,19 @@ SUITE: tuple[Case, ...] = (
     Case("whatis jiffies_64"),
     Case("whatis list_head"),
 )
+
+
+def _family_cases() -> tuple[Case, ...]:
+    """The cases of tests/differential/cases/*.py, in module-name order."""
+    import importlib
+    import pkgutil
+
+    from tests.differential import cases
+
+    found: list[Case] = []
+    for info in sorted(pkgutil.iter_modules(cases.__path__), key=lambda i: i.name):
+        found.extend(importlib.import_module(f"{cases.__name__}.{info.name}").CASES)
+    return tuple(found)
+
+
+SUITE = SUITE + _family_cases()
