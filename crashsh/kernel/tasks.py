@@ -141,3 +141,14 @@ def resolve_task(prog: drgn.Program, text: str) -> drgn.Object:
         if task.value_() == address:
             return task
     raise ValueError(text)
+
+
+def comm(task: drgn.Object) -> str:
+    return task.comm.string_().decode(errors="replace")
+
+
+def task_header(task: drgn.Object) -> "TaskHeader":
+    """The data of crash's task header line for *task*."""
+    from crashsh.records import TaskHeader
+
+    return TaskHeader(task.pid.value_(), task.value_(), cpu_of(task), comm(task))

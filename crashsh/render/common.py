@@ -1,0 +1,20 @@
+"""Text pieces shared by several renderers."""
+
+from __future__ import annotations
+
+from crashsh.records import TaskHeader
+
+
+def task_header_line(header: TaskHeader) -> str:
+    """crash's print_task_header(): ``PID: %-7ld  TASK: %-16lx  CPU: %-3s  COMMAND: "%s"``."""
+    return (
+        f"PID: {header.pid:<7d}  TASK: {header.task:<16x}  CPU: {str(header.cpu):<3}  "
+        f'COMMAND: "{header.command}"'
+    )
+
+
+def centered(text: str, width: int, right_bias: bool = False) -> str:
+    """crash's mkstring CENTER: odd padding goes right (CENTER|LJUST) or left (CENTER|RJUST)."""
+    pad = max(width - len(text), 0)
+    left = (pad + 1) // 2 if right_bias else pad // 2
+    return " " * left + text + " " * (pad - left)
