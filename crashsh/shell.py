@@ -99,10 +99,22 @@ class CrashShell(cmd2.Cmd):
         def do(statement: cmd2.Statement) -> None:
             self.run_command(cmd, statement.argv[1:])
 
+        def complete(text: str, line: str, begidx: int, endidx: int):
+            return self.basic_complete(text, line, begidx, endidx, self.completion_words(text))
+
         do.__doc__ = cmd.summary
         self._commands[cmd.name] = do
+        setattr(self, f"complete_{cmd.name}", complete)
         setattr(self, f"do_{cmd.name}", do)
         setattr(self, f"help_{cmd.name}", lambda: self.poutput(cmd.parser().format_help()))
+
+    def completion_words(self, text: str) -> list[str]:
+        """Symbols (or pids, for digits) of the dump for any command's arguments."""
+        if self.session is None:
+            return []
+        from crashsh.kernel.names import completions
+
+        return completions(self.session.prog, text)
 
     def run_command(self, cmd: Command, argv: list[str]) -> None:
         """Parse, run and render one command; any failure becomes one line on stderr."""

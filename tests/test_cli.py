@@ -102,3 +102,14 @@ def test_truncated_vmcore_is_one_clear_error(kernel, tmp_path):
         assert proc.returncode == 1
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "truncated" in lines[0], proc.stderr
+
+
+def test_tab_completion_of_symbols_and_pids(kernel, crashsh):
+    from crashsh.kernel.names import completions
+
+    prog = crashsh.session.prog
+    assert "jiffies_64" in completions(prog, "jiffies")
+    assert all(name.startswith("jiffies") for name in completions(prog, "jiffies"))
+    assert str(kernel.manifest["marker"]["pid"]) in completions(prog, "1")
+    words = crashsh.shell.completion_words("init_uts")
+    assert "init_uts_ns" in words

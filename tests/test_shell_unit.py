@@ -101,3 +101,16 @@ def test_extension_file_adds_a_command(shell, tmp_path):
 def test_quit_stops_the_lines(shell):
     assert shell.run_lines(["eval 1", "q", "eval 2"]) is True
     assert "hexadecimal: 2" not in shell.out.getvalue()
+
+
+def test_rich_output_keeps_crash_lines_unwrapped():
+    from crashsh.commands.system import SysInfo
+    from crashsh.render import render
+
+    info = SysInfo("v" * 150, True, "vmcore", True, 2, 0, "date", "00:00:01", "0.00, 0.00, 0.00",
+                   5, "n", "r", "v", "x86_64", 2000, "1 GB", "Kernel panic")
+    out = io.StringIO()
+    render(info, "rich", out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].rstrip() == "      KERNEL: " + "v" * 150 + "  [TAINTED]"
+    assert "       PANIC: \"Kernel panic\"" in [line.rstrip() for line in lines]

@@ -19,4 +19,5 @@ def make_console(out: TextIO) -> Console:
 @singledispatch
 def rich_render(data: object, console: Console) -> None:
     """Default: crash's text, highlighted (numbers, addresses, strings)."""
-    console.print(Text("".join(plain(data)).rstrip("\n")))
+    text = "".join(plain(data))
+    console.print(Text(text[:-1] if text.endswith("\n") else text))

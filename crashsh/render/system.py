@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from crashsh.commands.system import Banner, ContextInfo, KernelConfig, SysInfo, Taints
 from crashsh.render.plain import plain
+from crashsh.render.richout import rich_render
 
 
 def sys_lines(info: SysInfo) -> Iterator[str]:
@@ -64,3 +69,25 @@ def _(taints: Taints) -> Iterator[str]:
 def _(config: KernelConfig) -> Iterator[str]:
     for line in config.lines:
         yield line + "\n"
+
+
+def label_grid(lines: list[str]) -> Table:
+    """crash's ``LABEL: value`` lines as a two-column grid with bold labels."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="bold cyan")
+    grid.add_column()
+    for line in lines:
+        label, _, value = line.rstrip("\n").partition(": ")
+        grid.add_row(label.strip() + ":", Text(value))
+    return grid
+
+
+@rich_render.register
+def _(info: SysInfo, console: Console) -> None:
+    console.print(label_grid(list(sys_lines(info))))
+
+
+@rich_render.register
+def _(banner: Banner, console: Console) -> None:
+    console.print(label_grid([*sys_lines(banner.sys), *context_lines(banner.context, 0)]))
+    console.print()
