@@ -75,7 +75,7 @@ def label_grid(lines: list[str]) -> Table:
     """crash's ``LABEL: value`` lines as a two-column grid with bold labels."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style="bold cyan")
-    grid.add_column()
+    grid.add_column(no_wrap=True, overflow="ignore")
     for line in lines:
         label, _, value = line.rstrip("\n").partition(": ")
         grid.add_row(label.strip() + ":", Text(value))
