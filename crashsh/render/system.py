@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from crashsh.commands.system import Banner, ContextInfo, KernelConfig, SysInfo, Taints
@@ -71,23 +70,19 @@ def _(config: KernelConfig) -> Iterator[str]:
         yield line + "\n"
 
 
-def label_grid(lines: list[str]) -> Table:
-    """crash's ``LABEL: value`` lines as a two-column grid with bold labels."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(justify="right", style="bold cyan")
-    grid.add_column(no_wrap=True, overflow="ignore")
+def label_lines(console: Console, lines: list[str]) -> None:
+    """crash's ``LABEL: value`` lines with bold labels, never wrapped or cut."""
     for line in lines:
         label, _, value = line.rstrip("\n").partition(": ")
-        grid.add_row(label.strip() + ":", Text(value))
-    return grid
+        console.print(Text.assemble((label + ": ", "bold cyan"), value))
 
 
 @rich_render.register
 def _(info: SysInfo, console: Console) -> None:
-    console.print(label_grid(list(sys_lines(info))))
+    label_lines(console, list(sys_lines(info)))
 
 
 @rich_render.register
 def _(banner: Banner, console: Console) -> None:
-    console.print(label_grid([*sys_lines(banner.sys), *context_lines(banner.context, 0)]))
+    label_lines(console, [*sys_lines(banner.sys), *context_lines(banner.context, 5)])
     console.print()
