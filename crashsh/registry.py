@@ -28,6 +28,20 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 
+# foreach keyword -> function(session, task, flags) -> data for that task
+ForeachRunner = Callable[[Any, Any, "dict[str, Any]"], Any]
+FOREACH_HANDLERS: dict[str, ForeachRunner] = {}
+
+
+def foreach_handler(keyword: str) -> Callable[[ForeachRunner], ForeachRunner]:
+    """Register what `foreach ... KEYWORD` does for one task (flags: crash's foreach options)."""
+
+    def register(run: ForeachRunner) -> ForeachRunner:
+        FOREACH_HANDLERS[keyword] = run
+        return run
+
+    return register
+
 
 def command(
     name: str, summary: str, parser: Callable[[], CommandParser], *, needs_dump: bool = True

@@ -97,7 +97,7 @@ class CrashShell(cmd2.Cmd):
         """Expose a registered command as ``do_<name>`` (also used by `extend`)."""
 
         def do(statement: cmd2.Statement) -> None:
-            self.run_command(cmd, statement.argv[1:])
+            self.run_command(cmd, crash_argv(statement.arg_list))
 
         def complete(text: str, line: str, begidx: int, endidx: int):
             return self.basic_complete(text, line, begidx, endidx, self.completion_words(text))
@@ -250,6 +250,12 @@ class CrashShell(cmd2.Cmd):
     def visible_command_names(self) -> list[str]:
         names = set(COMMANDS) | {"alias", "help", "q", "exit", "history", "shell", "run_script"}
         return [n for n in names if not n.startswith("_")]
+
+
+def crash_argv(tokens: list[str]) -> list[str]:
+    """Arguments as crash passes them: double quotes removed, single quotes kept (they mark
+    regular expressions, as in `ps 'kworker.*'` and `foreach 'crash.*' bt`)."""
+    return [t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in tokens]
 
 
 def help_screen(names: list[str]) -> str:

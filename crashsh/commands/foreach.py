@@ -1,0 +1,181 @@
+"""foreach: run bt, ps, set, task, files, vm ... over selected tasks (crash's task.c foreach)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import drgn
+
+from crashsh.errors import CommandError
+from crashsh.kernel import tasks
+from crashsh.parsing import CommandParser
+from crashsh.records import TaskHeader
+from crashsh.commands.system import context_info
+from crashsh.registry import FOREACH_HANDLERS, command, foreach_handler
+
+KEYWORDS = ("bt", "vm", "task", "set", "files", "net", "vtop", "sig", "ps")
+STATES = ("RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW")
+FLAGS_WITH_VALUE = "Ry"
+FLAGS = "vomlgersStTpukcfFxhdaG"
+NO_HEADER = ("ps",)
+PF_KTHREAD = 0x00200000  # keywords that print their own header instead of the task line
+
+
+@dataclass
+class ForeachTask:
+    """One task's part of foreach output: crash's task line, then each keyword's data."""
+
+    header: TaskHeader | None
+    subsequent: bool
+    outputs: list = field(default_factory=list)
+
+
+@dataclass
+class Selection:
+    pids: set[int] = field(default_factory=set)
+    addresses: set[int] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    patterns: list[re.Pattern] = field(default_factory=list)
+    state: str | None = None
+    kernel: bool = False
+    user: bool = False
+    gleader: bool = False
+    active: bool = False
+
+    @property
+    def specified(self) -> bool:
+        return bool(self.pids or self.addresses or self.names or self.patterns)
+
+
+def foreach_parser() -> CommandParser:
+    p = CommandParser("foreach", "display command data for multiple tasks in the system")
+    p.add_argument("words", nargs="+", help="[pid|task|name|'regex'|state|kernel|user|gleader|"
+                   "active ...] command [flag] [argument]")
+    return p
+
+
+def split_flags(words: list[str]) -> tuple[dict[str, object], list[str]]:
+    """crash's getopt over foreach's arguments: flags may come anywhere, as in `foreach bt -f`."""
+    flags: dict[str, object] = {}
+    rest: list[str] = []
+    it = iter(words)
+    for word in it:
+        if not word.startswith("-") or word == "-" or word[1:].isdigit():
+            rest.append(word)
+            continue
+        letters = word[1:]
+        for i, letter in enumerate(letters):
+            if letter in FLAGS_WITH_VALUE:
+                value = letters[i + 1:] or next(it, None)
+                if value is None:
+                    raise CommandError(f"option requires an argument -- '{letter}'")
+                flags[letter] = value
+                break
+            if letter not in FLAGS:
+                raise CommandError(f"invalid option -- '{letter}'")
+            flags[letter] = flags.get(letter, 0) + 1
+    return flags, rest
+
+
+def parse_selection(prog: drgn.Program, words: list[str]) -> tuple[Selection, list[str], list[str]]:
+    """Selectors, then keywords, then the keywords' arguments."""
+    selection, keywords, arguments = Selection(), [], []
+    table = {t.value_(): t for t in tasks.crash_task_table(prog)}
+    comms = {tasks.comm(t) for t in table.values()}
+    pids = {t.pid.value_() for t in table.values()}
+    for word in words:
+        if keywords:
+            (keywords if word in KEYWORDS else arguments).append(word)
+        elif word in KEYWORDS:
+            keywords.append(word)
+        elif word.isdigit() and int(word) in pids:
+            selection.pids.add(int(word))
+        elif _hex(word) in table:
+            selection.addresses.add(_hex(word))
+        elif word in ("kernel", "user", "gleader", "active"):
+            setattr(selection, word, True)
+            if word == "gleader":
+                selection.user = True
+        elif word.lstrip("\\") in STATES:
+            if selection.state:
+                raise CommandError("only one task state allowed")
+            selection.state = word.lstrip("\\")
+        elif len(word) > 1 and word.startswith("'") and word.endswith("'"):
+            try:
+                selection.patterns.append(re.compile(word[1:-1]))
+            except re.error:
+                raise CommandError(f"invalid regular expression: {word[1:-1]}") from None
+        elif word.lstrip("\\") in comms:
+            selection.names.add(word.lstrip("\\"))
+        else:
+            raise CommandError(f'unknown argument: "{word}"')
+    if selection.kernel and selection.user:
+        raise CommandError("user and kernel are mutually exclusive!")
+    return selection, keywords, arguments
+
+
+def _hex(word: str) -> int | None:
+    try:
+        return int(word.removeprefix("0x"), 16)
+    except ValueError:
+        return None
+
+
+def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
+    """The tasks in crash's order (each CPU's idle task, then by pid) that match."""
+    active = tasks.active_tasks(prog)
+    for task in ordered_tasks(prog):
+        comm = tasks.comm(task)
+        kthread = bool(task.flags.value_() & PF_KTHREAD)
+        if selection.active and task.value_() not in active:
+            continue
+        if selection.user and kthread or selection.kernel and not kthread:
+            continue
+        if selection.gleader and task.pid.value_() != task.tgid.value_():
+            continue
+        if selection.state and tasks.state_code(task) != selection.state:
+            continue
+        if selection.specified and not (
+            task.pid.value_() in selection.pids
+            or task.value_() in selection.addresses
+            or comm[:15] in {n[:15] for n in selection.names}
+            or any(p.search(comm) for p in selection.patterns)
+        ):
+            continue
+        yield task
+
+
+def ordered_tasks(prog: drgn.Program) -> list[drgn.Object]:
+    """crash's context array order: the idle tasks by CPU, then every other task by pid."""
+    table = tasks.crash_task_table(prog)
+    idle = [t for t in table if t.pid.value_() == 0]
+    others = sorted((t for t in table if t.pid.value_() != 0), key=lambda t: t.pid.value_())
+    return idle + others
+
+
+@command("foreach", "display command data for multiple tasks in the system", foreach_parser)
+def run_foreach(session, args) -> Iterator[ForeachTask]:
+    flags, words = split_flags(args.words)
+    selection, keywords, _arguments = parse_selection(session.prog, words)
+    if not keywords:
+        raise CommandError("no command keyword given (bt, ps, set, task, files, vm, ...)")
+    missing = [k for k in keywords if k not in FOREACH_HANDLERS]
+    if missing:
+        raise CommandError(f"foreach {missing[0]} is not supported yet")
+    return foreach_outputs(session, selection, keywords, flags)
+
+
+def foreach_outputs(session, selection: Selection, keywords: list[str], flags) -> Iterator[ForeachTask]:
+    header = not any(k in NO_HEADER for k in keywords)
+    for count, task in enumerate(selected(session.prog, selection)):
+        outputs = [FOREACH_HANDLERS[k](session, task, {**flags, "subsequent": count > 0})
+                   for k in keywords]
+        yield ForeachTask(tasks.task_header(task) if header else None, count > 0, outputs)
+
+
+@foreach_handler("set")
+def foreach_set(session, task: drgn.Object, flags) -> object:
+    """`foreach set`: show_context() of each task, under its task line."""
+    return context_info(session, task)
