@@ -7,10 +7,13 @@ error line.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cmd2
 import drgn
@@ -123,9 +126,13 @@ class CrashShell(cmd2.Cmd):
             if cmd.needs_dump and self.session is None:
                 raise CrashshError("no dump is open")
             data = cmd.run(self.session, args)
-            render(data, self.output_mode(), self.stdout)
+            kept: list = []
+            if isinstance(data, Iterator):
+                data = keep_items(data, kept)
+            with self.paged_output() as out:
+                render(data, self.output_mode(), out)
             if self.session is not None:
-                self.session.last_result = data
+                self.session.last_result = kept if isinstance(data, Iterator) else data
         except HelpRequested as e:
             self.stdout.write(str(e))
         except UsageError as e:
@@ -142,6 +149,24 @@ class CrashShell(cmd2.Cmd):
             if self.debug:
                 traceback.print_exc()
             self.error(cmd.name, f"{type(e).__name__}: {e}")
+
+    @contextlib.contextmanager
+    def paged_output(self):
+        """At a terminal with `set scroll on`, page through less -FRX (as crash does); else
+        write straight to the (possibly redirected) output."""
+        scroll = self.session is not None and self.session.settings.scroll
+        if not (scroll and self.stdout is self.terminal and self.stdout.isatty()
+                and shutil.which("less")):
+            yield self.stdout
+            return
+        proc = subprocess.Popen(["less", "-FRX"], stdin=subprocess.PIPE, text=True,
+                                stdout=self.stdout)
+        try:
+            yield proc.stdin
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+            proc.wait()
 
     def error(self, name: str, message: str) -> None:
         """One error line, where crash puts it: in the output (and on the terminal when the
@@ -250,6 +275,13 @@ class CrashShell(cmd2.Cmd):
     def visible_command_names(self) -> list[str]:
         names = set(COMMANDS) | {"alias", "help", "q", "exit", "history", "shell", "run_script"}
         return [n for n in names if not n.startswith("_")]
+
+
+def keep_items(items: Iterator, kept: list) -> Iterator:
+    """Pass *items* through while keeping them (the `py` command's `last`)."""
+    for item in items:
+        kept.append(item)
+        yield item
 
 
 def crash_argv(tokens: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -111,6 +112,7 @@ def test_rich_output_keeps_crash_lines_unwrapped():
                    5, "n", "r", "v", "x86_64", 2000, "1 GB", "Kernel panic")
     out = io.StringIO()
     render(info, "rich", out)
-    lines = out.getvalue().splitlines()
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue()).splitlines()  # colour codes
+    assert "\x1b[" in out.getvalue()
     assert lines[0].rstrip() == "      KERNEL: " + "v" * 150 + "  [TAINTED]"
     assert "       PANIC: \"Kernel panic\"" in [line.rstrip() for line in lines]

@@ -12,8 +12,9 @@ from crashsh.render.plain import plain
 
 
 def make_console(out: TextIO) -> Console:
-    """A console on the app's stdout that never wraps or cuts crash's lines."""
-    return Console(file=out, soft_wrap=True, highlight=True)
+    """A console that never wraps or cuts crash's lines. Rich mode is only chosen for a
+    terminal, so colour is forced on (the output may pass through the pager's pipe)."""
+    return Console(file=out, soft_wrap=True, highlight=True, force_terminal=True)
 
 
 @singledispatch
