@@ -113,3 +113,34 @@ def test_tab_completion_of_symbols_and_pids(kernel, crashsh):
     assert str(kernel.manifest["marker"]["pid"]) in completions(prog, "1")
     words = crashsh.shell.completion_words("init_uts")
     assert "init_uts_ns" in words
+
+
+def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
+    import signal
+    import time
+
+    ext = tmp_path / "ext_forever.py"
+    ext.write_text(
+        "import itertools\n"
+        "from crashsh.registry import command\n"
+        "from crashsh.parsing import CommandParser\n"
+        "@command('forever', 'endless output', lambda: CommandParser('forever'))\n"
+        "def run(session, args):\n"
+        "    return (f'line {i}\\n' for i in itertools.count())\n"
+    )
+    proc = subprocess.Popen(
+        [shutil.which("crashsh"), "-s", "-d", kernel.moddir, kernel.vmlinux, kernel.dump()],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    proc.stdin.write(f"extend {ext}\nforever\neval 7\n")
+    proc.stdin.close()
+    assert proc.stdout.readline().startswith(str(ext))
+    assert proc.stdout.readline() == "line 0\n"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=60) == 1
+    assert "forever: interrupted\n" in rest
+    assert rest.endswith("hexadecimal: 7  \n    decimal: 7  \n      octal: 7\n"
+                         "     binary: " + format(7, "064b") + "\n")
+    assert "Traceback" not in proc.stderr.read()
