@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -45,35 +46,30 @@ def _oracle_id(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def _cache_file(fixture: Fixture, dump: str, line: str, oracle: str) -> Path:
-    key = hashlib.sha256(f"{_oracle_id(oracle)}\0{dump}\0{line}".encode()).hexdigest()[:24]
-    return fixture.oracle_cache / f"{key}.txt"
+def _cache_file(fixture: Fixture, dump: str, lines: list[str], oracle: str) -> Path:
+    """One cache file per (oracle, dump, whole list of lines): a line's output can depend on
+    the lines before it (set, mod -d, ...), so a batch is only reused as a whole."""
+    text = "\0".join([_oracle_id(oracle), dump, *lines])
+    return fixture.oracle_cache / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 
 
-def run_oracle(fixture: Fixture, lines: list[str], dump: str = "kdump") -> dict[str, str]:
-    """crash's output for each command line (cached per fixture, dump and oracle binary)."""
+def run_oracle(fixture: Fixture, lines: list[str], dump: str = "kdump") -> list[str]:
+    """crash's output for each command line, run in order in one crash session (cached)."""
     oracle = find_oracle()
     if oracle is None:
         raise RuntimeError("no crash oracle (set CRASHSH_ORACLE_CRASH)")
-    results, missing = {}, []
-    for line in lines:
-        cached = _cache_file(fixture, dump, line, oracle)
-        if cached.is_file():
-            results[line] = cached.read_text(errors="replace")
-        else:
-            missing.append(line)
-    commands = [line for line in missing if line != BANNER]
-    if commands:
-        results.update(_run_batch(oracle, fixture, dump, commands))
-    if BANNER in missing:
-        results[BANNER] = _run_banner(oracle, fixture, dump)
+    cached = _cache_file(fixture, dump, lines, oracle)
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    batch = iter(_run_batch(oracle, fixture, dump, [line for line in lines if line != BANNER]))
+    outputs = [_run_banner(oracle, fixture, dump) if line == BANNER else next(batch)
+               for line in lines]
     fixture.oracle_cache.mkdir(exist_ok=True)
-    for line in missing:
-        _cache_file(fixture, dump, line, oracle).write_text(results[line])
-    return results
+    cached.write_text(json.dumps(outputs))
+    return outputs
 
 
-def _run_batch(oracle: str, fixture: Fixture, dump: str, lines: list[str]) -> dict[str, str]:
+def _run_batch(oracle: str, fixture: Fixture, dump: str, lines: list[str]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="crash-oracle-") as tmp:
         script = ["set scroll off", f"mod -S {fixture.moddir} > /dev/null"]
         outputs = []
@@ -89,8 +85,7 @@ def _run_batch(oracle: str, fixture: Fixture, dump: str, lines: list[str]) -> di
             input="\n".join(script) + "\n", capture_output=True, text=True, timeout=1800,
             errors="replace",
         )
-        return {line: out.read_text(errors="replace") if out.exists() else ""
-                for line, out in zip(lines, outputs)}
+        return [out.read_text(errors="replace") if out.exists() else "" for out in outputs]
 
 
 def _run_banner(oracle: str, fixture: Fixture, dump: str) -> str:

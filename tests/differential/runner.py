@@ -81,11 +81,17 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     banner_addr = prog.symbol("linux_banner").address
     return {
         "marker_pid": str(marker_pid),
+        "moddir": fixture.moddir,
         "marker_task": f"{find_task(prog, marker_pid).value_():x}",
         "panic_pid": str(runner.session.panic_task.pid.value_()),
         "panic_task": f"{runner.session.panic_task.value_():x}",
         "linux_banner_plus_32": f"{banner_addr + 32:x}",
         "schedule_plus_5": f"{prog.symbol('schedule').address + 5:x}",
+        "threads_pid": str(manifest["threads_proc"]["pid"]),
+        "thread_tid": str(manifest["threads_proc"]["tids"][1]),
+        "zombie_pid": str(manifest["zombie"]["pid"]),
+        "stopped_pid": str(manifest["stopped"]["pids"][0]),
+        "kthread_pid": str(manifest["test_module"]["kthread_pid"]),
     }
 
 
@@ -95,8 +101,8 @@ def compare(fixture: Fixture, cases: tuple[Case, ...] = SUITE, dump: str = "kdum
     values = placeholders(runner, fixture)
     lines = [case.line.format(**values) for case in cases]
     theirs = run_oracle(fixture, lines, dump)
-    return [Comparison(case, line, runner.run(line), theirs[line])
-            for case, line in zip(cases, lines)]
+    return [Comparison(case, line, runner.run(line), output)
+            for case, line, output in zip(cases, lines, theirs)]
 
 
 def table(series: str, comparisons: list[Comparison]) -> str:

@@ -1,0 +1,141 @@
+"""mod (alias lsmod): list modules and load their debuginfo at run time (crash's kernel.c)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import drgn
+from drgn.helpers.linux.module import find_module
+
+from crashsh.errors import CommandError
+from crashsh.kernel.modules import has_module_memory, loaded_modules, module_taints
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+
+@dataclass
+class ModuleRow:
+    module: int  # struct module address
+    name: str
+    base: int
+    size: int
+    object_file: str | None  # None: crash's "(not loaded)  [CONFIG_KALLSYMS]"
+
+
+@dataclass
+class ModuleListing:
+    text_base: bool  # header says TEXT_BASE (6.4+) rather than BASE
+    name_width: int  # crash sizes the columns over all modules, even when listing one
+    size_width: int
+    rows: list[ModuleRow]
+
+
+@dataclass
+class ModuleTaint:
+    name: str
+    taints: str
+
+
+@dataclass
+class ModuleTaints:
+    rows: list[ModuleTaint]
+
+
+def mod_parser() -> CommandParser:
+    p = CommandParser("mod", "module information and loading of symbols")
+    act = p.add_mutually_exclusive_group()
+    act.add_argument("-s", dest="load", nargs="+", metavar=("MODULE", "OBJFILE"),
+                     help="load the module's debuginfo (from OBJFILE or the search path)")
+    act.add_argument("-S", dest="load_all", nargs="?", const="", metavar="DIR",
+                     help="load every module's debuginfo (searching DIR)")
+    act.add_argument("-d", dest="drop", metavar="MODULE", help="show MODULE as not loaded")
+    act.add_argument("-D", dest="drop_all", action="store_true", help="show all as not loaded")
+    act.add_argument("-t", dest="taints", action="store_true", help="modules' taint flags")
+    return p
+
+
+def module_files(session) -> dict[str, str]:
+    """Module name -> the debug file crash would show; kept on the session for -d/-D."""
+    if not hasattr(session, "module_files"):
+        session.module_files = {
+            m.name: m.debug_file_path
+            for m in session.prog.modules()
+            if isinstance(m, drgn.RelocatableModule) and m.debug_file_path
+        }
+    return session.module_files
+
+
+def drgn_module(session, name: str) -> drgn.RelocatableModule:
+    for module in session.prog.modules():
+        if isinstance(module, drgn.RelocatableModule) and module.name == name:
+            return module
+    raise CommandError(f"{name}: module not loaded")
+
+
+def load_file(session, name: str, path: str) -> None:
+    if not os.path.isfile(path):
+        raise CommandError(f"{path}: No such file or directory")
+    module = drgn_module(session, name)
+    if module.debug_file_path is None:
+        module.try_file(path)
+    if module.debug_file_path is None:
+        raise CommandError(f"cannot load symbols from: {path}")
+    module_files(session)[name] = module.debug_file_path
+
+
+def load_from_directory(session, directory: str) -> None:
+    """mod -S [DIR]: find each module's .ko below DIR (or the session's search path)."""
+    if directory and not os.path.isdir(directory):
+        raise CommandError(f"{directory} is not a directory")
+    if directory:
+        options = session.prog.debug_info_options
+        options.kernel_directories = (*options.kernel_directories, directory)
+    try:
+        session.prog.load_debug_info(default=True)
+    except drgn.MissingDebugInfoError:
+        pass
+    files = module_files(session)
+    for module in session.prog.modules():
+        if isinstance(module, drgn.RelocatableModule) and module.debug_file_path:
+            files[module.name] = module.debug_file_path
+
+
+@command("mod", "module information and loading of symbols", mod_parser)
+def run_mod(session, args):
+    prog = session.prog
+    files = module_files(session)
+    if args.taints:
+        rows = [ModuleTaint(m.name, module_taints(find_module(prog, m.name)))
+                for m in loaded_modules(prog)]
+        tainted = [r for r in rows if r.taints]
+        if not tainted:
+            raise CommandError("no tainted modules")
+        return ModuleTaints(tainted)
+    only = None
+    if args.load:
+        name, *objfile = args.load
+        if len(objfile) > 1:
+            raise CommandError("mod -s takes a module name and at most one object file")
+        if objfile:
+            load_file(session, name, objfile[0])
+        else:
+            load_from_directory(session, "")
+            if name not in files:
+                raise CommandError(f"cannot find or load object file for {name} module")
+        only = name
+    elif args.load_all is not None:
+        load_from_directory(session, args.load_all)
+    elif args.drop:
+        drgn_module(session, args.drop)
+        files.pop(args.drop, None)
+        return None  # crash prints nothing
+    elif args.drop_all:
+        files.clear()
+        return None
+    modules = loaded_modules(prog)
+    rows = [ModuleRow(m.address, m.name, m.base, m.size, files.get(m.name))
+            for m in modules if only is None or m.name == only]
+    name_width = max((len(m.name) for m in modules), default=0)
+    size_width = max((len(str(m.size)) for m in modules), default=0)
+    return ModuleListing(has_module_memory(prog), name_width, size_width, rows)

@@ -1,0 +1,14 @@
+"""mod: listing (after crash's mod -S), -t, -s, -d, -D."""
+
+from tests.differential.suite import Case
+
+CASES = (
+    Case("mod", True),
+    Case("mod -t", True),
+    Case("mod -s crashsh_test", True),
+    Case("mod -S {moddir}", True),
+    Case("mod -d virtio_blk", True),
+    Case("mod", True),
+    Case("mod -D", True),
+    Case("mod -S {moddir}", True),  # state is shared by later lines: leave it as it was
+)
