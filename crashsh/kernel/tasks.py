@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Collection
+from functools import cache, cached_property
 
 import drgn
 from drgn.helpers.linux.cpumask import for_each_online_cpu, for_each_present_cpu
@@ -13,6 +14,19 @@ from drgn.helpers.linux.sched import cpu_curr, idle_task, task_cpu
 INTERRUPTIBLE, UNINTERRUPTIBLE, STOPPED, TRACED = 0x1, 0x2, 0x4, 0x8
 EXIT_DEAD, EXIT_ZOMBIE, PARKED, TASK_DEAD = 0x10, 0x20, 0x40, 0x80
 WAKEKILL, WAKING, NOLOAD, NEW = 0x100, 0x200, 0x400, 0x800
+PF_EXITING, PF_KTHREAD = 0x00000004, 0x00200000  # task->flags
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+MAX_HEXADDR_STRLEN = 16  # crash's limit for a hexadecimal task address
+
+# The states crash tests in this order, a later match overriding an earlier one.
+CODED_STATES = (
+    (INTERRUPTIBLE, "IN"),
+    (UNINTERRUPTIBLE, "UN"),
+    (EXIT_ZOMBIE, "ZO"),
+    (STOPPED, "ST"),
+    (TRACED, "TR"),
+)
 
 VERBOSE_BITS = (
     (INTERRUPTIBLE, "TASK_INTERRUPTIBLE"),
@@ -40,29 +54,20 @@ def task_state(task: drgn.Object) -> int:
 
 def state_code(task: drgn.Object) -> str:
     """crash's two-letter ps state (RU IN UN ID ZO ST TR DE PA WA NE ??)."""
-    v = task_state(task)
-    code = "??"
-    if v == 0:
-        code = "RU"
-    if v & INTERRUPTIBLE:
-        code = "IN"
-    if v & UNINTERRUPTIBLE:
-        code = "ID" if v & NOLOAD else "UN"
-    if v & EXIT_ZOMBIE:
-        code = "ZO"
-    if v & STOPPED:
-        code = "ST"
-    if v & TRACED:
-        code = "TR"
-    if v & (EXIT_DEAD | TASK_DEAD) and not v & ~(EXIT_DEAD | TASK_DEAD):
+    return state_code_of(task_state(task))
+
+
+def state_code_of(v: int) -> str:
+    """crash's task_state_string() for ``__state | exit_state``: later tests override earlier."""
+    code = "RU" if v == 0 else "??"
+    for bit, name in CODED_STATES:
+        if v & bit:
+            code = name
+    if code == "UN" and v & NOLOAD:
+        code = "ID"
+    if v & (EXIT_DEAD | TASK_DEAD) and not any(v & bit for bit, _ in CODED_STATES):
         code = "DE"
-    if v == PARKED:
-        code = "PA"
-    if v == WAKING:
-        code = "WA"
-    if v == NEW:
-        code = "NE"
-    return code
+    return {PARKED: "PA", WAKING: "WA", NEW: "NE"}.get(v, code)
 
 
 def state_verbose(task: drgn.Object) -> str:
@@ -123,24 +128,50 @@ def tasks_with_pid(prog: drgn.Program, pid: int) -> int:
 
 
 def resolve_task(prog: drgn.Program, text: str) -> drgn.Object:
-    """A pid (decimal) or a task_struct address (hex), as crash's str_to_context reads them.
+    """A pid or a task_struct address, as crash's str_to_context reads *text*.
 
     Raises ValueError when *text* names no task in crash's task table.
     """
     table = crash_task_table(prog)
-    if text.isdigit():
-        pid = int(text)
-        for task in table:
-            if task.pid.value_() == pid:
-                return task
-    try:
-        address = int(text, 16)
-    except ValueError:
-        raise ValueError(text) from None
+    by_pid: dict[int, drgn.Object] = {}
     for task in table:
-        if task.value_() == address:
-            return task
-    raise ValueError(text)
+        by_pid.setdefault(task.pid.value_(), task)
+    by_address = {task.value_(): task for task in table}
+    found = parse_task_arg(text, by_pid, by_address)
+    if found is None:
+        raise ValueError(text)
+    kind, value = found
+    return by_pid[value] if kind == "pid" else by_address[value]
+
+
+def is_number_arg(text: str) -> bool:
+    """crash's IS_A_NUMBER: only hex digits and x/X, at least one digit (decimal text too)."""
+    return any(c in HEX_DIGITS for c in text) and all(c in HEX_DIGITS or c in "xX" for c in text)
+
+
+def parse_task_arg(
+    text: str, pids: Collection[int], addresses: Collection[int]
+) -> tuple[str, int] | None:
+    """crash's str_to_context: ``("pid", n)`` or ``("task", address)`` for *text*, or None.
+
+    A decimal reading and a hexadecimal one are both tried; the text is invalid when it
+    names more than one thing, except that a decimal pid wins over a hexadecimal pid.
+    """
+    dvalue = int(text) if text.isdigit() else None
+    hvalue = None
+    if is_number_arg(text):
+        digits = text[2:] if text[:2] in ("0x", "0X") else text
+        if len(digits) <= MAX_HEXADDR_STRLEN:
+            hvalue = int(digits.replace("x", "").replace("X", ""), 16)
+    readings = []
+    if dvalue is not None:
+        readings += [("pid", dvalue, pids), ("task", dvalue, addresses)]
+    if hvalue is not None and hvalue != dvalue:
+        readings += [("pid", hvalue, pids), ("task", hvalue, addresses)]
+    found = [(kind, value) for kind, value, known in readings if value in known]
+    if len(found) == 1 or found == [("pid", dvalue), ("pid", hvalue)]:
+        return found[0]
+    return None
 
 
 def comm(task: drgn.Object) -> str:
@@ -152,3 +183,86 @@ def task_header(task: drgn.Object) -> "TaskHeader":
     from crashsh.records import TaskHeader
 
     return TaskHeader(task.pid.value_(), task.value_(), cpu_of(task), comm(task))
+
+
+class TaskContext:
+    """One entry of crash's task table (its ``struct task_context``).
+
+    Each value is read from the dump on first use and kept, so a command that walks the
+    table reads every member at most once per task.
+    """
+
+    def __init__(self, task: drgn.Object) -> None:
+        self.task = task
+        self.address: int = task.value_()
+
+    def __repr__(self) -> str:
+        return f"TaskContext(pid={self.pid}, task={self.address:#x})"
+
+    @cached_property
+    def pid(self) -> int:
+        return self.task.pid.value_()
+
+    @cached_property
+    def tgid(self) -> int:
+        return self.task.tgid.value_()
+
+    @cached_property
+    def comm(self) -> str:
+        return comm(self.task)
+
+    @cached_property
+    def cpu(self) -> int:
+        return cpu_of(self.task)
+
+    @cached_property
+    def parent(self) -> int:
+        """The address of ``task->parent`` (crash's ptask; PPID is its pid)."""
+        return self.task.parent.value_()
+
+    @cached_property
+    def flags(self) -> int:
+        return self.task.flags.value_()
+
+    @cached_property
+    def is_kthread(self) -> bool:
+        return bool(self.flags & PF_KTHREAD)
+
+    @cached_property
+    def state(self) -> int:
+        return task_state(self.task)
+
+    @cached_property
+    def state_code(self) -> str:
+        return state_code_of(self.state)
+
+    @cached_property
+    def policy(self) -> int:
+        """``task->policy`` (SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6)."""
+        return self.task.policy.value_()
+
+    @cached_property
+    def mm(self) -> drgn.Object:
+        """``task->mm`` (NULL for kernel threads and reaped zombies)."""
+        return self.task.mm.read_()
+
+    @cached_property
+    def header(self) -> "TaskHeader":
+        from crashsh.records import TaskHeader
+
+        return TaskHeader(self.pid, self.address, self.cpu, self.comm)
+
+
+def task_contexts(prog: drgn.Program) -> list[TaskContext]:
+    """crash's task table in its order: by pid, the pid-0 idle tasks by CPU."""
+    table = [TaskContext(task) for task in crash_task_table(prog)]
+    table.sort(key=lambda tc: tc.pid)  # stable: the idle tasks stay in CPU order
+    return table
+
+
+def thread_groups(table: list[TaskContext]) -> dict[int, list[TaskContext]]:
+    """The tasks of *table* by tgid, each group in table order."""
+    groups: dict[int, list[TaskContext]] = {}
+    for tc in table:
+        groups.setdefault(tc.tgid, []).append(tc)
+    return groups
