@@ -23,6 +23,7 @@ from crashsh.errors import CrashshError, UsageError
 from crashsh.parsing import HelpRequested
 from crashsh.registry import COMMANDS, Command
 from crashsh.render import render
+from crashsh.synopses import SYNOPSES
 
 HELP_COLUMNS = 5
 
@@ -136,7 +137,7 @@ class CrashShell(cmd2.Cmd):
         except HelpRequested as e:
             self.stdout.write(str(e))
         except UsageError as e:
-            self.error(cmd.name, f"{e}\n{e.usage}".rstrip("\n"))
+            self.usage_error(cmd.name, str(e), e.usage)
         except (BrokenPipeError, ConnectionResetError):
             pass  # `| head` closed the pipe: not an error
         except KeyboardInterrupt:
@@ -171,17 +172,29 @@ class CrashShell(cmd2.Cmd):
     def error(self, name: str, message: str) -> None:
         """One error line, where crash puts it: in the output (and on the terminal when the
         output is redirected); on stderr in JSON mode so the JSON stays parseable."""
+        self.error_text(f"{name}: {message}\n")
+
+    def error_text(self, text: str) -> None:
+        """Count a failure and write its text where errors go (see error())."""
         self.failures += 1
-        line = f"{name}: {message}\n"
         targets = [self.stderr] if self.output_mode() == "json" else [self.stdout]
         if self.stdout is not self.terminal and targets[0] is self.stdout:
             targets.append(self.terminal)
         for target in targets:
             try:
-                target.write(line)
+                target.write(text)
                 target.flush()
             except (BrokenPipeError, ValueError):
                 pass
+
+    def usage_error(self, name: str, message: str, usage: str) -> None:
+        """As crash: the reason on stderr, then crash's usage block in the output."""
+        self.stderr.write(f"{name}: {message}\n")
+        synopsis = SYNOPSES.get(name)
+        if synopsis is None:
+            self.error(name, usage.rstrip("\n"))
+        else:
+            self.error_text(f"Usage:\n  {name} {synopsis}\nEnter \"help {name}\" for details.\n")
 
     def output_mode(self) -> str:
         """json when asked; plain when redirected, piped or not a terminal; else rich."""

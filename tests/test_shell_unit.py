@@ -35,8 +35,10 @@ def test_error_of_a_redirected_command_goes_to_file_and_terminal(shell, tmp_path
 
 def test_bad_option_prints_usage(shell):
     shell.run_lines(["eval -Z 1"])
-    assert shell.out.getvalue().startswith("eval: unrecognized arguments: -Z")
-    assert "usage: eval" in shell.out.getvalue()
+    assert shell.err.getvalue() == "eval: unrecognized arguments: -Z\n"
+    assert shell.out.getvalue() == (
+        "Usage:\n  eval [-b][-l] (expression) | value\nEnter \"help eval\" for details.\n"
+    )
     assert shell.failures == 1
 
 

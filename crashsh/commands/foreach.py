@@ -50,7 +50,9 @@ class Selection:
 
 
 def foreach_parser() -> CommandParser:
-    p = CommandParser("foreach", "display command data for multiple tasks in the system")
+    # no option parsing here: foreach's flags mix with its keywords (`foreach 1 ps -p`)
+    p = CommandParser("foreach", "display command data for multiple tasks in the system",
+                      prefix_chars="\0")
     p.add_argument("words", nargs="+", help="[pid|task|name|'regex'|state|kernel|user|gleader|"
                    "active ...] command [flag] [argument]")
     return p
@@ -168,7 +170,8 @@ def run_foreach(session, args) -> Iterator[ForeachTask]:
 
 
 def foreach_outputs(session, selection: Selection, keywords: list[str], flags) -> Iterator[ForeachTask]:
-    header = not any(k in NO_HEADER for k in keywords)
+    # crash's foreach prints no task line with -R: the keyword (e.g. task -R) prints its own
+    header = not any(k in NO_HEADER for k in keywords) and "R" not in flags
     for count, task in enumerate(selected(session.prog, selection)):
         outputs = [FOREACH_HANDLERS[k](session, task, {**flags, "subsequent": count > 0})
                    for k in keywords]

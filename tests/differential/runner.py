@@ -55,7 +55,8 @@ class CrashshRunner:
         self.session = Session.open(fixture.dump(dump), sources)
         self.session.settings.output = "plain"
         self.out = io.StringIO()
-        self.shell = CrashShell(self.session, stdout=self.out, stderr=self.out)
+        self.err = io.StringIO()  # crash's getopt complaints go to its stderr, not the output
+        self.shell = CrashShell(self.session, stdout=self.out, stderr=self.err)
 
     def run(self, line: str) -> str:
         from crashsh.commands.system import banner

@@ -13,5 +13,6 @@ CASES = (
     Case("foreach ZO set", True),
     Case("foreach 'kworker' set", True),
     Case("foreach bt"),
-    Case("foreach ps"),
+    Case("foreach ps", True),
+    Case("foreach 1 ps -p", True),
 )

@@ -32,9 +32,9 @@ CASES = (
     Case("ps -y 01", True),
     Case("ps -y ,", True),
     Case("ps -y bogus", True),
-    Case("ps -I"),
-    Case("ps -Y"),
-    Case("ps -x"),
+    Case("ps -I", True),
+    Case("ps -Y", True),
+    Case("ps -x", True),
     # task selection
     Case("ps {marker_pid}", True),
     Case("ps {marker_task}", True),

@@ -1,0 +1,27 @@
+"""crash 9.0.2's synopsis of each command (from its `help CMD`), shown on a usage error."""
+
+SYNOPSES = {
+    "sys": '[-c [name|number]] [-t] [-i] config',
+    "set": '[[-a] [pid | taskp] | [-c cpu] | -p] | [crash_variable [setting]] | -v',
+    "eval": '[-b][-l] (expression) | value',
+    "ascii": 'value ...',
+    "btop": 'address ...',
+    "ptob": 'page_number ...',
+    "rd": '[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n     [count]',
+    "sym": '[-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]',
+    "whatis": '[[-o] [struct | union | typedef | symbol]] | \n         [[-r [size|range]] [-m member]]',
+    "log": '[-TtdmascR]',
+    "mod": '-s module [objfile] | -d module | -S [directory] [-D|-t|-r|-R|-o|-g]',
+    "ps": '[-k|-u|-G|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpu]|-a|-g|-r|-S|-A|-H]\n     [pid | task | command] ...',
+    "bt": '[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-E|-f|-F|-o|-O|-v|-p] [-R ref] [-s [-x|d]]\n     [-I ip] [-S sp] [-n idle] [pid | task]',
+    "task": '[-R member[,member]] [-dx] [pid | taskp] ...',
+    "foreach": '[[pid | taskp | name | state | [kernel | user | gleader]] ...]\n          command [flag] [argument]',
+    "files": '[-d dentry] | [-p inode] | [-c] [-R reference] [pid | taskp] ... ',
+    "mount": '[-f][-i] [-n pid|task] [mount|vfsmount|superblock|dev|dir|dentry|inode]',
+    "vm": '[-p | -P vma | -M mm | -v | -m | -x | -d | [-R reference] [pid | task]]\n     [-f vm_flags]',
+    "swap": ' ',
+    "kmem": '[-f|-F|-c|-C|-i[=shared]|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]',
+    "help": '[command | all] [-<option>]',
+    "alias": '[alias] [command string]',
+    "extend": '[shared-object ...] | [-u [shared-object ...]] | -s',
+}
