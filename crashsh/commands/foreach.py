@@ -128,7 +128,7 @@ def _hex(word: str) -> int | None:
 def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
     """The tasks in crash's order (each CPU's idle task, then by pid) that match."""
     active = tasks.active_tasks(prog)
-    for task in ordered_tasks(prog):
+    for task in (tc.task for tc in tasks.task_contexts(prog)):
         comm = tasks.comm(task)
         kthread = bool(task.flags.value_() & PF_KTHREAD)
         if selection.active and task.value_() not in active:
@@ -147,14 +147,6 @@ def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
         ):
             continue
         yield task
-
-
-def ordered_tasks(prog: drgn.Program) -> list[drgn.Object]:
-    """crash's context array order: the idle tasks by CPU, then every other task by pid."""
-    table = tasks.crash_task_table(prog)
-    idle = [t for t in table if t.pid.value_() == 0]
-    others = sorted((t for t in table if t.pid.value_() != 0), key=lambda t: t.pid.value_())
-    return idle + others
 
 
 @command("foreach", "display command data for multiple tasks in the system", foreach_parser)

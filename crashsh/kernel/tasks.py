@@ -103,8 +103,11 @@ def active_tasks(prog: drgn.Program) -> dict[int, int]:
     return _active_tasks(prog)
 
 
-def crash_task_table(prog: drgn.Program) -> list[drgn.Object]:
-    """crash's task list: each CPU's idle task, then every task of init_pid_ns's pids."""
+@cache
+def crash_task_table(prog: drgn.Program) -> tuple[drgn.Object, ...]:
+    """crash's task list: each CPU's idle task, then every task of init_pid_ns's pids.
+
+    A dump does not change, so the table is built once per program."""
     tasks = [idle_task(prog, cpu) for cpu in present_cpus(prog)]
     seen = {t.value_() for t in tasks}
     pidtype = prog["PIDTYPE_PID"]
@@ -113,7 +116,7 @@ def crash_task_table(prog: drgn.Program) -> list[drgn.Object]:
         if task and task.value_() not in seen:
             seen.add(task.value_())
             tasks.append(task)
-    return tasks
+    return tuple(tasks)
 
 
 def cpu_of(task: drgn.Object) -> int:
@@ -255,9 +258,14 @@ class TaskContext:
 
 def task_contexts(prog: drgn.Program) -> list[TaskContext]:
     """crash's task table in its order: by pid, the pid-0 idle tasks by CPU."""
+    return list(_task_contexts(prog))
+
+
+@cache
+def _task_contexts(prog: drgn.Program) -> tuple[TaskContext, ...]:
     table = [TaskContext(task) for task in crash_task_table(prog)]
     table.sort(key=lambda tc: tc.pid)  # stable: the idle tasks stay in CPU order
-    return table
+    return tuple(table)
 
 
 def thread_groups(table: list[TaskContext]) -> dict[int, list[TaskContext]]:
