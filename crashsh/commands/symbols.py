@@ -1,0 +1,234 @@
+"""sym: translate symbols and addresses, list and search crash's symbol table (cmd_sym)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from crashsh.errors import CommandError
+from crashsh.kernel.symtab import CrashSymbolTable, Marker, Symbol
+from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.registry import command
+
+SYNOPSIS = """Usage:
+  sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]
+Enter "help sym" for details.
+"""
+MAX_HEX_DIGITS = 16
+MASK64 = (1 << 64) - 1
+MODULE_START = "_MODULE_START_"
+
+
+@dataclass
+class SymbolLine:
+    """One symbol line: ``address (type) name[+offset]`` then the optional columns.
+
+    ``module`` is shown as `` [module]``; ``source`` (gdb's ``file: line``, possibly empty)
+    follows a space when it is not None; ``section`` (``sym -s``) as `` [section]``."""
+
+    address: int
+    type: str
+    name: str
+    offset: int = 0
+    module: str | None = None
+    source: str | None = None
+    section: str | None = None
+
+
+@dataclass
+class ModuleStart:
+    """A module's start marker found as a symbol: ``value (m) (module module)[+offset]``."""
+
+    value: int
+    type: str
+    module: str
+    offset: int = 0
+
+
+@dataclass
+class ModuleMarker:
+    """A module boundary in ``sym -l/-M/-m``: ``address LABEL: name``."""
+
+    address: int
+    label: str
+    name: str
+
+
+@dataclass
+class SymbolNotFound:
+    """``sym NAME`` for an unknown name, with the symbols containing it."""
+
+    name: str
+    alternatives: list[SymbolLine]
+
+
+@dataclass
+class ModuleAddress:
+    """An address in a module's memory with no symbol: ``address (?) (module)+offset``."""
+
+    address: int
+    text: str
+
+
+@dataclass
+class QueryResult:
+    """``sym -q``: the matches, or ``(none found)``."""
+
+    matches: list[SymbolLine]
+
+
+@dataclass
+class QueryCount:
+    """``sym -Q``: how many symbols contain the string, and the last of them."""
+
+    count: int
+    last: str | None
+
+
+@dataclass
+class SymbolError:
+    """A failed argument that is not the last one (crash goes on with the next)."""
+
+    message: str
+
+
+class Ordered(argparse.Action):
+    """Keep the listing options in command-line order, as crash's getopt loop runs them."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.actions = [*namespace.actions, (option_string, values)]
+
+
+def sym_parser() -> CommandParser:
+    p = CommandParser("sym", "translate a symbol to its virtual address, or vice-versa")
+    p.add_argument("-l", "-L", dest="actions", action=Ordered, nargs=0, help="list all symbols")
+    p.add_argument("-M", dest="actions", action=Ordered, nargs=0, help="list module symbols")
+    p.add_argument("-m", dest="actions", action=Ordered, metavar="module",
+                   help="list the symbols of one module")
+    p.add_argument("-q", dest="actions", action=Ordered, metavar="string",
+                   help="search for symbols containing a string")
+    p.add_argument("-Q", dest="actions", action=Ordered, metavar="string",
+                   help="count the symbols containing a string")
+    p.add_argument("-n", dest="next", action="store_true", help="also show the next symbol")
+    p.add_argument("-p", dest="prev", action="store_true", help="also show the previous symbol")
+    p.add_argument("-s", dest="section", action="store_true", help="show the section, not the line")
+    p.add_argument("targets", nargs="*", metavar="symbol | vaddr")
+    p.set_defaults(actions=[])
+    return p
+
+
+@command("sym", "translate a symbol to its virtual address, or vice-versa", sym_parser)
+def run_sym(session, args) -> Iterator[object]:
+    if not args.actions and not args.targets:
+        raise HelpRequested(SYNOPSIS)
+    symtab: CrashSymbolTable = session.symtab
+    return sym_output(symtab, args)
+
+
+def sym_output(symtab: CrashSymbolTable, args) -> Iterator[object]:
+    for option, value in args.actions:
+        yield from listing(symtab, option, value)
+    for i, target in enumerate(args.targets):
+        try:
+            yield from translate(symtab, target, args)
+        except CommandError as e:
+            if i == len(args.targets) - 1:
+                raise
+            yield SymbolError(str(e))
+
+
+def listing(symtab: CrashSymbolTable, option: str, value: str | None) -> Iterator[object]:
+    if option in ("-l", "-L"):
+        yield from (line(s) for s in symtab.kernel_symbols())
+        yield from module_lines(symtab, None)
+    elif option == "-M":
+        yield from module_lines(symtab, None)
+    elif option == "-m":
+        yield from module_lines(symtab, value)
+    elif option == "-q":
+        yield QueryResult([line(s, module=s.module) for s in symtab.query(value)])
+    elif option == "-Q":
+        found = symtab.query(value)
+        yield QueryCount(len(found), found[-1].name if found else None)
+
+
+def module_lines(symtab: CrashSymbolTable, name: str | None) -> Iterator[object]:
+    for item in symtab.module_listing(name):
+        if isinstance(item, Marker):
+            yield ModuleMarker(item.value, item.label, item.text)
+        else:
+            yield line(item)
+
+
+def line(sym: Symbol, offset: int = 0, module: str | None = None, source: str | None = None,
+         section: str | None = None) -> SymbolLine:
+    address = (sym.value + offset) & MASK64
+    return SymbolLine(address, sym.type, sym.name, offset, module, source, section)
+
+
+def translate(symtab: CrashSymbolTable, target: str, args) -> Iterator[object]:
+    """One ``sym`` argument: an address (hexadecimal, not a symbol name) or a symbol name."""
+    if symtab.lookup_name(target) is None and is_hexadecimal(target):
+        yield from by_address(symtab, target, args)
+        return
+    found = symtab.lookup_all(target)
+    if not found:
+        yield SymbolNotFound(target, [line(s, module=s.module) for s in symtab.query(target)])
+        return
+    for sym in found:
+        yield from with_neighbours(symtab, sym, 0, args)
+
+
+def by_address(symtab: CrashSymbolTable, text: str, args) -> Iterator[object]:
+    value = parse_address(text)
+    if value is None or not symtab.in_range(value):
+        message = f"invalid address: {text}"
+        body = text[2:] if text[:2].lower() == "0x" else text
+        if len(body) > MAX_HEX_DIGITS:  # htol() complains first
+            message = (f'input string too large: "{body}" ({len(body)} vs {MAX_HEX_DIGITS})\n'
+                       f"sym: {message}")
+        raise CommandError(message)
+    found = symtab.lookup_address(value)
+    if found is None:
+        yield ModuleAddress(value, symtab.symstr(value))
+        return
+    sym, offset = found
+    yield from with_neighbours(symtab, sym, offset, args)
+
+
+def with_neighbours(symtab: CrashSymbolTable, sym: Symbol, offset: int, args) -> Iterator[object]:
+    if args.prev and (before := symtab.prev_symbol(sym)) is not None:
+        yield shown(symtab, before, 0, args, sym.module)
+    yield shown(symtab, sym, offset, args, sym.module)
+    if args.next and (after := symtab.next_symbol(sym)) is not None:
+        yield shown(symtab, after, 0, args, sym.module)
+
+
+def shown(symtab: CrashSymbolTable, sym: Symbol, offset: int, args,
+          module: str | None) -> SymbolLine | ModuleStart:
+    """crash's show_symbol(): the module tag follows the argument's symbol, not *sym*'s."""
+    if sym.name.startswith(MODULE_START):
+        return ModuleStart(sym.value, sym.type, sym.name.removeprefix(MODULE_START), offset)
+    addr = sym.value + offset
+    tag = sym.module if module is not None else None
+    if args.section:
+        return line(sym, offset, tag, section=symtab.section_name(addr))
+    return line(sym, offset, tag, source=symtab.source_line(addr))
+
+
+def is_hexadecimal(text: str) -> bool:
+    """crash's hexadecimal(): hex digits and x's, with at least one digit."""
+    digits = sum(c in "0123456789abcdefABCDEF" for c in text)
+    return digits > 0 and all(c in "0123456789abcdefABCDEFxX" for c in text)
+
+
+def parse_address(text: str) -> int | None:
+    """crash's htol(): an optional 0x, then at most 16 hex digits."""
+    body = text[2:] if text[:2].lower() == "0x" else text
+    if not body or len(body) > MAX_HEX_DIGITS:
+        return None
+    try:
+        return int(body, 16)
+    except ValueError:
+        return None

@@ -1,0 +1,323 @@
+"""Module symbol tables as crash builds them (symbols.c).
+
+From the dump alone (store_module_symbols_v2, _6_4 since Linux 6.4): start and end markers per
+memory area, the exported symbols, then the module's kallsyms. After ``mod -S`` finds the
+module's object file (store_load_module_symbols): the object file's symbols, placed through the
+sections the kallsyms entries locate (calculate_load_order_v2/_6_4), plus the entries left over.
+Module per-cpu sections are not placed (none of the fixtures' modules has one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import drgn
+
+from crashsh.kernel.elf import SYMBOL as SYMBOL_FIELDS
+from crashsh.kernel.elf import ElfFile, ElfSymbol
+
+STRIPPED_SUFFIXES = (".isra.", ".part.", ".llvm.")
+MEM_TAGS = ("TEXT", "DATA", "RODATA", "RO_AFTER_INIT", "INIT_TEXT", "INIT_DATA", "INIT_RODATA")
+FIRST_INIT_MEM = 4  # MOD_INIT_TEXT
+SYMBOL_START_TAGS = ("_MODULE_START_", "_MODULE_TEXT_START_")
+MARKER_NAMES = ("_MODULE_START_", "_MODULE_END_", "_MODULE_INIT_START_", "_MODULE_INIT_END_")
+ELF64_SYM_SIZE = 24
+NON_BFD_SECTIONS = (2, 3, 4, 9, 18)  # symbol, string and relocation tables: not BFD sections
+
+
+def strip_symbol_end(name: str) -> str:
+    """crash's strip_symbol_end(): cut at the first of .isra., .part., .llvm. (in that order)."""
+    if "." not in name:
+        return name
+    for suffix in STRIPPED_SUFFIXES:
+        at = name.find(suffix)
+        if at >= 0:
+            return name[:at]
+    return name
+
+
+@dataclass
+class Entry:
+    """One module table entry (mutable: crash fixes up kallsyms types in place)."""
+
+    value: int
+    type: str
+    name: str
+
+    @property
+    def pseudo(self) -> bool:
+        return self.name.startswith("_MODULE_")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A module memory area: 6.4+ one per ``mod->mem[]`` type, before that core and init."""
+
+    tag: str  # TEXT, DATA, ... ("" and "INIT" before 6.4)
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    def __contains__(self, value: int) -> bool:
+        return self.base <= value < self.end
+
+    @property
+    def start_name(self) -> str:
+        return f"_MODULE_{self.tag}_START_" if self.tag else "_MODULE_START_"
+
+    @property
+    def end_name(self) -> str:
+        return f"_MODULE_{self.tag}_END_" if self.tag else "_MODULE_END_"
+
+
+@dataclass(frozen=True)
+class ModSection:
+    """A section of the module's object file and where crash placed it (addr None: not found)."""
+
+    name: str
+    size: int
+    is_code: bool
+    addr: int | None
+
+
+@dataclass
+class ModuleTable:
+    """One module's symbols as crash keeps them."""
+
+    name: str
+    memory_layout: bool  # 6.4+ mod->mem[]
+    regions: list[Region]  # core areas with a size (crash's IN_MODULE)
+    init_regions: list[Region]
+    entries: list[Entry]  # sorted, with the _MODULE_* pseudo entries
+    spans: list[tuple[int, int]]  # entries[lo..hi] (inclusive) searched per region
+    sections: list[ModSection]  # empty without debuginfo
+    text_end: int  # before 6.4 and without debuginfo: crash's mod_etext_guess
+
+    @property
+    def base(self) -> int:
+        return self.regions[0].base if self.regions else 0
+
+    @property
+    def loaded(self) -> bool:
+        """crash's MOD_LOAD_SYMS: the module's object file was read (mod -S)."""
+        return bool(self.sections)
+
+    def contains(self, value: int) -> bool:
+        return any(value in r for r in self.regions + self.init_regions)
+
+    def region_of(self, value: int) -> Region | None:
+        return next((r for r in self.regions + self.init_regions if value in r), None)
+
+    def section_start(self, section: ModSection) -> int:
+        """Where crash thinks a section starts (an unplaced section sits at the base before 6.4)."""
+        if section.addr is not None:
+            return section.addr
+        return 0 if self.memory_layout else self.base
+
+    def is_text(self, value: int) -> bool:
+        """crash's is_kernel_text() for a module address."""
+        if not self.contains(value):
+            return False
+        if self.loaded:
+            return any(s.is_code and self.section_start(s) <= value
+                       < self.section_start(s) + s.size for s in reversed(self.sections))
+        if self.memory_layout:
+            return any(value in r for r in self.regions + self.init_regions
+                       if r.tag in ("TEXT", "INIT_TEXT"))
+        return self.base <= value < self.text_end
+
+    def section_name(self, value: int) -> str:
+        """crash's get_section() for a module address (sym -s)."""
+        if not self.loaded:
+            return f"in {self.name} module"
+        for section in reversed(self.sections):
+            start = self.section_start(section)
+            if start <= value < start + section.size:
+                return section.name
+        return ""
+
+
+def module_regions(mod: drgn.Object) -> tuple[list[Region], list[Region], int, bool]:
+    """(core regions, init regions, etext guess, 6.4 layout) of a ``struct module``."""
+    try:
+        mem = mod.mem  # Linux 6.4: struct module_memory mem[MOD_MEM_NUM_TYPES]
+    except AttributeError:
+        core = mod.core_layout
+        base = core.base.value_()
+        init = mod.init_layout
+        regions = [Region("", base, core.size.value_())]
+        init_regions = [Region("INIT", init.base.value_(), init.size.value_())]
+        return regions, [r for r in init_regions if r.size], base + core.text_size.value_(), False
+    areas = [Region(tag, mem[i].base.value_(), mem[i].size.value_())
+             for i, tag in enumerate(MEM_TAGS)]
+    core = [r for r in areas[:FIRST_INIT_MEM] if r.size]
+    init = [r for r in areas[FIRST_INIT_MEM:] if r.size]
+    return core, init, 0, True
+
+
+def strip_module_symbol_end(name: str) -> str:
+    """crash's strip_module_symbol_end(): drop an ``_R<hex>`` or ``_Rsmp_`` version suffix."""
+    at = name.rfind("R")
+    if at < 1 or name[at - 1] != "_":
+        return name
+    rest = name[at + 1:]
+    if rest.startswith("smp_") or (rest and all(c in "0123456789abcdefABCDEF" for c in rest)):
+        return name[:at - 1]
+    return name
+
+
+def exported_symbols(mod: drgn.Object) -> list[Entry]:
+    """The module's EXPORT_SYMBOL and EXPORT_SYMBOL_GPL entries, type '?'."""
+    entries = []
+    for table, count in (("syms", "num_syms"), ("gpl_syms", "num_gpl_syms")):
+        try:
+            syms, n = getattr(mod, table), getattr(mod, count).value_()
+        except AttributeError:
+            continue
+        for i in range(n):
+            value, name = kernel_symbol(syms[i])
+            name = strip_symbol_end(strip_module_symbol_end(name))
+            if name:
+                entries.append(Entry(value, "?", name))
+    return entries
+
+
+def kernel_symbol(sym: drgn.Object) -> tuple[int, str]:
+    """(value, name) of a ``struct kernel_symbol``, PREL32 offsets or plain pointers."""
+    prog = sym.prog_
+    try:
+        value = sym.value_offset.address_ + sym.value_offset.value_()
+        name_at = sym.name_offset.address_ + sym.name_offset.value_()
+    except AttributeError:  # no CONFIG_HAVE_ARCH_PREL32_RELOCATIONS
+        value, name_at = sym.value.value_(), sym.name.value_()
+    name = drgn.Object(prog, "char *", name_at).string_().decode(errors="replace")
+    return value & 0xFFFFFFFFFFFFFFFF, name
+
+
+def kallsyms_symbols(mod: drgn.Object, table: ModuleTable, exports: list[Entry]) -> list[Entry]:
+    """store_module_kallsyms_v2(): the module's core kallsyms not already exported."""
+    prog = mod.prog_
+    kallsyms = mod.core_kallsyms
+    count = kallsyms.num_symtab.value_()
+    strtab = kallsyms.strtab.value_()
+    raw = prog.read(kallsyms.symtab.value_(), count * ELF64_SYM_SIZE)
+    region = table.region_of(strtab)
+    strings = prog.read(strtab, region.end - strtab) if region else b""
+    entries = []
+    for i in range(1, count):
+        at = i * ELF64_SYM_SIZE
+        st_name, info, _other, shndx, value, _size = SYMBOL_FIELDS.unpack_from(raw, at)
+        if not table.contains(value) or shndx == 0 or not table.contains(strtab + st_name):
+            continue
+        end = strings.find(b"\0", st_name)
+        name = strip_symbol_end(strings[st_name:end].decode(errors="replace"))
+        if not name:
+            continue
+        export = next((e for e in exports if e.value == value and e.name == name), None)
+        if export is not None:
+            if export.type == "?":
+                export.type = kallsyms_type(info)
+            continue
+        entries.append(Entry(value, kallsyms_type(info), name))
+    return entries
+
+
+def kallsyms_type(info: int) -> str:
+    """crash's Elf64_Sym_to_common() view of st_info as a type letter."""
+    if 0x20 <= info < 0x7F:
+        return chr(info)
+    return {0x02: "t", 0x12: "T"}.get(info, "?")
+
+
+def sort_entries(entries: list[Entry]) -> list[Entry]:
+    """crash's compare_syms(): by value, a module's start marker first, otherwise stable."""
+    return sorted(entries, key=lambda e: (e.value, not e.name.startswith(SYMBOL_START_TAGS)))
+
+
+def kallsyms_table(mod: drgn.Object, name: str) -> ModuleTable:
+    """The module's table as crash builds it from the dump (store_module_symbols_v2/_6_4)."""
+    regions, init_regions, text_end, layout = module_regions(mod)
+    table = ModuleTable(name, layout, regions, init_regions, [], [], [], text_end)
+    areas = regions + init_regions
+    starts = [Entry(r.base, "m", r.start_name + name) for r in areas]
+    exports = exported_symbols(mod)
+    last = 1 if layout else 0  # since 6.4 an end marker is the area's last byte
+    ends = [Entry(r.end - last, "m", r.end_name + name) for r in areas]
+    entries = starts + exports + kallsyms_symbols(mod, table, exports) + ends
+    table.entries = sort_entries(entries)
+    table.spans = region_spans(table.entries, areas, name)
+    return table
+
+
+def region_spans(entries: list[Entry], regions: list[Region], name: str) -> list[tuple[int, int]]:
+    """Index ranges from each region's start marker to its end marker."""
+    index = {e.name: i for i, e in enumerate(entries) if e.pseudo}
+    spans = []
+    for region in regions:
+        lo, hi = index.get(region.start_name + name), index.get(region.end_name + name)
+        if lo is not None and hi is not None:
+            spans.append((lo, hi))
+    return spans
+
+
+def object_file_table(ext: ModuleTable, path: str) -> ModuleTable:
+    """The table after ``mod -S`` (store_load_module_symbols): the object file's symbols placed
+    by the sections crash located through the kallsyms table, plus unmatched kallsyms entries."""
+    elf = ElfFile(path)
+    symbols = elf.symbols()
+    symbols.sort(key=lambda s: (not s.undefined, 0 if s.undefined else s.value, s.name))
+    sections = locate_sections(ext, elf, symbols)
+    placed = {s.name: s for s in reversed(sections) if s.addr is not None}
+    unused = [e for e in ext.entries if not e.pseudo]
+    entries: list[Entry] = []
+    for sym in symbols:
+        section = elf.section_of(sym)
+        where = placed.get(section.name) if section else None
+        if where is None or sym.name.startswith("."):
+            continue
+        match = next((e for e in unused if e.name == sym.name), None)
+        if match is not None:
+            unused.remove(match)
+            value = match.value
+        else:
+            value = where.addr + sym.value
+        name = strip_symbol_end(strip_module_symbol_end(sym.name))
+        if name:
+            entries.append(Entry(value, elf.nm_type(sym), name))
+    names = {e.name for e in entries}
+    for e in ext.entries:
+        if e.name not in names:
+            names.add(e.name)
+            entries.append(Entry(e.value, e.type, e.name))
+    entries = sort_entries(entries)
+    areas = ext.regions + ext.init_regions
+    spans = (region_spans(entries, areas, ext.name) if ext.memory_layout
+             else [(0, len(entries) - 1)])
+    return ModuleTable(ext.name, ext.memory_layout, ext.regions, ext.init_regions, entries,
+                       spans, sections, ext.text_end)
+
+
+def locate_sections(ext: ModuleTable, elf: ElfFile, symbols: list[ElfSymbol]) -> list[ModSection]:
+    """calculate_load_order_v2/_6_4(): place each section by the first kallsyms entry whose name
+    is a symbol defined in it."""
+    by_name: dict[str, ElfSymbol] = {}
+    for sym in symbols:
+        by_name.setdefault(sym.name, sym)
+    sizes: dict[str, int] = {}
+    for section in elf.sections[1:]:
+        sizes.setdefault(section.name, section.size)
+    found: dict[str, int] = {}
+    for lo, hi in ext.spans:
+        for entry in ext.entries[lo:hi]:
+            if entry.pseudo or any(start <= entry.value < start + sizes[name]
+                                   for name, start in found.items()):
+                continue
+            sym = by_name.get(entry.name)
+            section = elf.section_of(sym) if sym else None
+            if section is not None and section.name not in found:
+                found[section.name] = entry.value - sym.value
+    return [ModSection(s.name, s.size, s.is_code, found.get(s.name)) for s in elf.sections[1:]
+            if s.type not in NON_BFD_SECTIONS]
