@@ -93,6 +93,8 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         "zombie_pid": str(manifest["zombie"]["pid"]),
         "stopped_pid": str(manifest["stopped"]["pids"][0]),
         "kthread_pid": str(manifest["test_module"]["kthread_pid"]),
+        "kthread_task": f"{find_task(prog, manifest['test_module']['kthread_pid']).value_():x}",
+        "zombie_parent_pid": str(manifest["zombie"]["parent_pid"]),
     }
 
 
