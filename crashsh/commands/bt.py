@@ -25,7 +25,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
-from crashsh.registry import command
+from crashsh.registry import command, foreach_handler
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,30 @@ def backtraces(session, args, chosen: Iterable[Target]) -> BtListing:
     reference = parse_reference(session, args.reference) if args.reference is not None else None
     return BtListing(style, traces(session, stack_kernel(session), chosen, options, args,
                                    reference))
+
+
+# foreach's flags that bt takes, as crash's foreach passes them on (task.c foreach())
+FOREACH_BT_FLAGS = "fFtTsxdlreo"
+
+
+@dataclass
+class ForeachTrace:
+    """`foreach bt`: one task's frames; foreach has printed the task line."""
+
+    style: BtStyle
+    trace: TaskTrace
+
+
+@foreach_handler("bt")
+def foreach_bt(session, task: drgn.Object, flags) -> ForeachTrace | BtListing:
+    argv = [f"-{letter}" for letter in FOREACH_BT_FLAGS for _ in range(flags.get(letter, 0))]
+    if flags.get("R"):
+        argv += ["-R", flags["R"]]
+    args = bt_parser().parse_args(argv)
+    listing = backtraces(session, args, [Target(task, keep_going=True)])
+    if listing.style.reference:
+        return listing  # with -R foreach prints no task line: bt -R's own output
+    return ForeachTrace(listing.style, next(iter(listing.traces)))
 
 
 def bt_style(session, args) -> BtStyle:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.bt import (BtListing, BtMessage, BtStyle, StackGroups, StackOverflowReport,
-                                 StackSearchListing, TaskTrace)
+from crashsh.commands.bt import (BtListing, BtMessage, BtStyle, ForeachTrace, StackGroups,
+                                 StackOverflowReport, StackSearchListing, TaskTrace)
 from crashsh.commands.memory import MemoryDisplay
 from crashsh.kernel.stack import (Entry, ExceptionFrame, Frame, Note, StackSwitch, StackWord,
                                   TextStart, TextSymbol)
@@ -99,8 +99,9 @@ def entry_lines(style: BtStyle, entry: Entry) -> Iterator[str]:
         yield entry.text + "\n"
 
 
-def trace_lines(style: BtStyle, trace: TaskTrace) -> Iterator[str]:
-    yield task_header_line(trace.header) + "\n"
+def trace_lines(style: BtStyle, trace: TaskTrace, header: bool = True) -> Iterator[str]:
+    if header:
+        yield task_header_line(trace.header) + "\n"
     if trace.raw is not None:
         yield from plain(MemoryDisplay(64, "hex", False, iter(trace.raw)))
     if trace.no_stack:
@@ -109,6 +110,11 @@ def trace_lines(style: BtStyle, trace: TaskTrace) -> Iterator[str]:
         yield from entry_lines(style, entry)
     if trace.error:
         yield f"bt: {trace.error}\n"
+
+
+@plain.register
+def _(item: ForeachTrace) -> Iterator[str]:
+    yield from trace_lines(item.style, item.trace, header=False)
 
 
 @plain.register
