@@ -92,9 +92,9 @@ SUITE: tuple[Case, ...] = (
     Case("sym 0", True),
     Case("sym schedule jiffies_64", True),
     Case("sym -l", True),
-    Case("whatis task_struct"),
-    Case("whatis jiffies_64"),
-    Case("whatis list_head"),
+    Case("whatis task_struct", True),
+    Case("whatis jiffies_64", True),
+    Case("whatis list_head", True),
 )
 
 

@@ -1,0 +1,194 @@
+"""task: a task's task_struct and thread_info as gdb prints them (crash's cmd_task, task.c)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import drgn
+
+from crashsh.errors import CommandError
+from crashsh.kernel import gdbvalues, tasks
+from crashsh.kernel.gdbtypes import member_offset
+from crashsh.parsing import CommandParser
+from crashsh.records import TaskHeader
+from crashsh.registry import command, foreach_handler
+
+
+@dataclass
+class StructValue:
+    """``struct NAME `` followed by gdb's value text."""
+
+    name: str
+    address: int
+    text: str
+
+
+@dataclass
+class TaskDump:
+    """`task`: the task_struct and the thread_info (under the task line, except in foreach)."""
+
+    header: TaskHeader | None
+    structs: list[StructValue]
+
+
+@dataclass
+class TaskNotice:
+    """A message of crash's, printed as ``task: TEXT`` (with a blank line after, if asked)."""
+
+    text: str
+    blank_line: bool = False
+
+
+@dataclass
+class TaskMembers:
+    """`task -R`: the lines crash picks out of gdb's text, under the task line.
+
+    Each item is a line of text (without its newline), or a notice about a member that was
+    not found (crash prints those on the terminal only, never into a redirected file).
+    """
+
+    header: TaskHeader
+    items: list[str | TaskNotice] = field(default_factory=list)
+
+
+def task_parser() -> CommandParser:
+    p = CommandParser("task", "task_struct contents")
+    p.add_argument("-x", dest="hex", action="store_true", help="hexadecimal output")
+    p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
+    p.add_argument("-R", dest="references", action="append", default=[],
+                   metavar="member[,member]", help="only these task_struct members")
+    p.add_argument("args", nargs="*", help="pid | task | member[,member]")
+    return p
+
+
+@dataclass
+class TaskArguments:
+    """cmd_task's reading of its words: tasks, members and notices about the rest."""
+
+    tasks: list[drgn.Object] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    notices: list[TaskNotice] = field(default_factory=list)
+    bogus: int = 0  # invalid pid or task arguments
+
+
+@command("task", "task_struct contents", task_parser)
+def run_task(session, args) -> Iterator[object]:
+    if args.hex and args.decimal:
+        raise CommandError("-d and -x are mutually exclusive")
+    radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
+    words = read_arguments(session.prog, args.args)
+    if not words.tasks and not words.bogus:
+        words.tasks.append(session.context)
+    members = split_members(",".join(args.references)) + words.members
+    return task_outputs(session, words.notices, words.tasks, members, radix)
+
+
+def read_arguments(prog: drgn.Program, texts: list[str]) -> TaskArguments:
+    """A pid (every task with it), a task address, or task_struct members (crash's rule:
+    a comma, dot or bracket, or a member's name)."""
+    words = TaskArguments()
+    if not texts:
+        return words
+    task_type = prog.type("struct task_struct")
+    contexts = tasks.task_contexts(prog)
+    pids = {tc.pid for tc in contexts}
+    addresses = {tc.address: tc.task for tc in contexts}
+    for text in texts:
+        if tasks.is_number_arg(text):
+            found = tasks.parse_task_arg(text, pids, addresses)
+            if found is None:
+                words.bogus += 1
+                words.notices.append(TaskNotice(f"invalid task or pid value: {text}", True))
+            elif found[0] == "pid":
+                words.tasks += [tc.task for tc in contexts if tc.pid == found[1]]
+            else:
+                words.tasks.append(addresses[found[1]])
+        elif any(c in text for c in ",.[") or is_member(task_type, text):
+            words.members += split_members(text)
+        else:
+            words.notices.append(
+                TaskNotice(f"invalid task, pid, or task_struct member: {text}", True))
+    return words
+
+
+def task_outputs(session, notices: list[TaskNotice], selected: list[drgn.Object],
+                 members: list[str], radix: int) -> Iterator[object]:
+    yield from notices
+    for task in selected:
+        yield task_data(session, task, members, radix, header=True)
+
+
+def task_data(session, task: drgn.Object, members: list[str], radix: int,
+              header: bool) -> TaskDump | TaskMembers:
+    """crash's do_task(): the whole structs, or with members only the lines they pick."""
+    structs = task_structs(session, task, radix)
+    if members:
+        return TaskMembers(tasks.task_header(task), select_members(session.prog, structs, members))
+    return TaskDump(tasks.task_header(task) if header else None, structs)
+
+
+def task_structs(session, task: drgn.Object, radix: int) -> list[StructValue]:
+    """The task_struct and the thread_info of *task*, as gdb prints them."""
+    printer = gdbvalues.value_printer(session, radix)
+    structs = [StructValue("task_struct", task.value_(), printer.format_object(task[0]))]
+    info = thread_info(task)
+    if info is not None:
+        structs.append(StructValue("thread_info", info.address_, printer.format_object(info)))
+    return structs
+
+
+def thread_info(task: drgn.Object) -> drgn.Object | None:
+    """The task's thread_info: inside the task_struct (THREAD_INFO_IN_TASK, x86 since 4.9),
+    else at the bottom of the task's stack."""
+    try:
+        return task.thread_info
+    except AttributeError:
+        pass
+    try:
+        return drgn.Object(task.prog_, "struct thread_info", address=task.stack.value_())
+    except (AttributeError, LookupError):
+        return None
+
+
+def select_members(prog: drgn.Program, structs: list[StructValue],
+                   members: list[str]) -> list[str | TaskNotice]:
+    """crash's task_struct_member(): grep gdb's text for each member, in the order given."""
+    lines = [line for s in structs for line in f"struct {s.name} {s.text}\n".splitlines(True)]
+    types = [prog.type(f"struct {s.name}") for s in structs]
+    tree = None
+    items: list[str | TaskNotice] = []
+    for member in members:
+        if "." in member or "[" in member:
+            tree = tree or gdbvalues.element_tree(lines)
+            found = gdbvalues.extended_member(tree, member)
+            if found is None:
+                items.append(TaskNotice(f"invalid data structure member reference: {member}"))
+            else:
+                items += [line.rstrip("\n") for line in found]
+            continue
+        if not any(is_member(type, member) for type in types):
+            items.append(TaskNotice(f"{member}: not a task_struct or thread_info member"))
+        items += [line.rstrip("\n") for line in gdbvalues.grep_member(lines, member)]
+    return items
+
+
+def is_member(type: drgn.Type, name: str) -> bool:
+    """crash's MEMBER_EXISTS (unnamed structs and unions are searched too)."""
+    return member_offset(type, name) is not None
+
+
+def split_members(text: str) -> list[str]:
+    """crash joins every -R list with commas, then splits it into words."""
+    return text.replace(",", " ").split()
+
+
+@foreach_handler("task")
+def foreach_task(session, task: drgn.Object, flags) -> TaskDump | TaskMembers:
+    """`foreach ... task [-R member] [-x|-d]`: foreach prints the task line, except with -R,
+    where each task's output carries its own."""
+    if flags.get("x") and flags.get("d"):
+        raise CommandError("task: -x and -d options are mutually exclusive")
+    radix = 16 if flags.get("x") else 10 if flags.get("d") else session.settings.radix
+    members = split_members(flags.get("R") or "")
+    return task_data(session, task, members, radix, header=False)

@@ -1,0 +1,258 @@
+"""whatis: symbol declarations and type definitions (crash's cmd_whatis in symbols.c)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import drgn
+from drgn import FindObjectFlags, SymbolKind, TypeKind
+
+from crashsh.errors import CommandError
+from crashsh.kernel.gdbtypes import (
+    check_typedef,
+    declaration,
+    enum_value,
+    gdb_sizeof,
+    member_offset,
+    ptype_text,
+    type_name,
+)
+from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.registry import command
+from crashsh.synopses import SYNOPSES
+
+USAGE = f'Usage:\n  whatis {SYNOPSES["whatis"]}\nEnter "help whatis" for details.'
+KEYWORDS = ("struct", "union", "enum")
+# crash's datatype_info accepts these type codes; bool, float and void go to gdb's whatis
+DATATYPE_KINDS = (
+    TypeKind.STRUCT,
+    TypeKind.UNION,
+    TypeKind.CLASS,
+    TypeKind.POINTER,
+    TypeKind.FUNCTION,
+    TypeKind.ARRAY,
+    TypeKind.ENUM,
+)
+LOOKUP_ERRORS = (LookupError, SyntaxError, ValueError)
+CLONE_SUFFIXES = (".isra.", ".part.", ".llvm.")
+OBJECT_FLAGS = {
+    SymbolKind.FUNC: FindObjectFlags.FUNCTION,
+    SymbolKind.OBJECT: FindObjectFlags.VARIABLE,
+}
+
+
+@dataclass
+class SymbolDeclaration:
+    """`whatis SYMBOL`: the declaration of a variable or function (or gdb's type text)."""
+
+    name: str
+    text: str
+
+
+@dataclass
+class TypeDefinition:
+    """`whatis TYPE`: crash's ptype text; ``size`` is None for enums and ``type.member``."""
+
+    name: str
+    text: str
+    size: int | None
+
+
+@dataclass
+class EnumeratorValue:
+    """`whatis ENUMERATOR`: its enum's tag (``(unknown)`` when anonymous) and value."""
+
+    name: str
+    enum: str
+    value: int
+
+
+def whatis_parser() -> CommandParser:
+    p = CommandParser("whatis", "search symbol table for data or type information")
+    p.add_argument("-o", dest="offsets", action="store_true", help="show member offsets")
+    p.add_argument("words", nargs="*", help="[struct | union | enum] name, or a symbol")
+    return p
+
+
+@command("whatis", "search symbol table for data or type information", whatis_parser)
+def run_whatis(session, args):
+    prog = session.prog
+    words = list(args.words)
+    at = 1 if words[:1] and words[0] in KEYWORDS else 0
+    if len(words) <= at:
+        raise HelpRequested(USAGE + "\n")  # crash prints only its usage
+    name = words[at]
+    found = (None if at else symbol_declaration(prog, name)) or datatype(prog, name, args.offsets)
+    if found:
+        return found
+    words[at] = failed_datatype_argument(name)
+    expression = " ".join((["-o"] if args.offsets else []) + words)
+    text = gdb_whatis(prog, expression)
+    if text is None:
+        # crash prints the reason and then its usage, both in the command's output
+        raise CommandError(f"cannot resolve: {expression}\n{USAGE}")
+    return SymbolDeclaration(expression, text)
+
+
+def failed_datatype_argument(name: str) -> str:
+    """crash's arg_to_datatype leaves ``a.b.c`` cut at its first dot when it fails."""
+    head, _, rest = name.partition(".")
+    return head if head and "." in rest else name
+
+
+def symbol_declaration(prog: drgn.Program, name: str) -> SymbolDeclaration | None:
+    """crash's whatis_variable for a name in the symbol table; None when it is not there."""
+    symbol = crash_symbol(prog, name)
+    if symbol is None:
+        return None
+    try:
+        obj = symbol_object(prog, name, symbol)
+    except drgn.BadDataError:
+        if symbol.kind != SymbolKind.FUNC:
+            raise
+        # gas's DWARF for assembly functions (DW_TAG_unspecified_type): gdb says void (void)
+        return SymbolDeclaration(name, f"void {name}(void);")
+    if obj is not None:
+        return SymbolDeclaration(name, declaration(name, obj.type_))
+    if not name.isidentifier() or not in_vmlinux(prog, symbol.address):
+        # gdb cannot parse the name, or (before `mod -S`) knows nothing of module symbols
+        raise CommandError(f"gdb request failed: whatis {name}")
+    kind = "text" if in_text(prog, symbol.address) else "data"
+    return SymbolDeclaration(name, f"<{kind} variable, no debug info> {name};")
+
+
+def crash_symbol(prog: drgn.Program, name: str) -> drgn.Symbol | None:
+    """*name* in crash's symbol table, where compiler clones go by their base name."""
+    if clone_base_name(name) != name:
+        return None
+    try:
+        return prog.symbol(name)
+    except LookupError:
+        pass
+    try:
+        function = prog.function(name)
+        if function.absent_:
+            return None
+        symbol = prog.symbol(function.address_)
+    except LookupError:
+        return None
+    return symbol if clone_base_name(symbol.name) == name else None
+
+
+def clone_base_name(name: str) -> str:
+    """``foo.isra.0`` -> ``foo``, as crash cuts ``.isra.``, ``.part.`` and ``.llvm.``."""
+    cuts = [name.find(suffix) for suffix in CLONE_SUFFIXES if suffix in name]
+    return name[: min(cuts)] if cuts else name
+
+
+def symbol_object(prog: drgn.Program, name: str, symbol: drgn.Symbol) -> drgn.Object | None:
+    """The variable or function of *symbol* from the debuginfo; None if gdb would see none."""
+    flags = OBJECT_FLAGS.get(symbol.kind, FindObjectFlags.VARIABLE | FindObjectFlags.FUNCTION)
+    try:
+        obj = prog.object(name, flags)
+    except LookupError:
+        return None
+    if not (obj.absent_ and obj.type_.kind == TypeKind.FUNCTION):
+        return obj
+    # A function object without code: an abstract instance (fine), an inline copy from a
+    # header (fortify-string.h's strcpy) hiding the definition, or a function whose code has
+    # no DWARF at all, which gdb shows as "no debug info". Ask the outermost frame at the
+    # symbol's entry (+1: the pcs are taken as return addresses).
+    frame = prog.stack_trace_from_pcs([symbol.address + 1])[-1]
+    if frame.function_name != name:
+        return None
+    try:
+        return prog.object(name, flags, frame.source()[0])
+    except LookupError:
+        return obj
+
+
+def in_vmlinux(prog: drgn.Program, address: int) -> bool:
+    try:
+        return prog.module(address) == prog.main_module()
+    except LookupError:
+        return True  # per-cpu offsets belong to no module
+
+
+def in_text(prog: drgn.Program, address: int) -> bool:
+    """Whether *address* is in the kernel's .text or .init.text, as gdb's minimal symbols tell."""
+    for start, end in (("_stext", "_etext"), ("_sinittext", "_einittext")):
+        try:
+            if prog.symbol(start).address <= address < prog.symbol(end).address:
+                return True
+        except LookupError:
+            continue
+    return False
+
+
+def datatype(prog: drgn.Program, text: str, offsets: bool):
+    """crash's arg_to_datatype + do_datatype_declaration for ``name`` or ``name.member``."""
+    name, dot, member = text.partition(".")
+    if dot and (not name or not member or "." in member):
+        return None
+    found = lookup_datatype(prog, name)
+    if found is None:
+        return None
+    if isinstance(found, drgn.Object):
+        if dot:
+            return None
+        return EnumeratorValue(name, found.type_.tag or "(unknown)", enum_value(found.value_()))
+    resolved = check_typedef(found)
+    if resolved.kind not in DATATYPE_KINDS and not is_crash_integer(resolved):
+        return None
+    if dot:
+        if member_offset(resolved, member) is None:
+            return None
+        return TypeDefinition(text, ptype_text(found, offsets, member), None)
+    size = None if resolved.kind == TypeKind.ENUM else gdb_sizeof(found)
+    return TypeDefinition(name, ptype_text(found, offsets), size)
+
+
+def is_crash_integer(type: drgn.Type) -> bool:
+    return type.kind == TypeKind.INT and type.size in (1, 2, 4, 8)
+
+
+def lookup_datatype(prog: drgn.Program, name: str) -> drgn.Type | drgn.Object | None:
+    """A struct/union/enum tag, else a type name, else an enumerator (gdb_get_datatype)."""
+    for keyword in KEYWORDS:
+        try:
+            return prog.type(f"{keyword} {name}")
+        except LOOKUP_ERRORS:
+            pass
+    try:
+        return prog.type(name)
+    except LOOKUP_ERRORS:
+        pass
+    try:
+        constant = prog.object(name, FindObjectFlags.CONSTANT)
+    except LOOKUP_ERRORS:
+        return None
+    return constant if constant.type_.kind == TypeKind.ENUM else None
+
+
+def gdb_whatis(prog: drgn.Program, expression: str) -> str | None:
+    """gdb's ``whatis`` for a type name or a ``variable.member...`` path; None if unknown."""
+    try:
+        type = prog.type(expression)
+    except LOOKUP_ERRORS:
+        type = None
+    if type is not None:
+        return type_name(type.type if type.kind == TypeKind.TYPEDEF else type)
+    parts = expression.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return None
+    try:
+        obj = prog.object(parts[0])
+        if obj.absent_ and obj.type_.kind == TypeKind.FUNCTION and not has_code(prog, parts[0]):
+            return None  # a function that was only inlined: gdb cannot see it
+        for part in parts[1:]:
+            obj = obj.member_(part)
+    except (*LOOKUP_ERRORS, TypeError):
+        return None
+    return type_name(obj.type_)
+
+
+def has_code(prog: drgn.Program, function: str) -> bool:
+    """Whether *function* has out-of-line code: a symbol of its name or of a clone of it
+    (``function.isra.0``, ``function.constprop.0``, ...)."""
+    return any(s.name.split(".")[0] == function for s in prog.symbols() if s.name)

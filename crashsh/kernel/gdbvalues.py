@@ -1,0 +1,679 @@
+"""gdb's value printer as crash configures it: the text of ``print *(struct X *)addr``.
+
+This follows gdb 16's ``valprint.c``/``c-valprint.c``/``cp-valprint.c`` with crash's settings
+(gdb_interface.c): pretty structs, arrays on one line, no ``<repeats>``, at most 256 elements
+or characters, struct depth 20, and crash's output radix (10, or 16 for ``-x``/``set radix 16``).
+
+- Structs and unions: ``{``, one ``name = value`` per line indented ``2 + 2*recurse``, ``,``
+  between members, ``}`` on its own line; unnamed members have no ``name = `` and do not count
+  towards the depth limit; ``{<No data fields>}`` without members.
+- Arrays: ``{a, b, c}``, ``...`` after 256 elements. Arrays of 1-byte integers are strings
+  (one trailing NUL dropped, octal escapes). Zero-length and flexible arrays print as a
+  pointer to themselves.
+- 1-byte integers: ``65 'A'``; ``bool``: ``true``/``false``; enums: the enumerator, or for a
+  flag enum ``(A | B | unknown: 0x8)``; in hex only integers and bools change.
+- Pointers: ``0x...`` plus `` <symbol+offset>`` (crash lets gdb name kernel addresses only);
+  a pointer to 1-byte integers adds the string it points to, or gdb's memory error.
+
+A type is compiled into a tree of nodes that format raw bytes (kept per struct), so a
+~1000-line ``task_struct`` costs a millisecond or two.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+import drgn
+from drgn import TypeKind
+
+from crashsh.kernel.gdbtypes import check_typedef
+
+PRINT_MAX = 256  # crash: *gdb_print_max = 256
+MAX_DEPTH = 20  # gdb's default `set print max-depth`
+PAGE_SIZE = 4096
+ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
+AGGREGATES = (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS)
+UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+
+
+def _char_table(quote: str) -> tuple[str, ...]:
+    """gdb's print_wchar for each byte inside *quote* quotes (ASCII host charset)."""
+    table = []
+    for byte in range(256):
+        char = chr(byte)
+        if byte in ESCAPES:
+            table.append(ESCAPES[byte])
+        elif 0x20 <= byte < 0x7F:
+            table.append("\\" + char if char in (quote, "\\") else char)
+        else:
+            table.append(f"\\{byte:03o}")
+    return tuple(table)
+
+
+STRING_CHARS = _char_table('"')
+CHAR_CHARS = _char_table("'")
+
+
+def quoted(data: bytes) -> str:
+    """*data* as a gdb string literal (no truncation)."""
+    return '"' + "".join([STRING_CHARS[b] for b in data]) + '"'
+
+
+def char_array_text(data: bytes) -> str:
+    """gdb's printstr for a char array: one trailing NUL dropped, 256 characters at most."""
+    length = len(data) - 1 if data and data[-1] == 0 else len(data)
+    return quoted(data[: min(length, PRINT_MAX)]) + ("..." if length > PRINT_MAX else "")
+
+
+@dataclass
+class PrintContext:
+    """The bytes being printed and where they live (for pointers to the object itself)."""
+
+    buf: bytes
+    address: int
+
+
+class ValuePrinter:
+    """Formats values of one program as crash's gdb does.
+
+    *symbol* gives the `` <sym+off>`` text for an address (``""`` for none); *read_string*
+    the bytes a char pointer points to (up to *limit*, stopping at a fault) or None when the
+    first byte cannot be read.
+    """
+
+    def __init__(self, prog: drgn.Program, symbol: Callable[[int], str],
+                 read_string: Callable[[int, int], bytes | None], radix: int = 10) -> None:
+        self.prog = prog
+        self.symbol = symbol
+        self.read_string = read_string
+        self.radix = radix
+        self._nodes: dict[tuple, Node] = {}  # top-level structs already compiled
+
+    # -- entry points -----------------------------------------------------------------------
+    def format(self, type: drgn.Type, address: int, buf: bytes | None = None) -> str:
+        """The value text of *type* at *address* (read from the dump unless *buf* is given)."""
+        node = self.node(type)
+        if buf is None:
+            buf = self.prog.read(address, node.size) if node.size else b""
+        out: list[str] = []
+        node.emit(PrintContext(buf, address), 0, 0, 0, out)
+        return "".join(out)
+
+    def format_object(self, obj: drgn.Object) -> str:
+        """The value text of a drgn object (a reference or a value)."""
+        if obj.address_ is not None:
+            return self.format(obj.type_, obj.address_)
+        return self.format(obj.type_, 0, obj.to_bytes_())
+
+    def node(self, type: drgn.Type) -> Node:
+        """The compiled printer of *type*; kept for the next value of the same struct."""
+        type = check_typedef(type)
+        key = None
+        if type.kind in AGGREGATES and type.is_complete():
+            key = (type.kind, type.tag, drgn.sizeof(type), tuple(m.name for m in type.members))
+            if key in self._nodes:
+                return self._nodes[key]
+        node = self._compile(type)
+        if key is not None:
+            self._nodes[key] = node
+        return node
+
+    # -- compiling types ----------------------------------------------------------------------
+    def _compile(self, type: drgn.Type) -> Node:
+        type = check_typedef(type)
+        kind = type.kind
+        if kind in AGGREGATES:
+            return self._aggregate(type)
+        if kind == TypeKind.ARRAY:
+            return self._array(type)
+        if kind == TypeKind.POINTER:
+            return PointerNode(self, type)
+        if kind in (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM):
+            return ScalarNode(scalar_formatter(type, self.radix), drgn.sizeof(type),
+                              is_signed(type))
+        if kind == TypeKind.FLOAT:
+            return FloatNode(drgn.sizeof(type))
+        return TextNode("<unknown type>")
+
+    def _aggregate(self, type: drgn.Type) -> Node:
+        if not type.is_complete():
+            return TextNode("<incomplete type>")
+        members = []
+        for member in type.members:
+            if member.bit_field_size:
+                resolved = check_typedef(member.type)
+                node: Node = BitFieldNode(scalar_formatter(resolved, self.radix),
+                                          member.bit_offset % 8, member.bit_field_size,
+                                          is_signed(resolved))
+            else:
+                node = self._compile(member.type)
+            members.append((member.name, member.bit_offset // 8, node))
+        return StructNode(drgn.sizeof(type), members)
+
+    def _array(self, type: drgn.Type) -> Node:
+        element = check_typedef(type.type)
+        length = type.length or 0
+        element_size = drgn.sizeof(element) if element.is_complete() else 0
+        if length == 0 or element_size == 0:  # gdb: "treat like pointer to first elt."
+            return SelfPointerNode(self, element)
+        if is_textual(element):
+            return CharArrayNode(length * element_size)
+        return ArrayNode(self._compile(element), length, element_size)
+
+
+# -- scalars --------------------------------------------------------------------------------
+def is_signed(type: drgn.Type) -> bool:
+    type = check_typedef(type)
+    if type.kind == TypeKind.ENUM:
+        return type.type is not None and type.type.is_signed
+    return type.kind == TypeKind.INT and type.is_signed
+
+
+def is_textual(type: drgn.Type) -> bool:
+    """gdb's c_textual_element_type: any one-byte integer (char, u8, s8)."""
+    type = check_typedef(type)
+    return type.kind == TypeKind.INT and drgn.sizeof(type) == 1
+
+
+def scalar_formatter(type: drgn.Type, radix: int) -> Callable[[int], str]:
+    """value -> text for an integer, bool or enum type (the value already sign-extended)."""
+    size = drgn.sizeof(type)
+    mask = (1 << (8 * size)) - 1
+    if type.kind == TypeKind.ENUM:
+        return enum_formatter(type)
+    if radix == 16:
+        return lambda value: f"0x{value & mask:x}"
+    if type.kind == TypeKind.BOOL:
+        return lambda value: {0: "false", 1: "true"}.get(value, str(value))
+    if size == 1:
+        return lambda value: f"{value} '{CHAR_CHARS[value & 0xFF]}'"
+    return str
+
+
+def enum_formatter(type: drgn.Type) -> Callable[[int], str]:
+    """gdb's generic_val_print_enum_1: the enumerator, a flag decomposition, or the number."""
+    enumerators = list(type.enumerators or ())
+    names: dict[int, str] = {}
+    for name, value in enumerators:
+        names.setdefault(value, name)
+    # gdb's DWARF reader: a flag enum has only non-negative, single-bit (or zero) values
+    flag = all(value >= 0 and value.bit_count() <= 1 for _, value in enumerators)
+
+    def text(value: int) -> str:
+        if value in names:
+            return names[value]
+        if not flag:
+            return str(value)
+        parts = []
+        for name, bit in enumerators:
+            if value & bit:
+                parts.append(name)
+                value &= ~bit
+        if value:
+            parts.append(f"unknown: 0x{value:x}")
+        return f"({' | '.join(parts)})" if parts else "0"
+
+    return text
+
+
+def _unpack(size: int, signed: bool) -> Callable[[bytes, int], int]:
+    if size in UNPACK:
+        fmt = struct.Struct(UNPACK[size].lower() if signed else UNPACK[size])
+        return lambda buf, off: fmt.unpack_from(buf, off)[0]
+    return lambda buf, off: int.from_bytes(buf[off:off + size], "little", signed=signed)
+
+
+# -- nodes ----------------------------------------------------------------------------------
+class Node:
+    """A compiled type: ``emit`` appends the value's text at *off* in the context's bytes.
+
+    *recurse* is gdb's nesting level (indentation); *depth* counts named levels only.
+    """
+
+    size = 0
+
+    def emit(self, ctx: PrintContext, off: int, recurse: int, depth: int,
+             out: list[str]) -> None:
+        raise NotImplementedError
+
+
+class TextNode(Node):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def emit(self, ctx, off, recurse, depth, out):
+        out.append(self.text)
+
+
+class ScalarNode(Node):
+    def __init__(self, formatter: Callable[[int], str], size: int, signed: bool) -> None:
+        self.size = size
+        self.formatter = formatter
+        self.read = _unpack(size, signed)
+
+    def emit(self, ctx, off, recurse, depth, out):
+        out.append(self.formatter(self.read(ctx.buf, off)))
+
+
+class BitFieldNode(Node):
+    """A bitfield member: *shift* bits into the byte at the member's offset."""
+
+    def __init__(self, formatter: Callable[[int], str], shift: int, bits: int,
+                 signed: bool) -> None:
+        self.formatter = formatter
+        self.shift = shift
+        self.bits = bits
+        self.signed = signed
+        self.nbytes = (shift + bits + 7) // 8
+
+    def emit(self, ctx, off, recurse, depth, out):
+        raw = int.from_bytes(ctx.buf[off:off + self.nbytes], "little")
+        value = (raw >> self.shift) & ((1 << self.bits) - 1)
+        if self.signed and value >> (self.bits - 1):
+            value -= 1 << self.bits
+        out.append(self.formatter(value))
+
+
+class FloatNode(Node):
+    """gdb's %g with 9 (float) or 17 (double) significant digits."""
+
+    FORMATS = {4: ("<f", ".9g"), 8: ("<d", ".17g")}
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def emit(self, ctx, off, recurse, depth, out):
+        if self.size not in self.FORMATS:
+            out.append("<unsupported floating-point type>")
+            return
+        layout, spec = self.FORMATS[self.size]
+        out.append(format(struct.unpack_from(layout, ctx.buf, off)[0], spec))
+
+
+class PointerNode(Node):
+    """gdb's print_unpacked_pointer: address, symbol, and the string for char pointers."""
+
+    def __init__(self, printer: ValuePrinter, type: drgn.Type) -> None:
+        self.printer = printer
+        self.size = drgn.sizeof(type)
+        self.read = _unpack(self.size, False)
+        target = check_typedef(type.type)
+        self.textual = target.kind != TypeKind.FUNCTION and is_textual(target)
+
+    def emit(self, ctx, off, recurse, depth, out):
+        out.append(self.text(self.read(ctx.buf, off)))
+
+    def text(self, address: int) -> str:
+        text = f"0x{address:x}" + self.printer.symbol(address)
+        if self.textual and address:
+            text += " " + string_at(self.printer, address)
+        return text
+
+
+class SelfPointerNode(PointerNode):
+    """A zero-length or flexible array: a pointer to its own first element."""
+
+    def __init__(self, printer: ValuePrinter, element: drgn.Type) -> None:
+        self.printer = printer
+        self.size = 0
+        self.textual = is_textual(element)
+
+    def emit(self, ctx, off, recurse, depth, out):
+        out.append(self.text(ctx.address + off))
+
+
+def string_at(printer: ValuePrinter, address: int) -> str:
+    """gdb's val_print_string with print elements 256."""
+    data = printer.read_string(address, PRINT_MAX)
+    error = f"<error: Cannot access memory at address 0x{address:x}>"
+    if data is None:
+        return error
+    nul = data.find(0)
+    if nul >= 0:
+        return quoted(data[:nul])
+    text = quoted(data) + "..."  # no NUL within the limit (or a fault after some bytes)
+    return text if len(data) == PRINT_MAX else text + error
+
+
+class CharArrayNode(Node):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def emit(self, ctx, off, recurse, depth, out):
+        out.append(char_array_text(ctx.buf[off:off + self.size]))
+
+
+class ArrayNode(Node):
+    def __init__(self, element: Node, length: int, element_size: int) -> None:
+        self.element = element
+        self.length = length
+        self.element_size = element_size
+        self.size = length * element_size
+
+    def emit(self, ctx, off, recurse, depth, out):
+        if depth >= MAX_DEPTH:
+            out.append("{...}")
+            return
+        out.append("{")
+        shown = min(self.length, PRINT_MAX)
+        for i in range(shown):
+            if i:
+                out.append(", ")
+            self.element.emit(ctx, off + i * self.element_size, recurse + 1, depth + 1, out)
+        out.append("...}" if shown < self.length else "}")
+
+
+class StructNode(Node):
+    def __init__(self, size: int, members: list[tuple[str | None, int, Node]]) -> None:
+        self.size = size
+        self.members = members
+
+    def emit(self, ctx, off, recurse, depth, out):
+        if depth >= MAX_DEPTH:
+            out.append("{...}")
+            return
+        if not self.members:
+            out.append("{<No data fields>}")
+            return
+        out.append("{")
+        separator = "\n" + " " * (2 + 2 * recurse)
+        for i, (name, offset, node) in enumerate(self.members):
+            out.append("," + separator if i else separator)
+            if name:
+                out.append(name + " = ")
+                node.emit(ctx, off + offset, recurse + 1, depth + 1, out)
+            else:  # gdb: an anonymous member stays at its parent's depth
+                node.emit(ctx, off + offset, recurse + 1, depth, out)
+        out.append("\n" + " " * (2 * recurse) + "}")
+
+
+# -- crash's view of addresses --------------------------------------------------------------
+class KernelAddresses:
+    """What crash's gdb can say about an address: its symbol and the string there.
+
+    crash lets gdb name only kernel virtual addresses (gdb_print_callback: IS_KVADDR, i.e.
+    at or above PAGE_OFFSET). gdb knows vmlinux and, after `mod -S`, the modules' object
+    files: it names an address by the function containing it, else by the ELF symbol
+    containing it (drgn has the same files loaded). Where gdb finds nothing in a module,
+    crash answers with its own module search (gdb_lookup_module_symbol, value_search_module:
+    here *symtab*, crash's symbol table).
+    """
+
+    def __init__(self, prog: drgn.Program, symtab) -> None:
+        self.prog = prog
+        self.symtab = symtab
+        try:
+            self.page_offset = prog["page_offset_base"].value_()
+        except KeyError:  # no CONFIG_DYNAMIC_MEMORY_LAYOUT: the fixed 4-level direct map
+            self.page_offset = 0xFFFF888000000000
+        self._symbols: dict[int, str] = {}
+
+    def is_kvaddr(self, address: int) -> bool:
+        return address >= self.page_offset
+
+    def symbol(self, address: int) -> str:
+        """`` <name+offset>``, `` <name>`` or ``""``."""
+        if address not in self._symbols:
+            self._symbols[address] = self._lookup(address)
+        return self._symbols[address]
+
+    def _lookup(self, address: int) -> str:
+        if not address or not self.is_kvaddr(address):
+            return ""
+        found = self.gdb_symbol(address)
+        if found is None and self.symtab.module_of(address) is not None:
+            module_symbol = self.symtab.lookup_address(address)
+            if module_symbol is not None:
+                found = (module_symbol[0].name, module_symbol[1])
+        if found is None:
+            return ""
+        name, offset = found
+        return f" <{name}+{offset}>" if offset else f" <{name}>"
+
+    def gdb_symbol(self, address: int) -> tuple[str, int] | None:
+        """gdb's build_address_symbolic(): the function containing *address* by its DWARF
+        name, else the ELF symbol containing it; among aliases at one address gdb's sorted
+        minimal symbols end with the alphabetically last name."""
+        symbols = [s for s in self.prog.symbols(address)
+                   if s.size or s.kind == drgn.SymbolKind.FUNC]
+        if not symbols:
+            return None
+        start = max(s.address for s in symbols)
+        functions = [s for s in symbols if s.kind == drgn.SymbolKind.FUNC]
+        if functions:
+            try:
+                function = self.prog.source_location(address)[-1].name()
+            except LookupError:
+                function = None
+            if function:
+                return function, address - min(s.address for s in functions)
+        name = max(s.name for s in symbols if s.address == start)
+        return name, address - start
+
+    def read_string(self, address: int, limit: int) -> bytes | None:
+        """Up to *limit* bytes at *address*, stopping at the first NUL or unreadable page."""
+        if not self.is_kvaddr(address):
+            return None  # crash's gdb_readmem_callback refuses non-kernel addresses
+        data = b""
+        while len(data) < limit:
+            chunk = min(limit - len(data), PAGE_SIZE - (address + len(data)) % PAGE_SIZE)
+            try:
+                piece = self.prog.read(address + len(data), chunk)
+            except drgn.FaultError:
+                break
+            data += piece
+            if 0 in piece:
+                break
+        return data or None
+
+
+_PRINTERS: WeakKeyDictionary = WeakKeyDictionary()  # session -> {radix: ValuePrinter}
+
+
+def value_printer(session, radix: int | None = None) -> ValuePrinter:
+    """The session's printer for *radix* (default: the output radix of `set radix`)."""
+    radix = radix or session.settings.radix
+    printers = _PRINTERS.get(session)
+    if printers is None:
+        addresses = KernelAddresses(session.prog, session.symtab)
+        printers = _PRINTERS[session] = {
+            r: ValuePrinter(session.prog, addresses.symbol, addresses.read_string, r)
+            for r in (10, 16)
+        }
+    return printers[radix]
+
+
+# -- crash's readings of gdb's text ---------------------------------------------------------
+# crash answers `task -R member` (and `struct -R`-like lookups) by reading back the text gdb
+# printed, so its quirks are part of the output. These are ports of task.c's
+# parse_task_thread() and symbols.c's parse_for_member_extended(), which read the text with
+# fgets() into 1500 bytes; here lines are whole, so members after a very long line (such as
+# a cpumask) are found where crash fails with "invalid data structure member reference".
+def grep_member(lines: list[str], name: str) -> list[str]:
+    """parse_task_thread(): the lines of top-level member *name*, down to its closing brace."""
+    found: list[str] = []
+    randomized = False  # inside a top-level unnamed struct ("  {"), members sit 2 deeper
+    until_prefix = until_text = ""
+    for line in lines:
+        if line == "  {\n":
+            randomized = True
+        elif randomized and line in ("  }, \n", "  },\n"):
+            randomized = False
+        if until_prefix:
+            found.append(line)
+            if line.startswith(until_prefix):
+                until_prefix = ""
+            continue
+        if until_text:
+            found.append(line)
+            if until_text in line:
+                until_text = ""
+            continue
+        extra = "  " if randomized else ""
+        if line.startswith(f"{extra}  {name} = "):
+            found.append(line)
+            if "{{\n" in line:
+                until_prefix = extra + "    }},"
+            elif " = {\n" in line:
+                until_prefix = " " * (len(line) - len(line.lstrip(" "))) + "}"
+            elif "{" in line:
+                until_text = "},"
+    return found
+
+
+class Element:
+    """A node of crash's struct_elem tree built from gdb's text."""
+
+    __slots__ = ("name", "value", "parent", "inner", "next", "is_array_root")
+
+    def __init__(self, parent: Element | None) -> None:
+        self.name = ""
+        self.value = ""
+        self.parent = parent
+        self.inner: Element | None = None
+        self.next: Element | None = None
+        self.is_array_root = False
+
+    def add_inner(self) -> Element:
+        self.inner = Element(self)
+        return self.inner
+
+    def add_next(self) -> Element:
+        self.next = Element(self.parent)
+        return self.next
+
+
+def _right_braces(text: str) -> int:
+    """is_right_brace(): 1 for ``}``, 2 for ``}}`` (an optional ``,`` after), else 0."""
+    body = text.lstrip(" ")
+    count = 2 if body.startswith("}}") else 1 if body.startswith("}") else 0
+    rest = body[count:]
+    return count if count and rest in ("", ",") else 0
+
+
+def element_tree(lines: list[str]) -> Element:
+    """parse_for_member_extended()'s tree of the printed structs (one per ``struct X {``)."""
+    root = Element(None)
+    current = root.add_inner()
+    for raw in lines:
+        text = raw.rstrip("".join(map(chr, range(33))))
+        trailing_comma = text.endswith(",")
+        if trailing_comma:
+            text = text[:-1]
+        braces = _right_braces(text)
+        if braces:
+            for _ in range(braces):
+                current = current.parent or current
+            if current.parent is root or trailing_comma:
+                current = current.add_next()
+            continue
+        stripped = text.lstrip(" ")
+        equals = text.find(" = ")
+        value = text[equals + 3:] if equals >= 0 else stripped
+        if equals >= 0:
+            current.name = text[len(text) - len(stripped):equals]
+        if equals >= 0 and (not value.startswith("{") or text.endswith("}")):
+            current.value = value  # a scalar or a one-line array
+            if trailing_comma:
+                current = current.add_next()
+        elif value.startswith("{"):
+            current = current.add_inner()
+            if value.startswith("{{"):
+                current.parent.is_array_root = True
+                current = current.add_inner()
+        elif "}, {" in value:  # the next array element
+            current = current.parent.add_next().add_inner()
+        elif text.startswith("struct "):
+            current.name = text[7:text.index(" {")]
+            current = current.add_inner()
+    return root
+
+
+def find_element(element: Element | None, path: str) -> Element | None:
+    """find_node(): *path* (``a.b``, ``x[1].y``) among *element* and its next siblings."""
+    if not path or element is None:
+        return element
+    dot = path.find(".")
+    head = path if dot < 0 else path[:dot]
+    bracket = head.find("[")
+    name = head if bracket < 0 else head[:bracket]
+    rest = "" if dot < 0 else path[dot + 1:]
+    node: Element | None = element
+    while node is not None:
+        if node.name and node.name == name:
+            if node.is_array_root and bracket < 0 and dot >= 0:
+                return None  # `pids.node` where pids is an array
+            if bracket >= 0:
+                node = _array_element(node, head[bracket:])
+                if node is None:
+                    return None
+            return node if dot < 0 else find_element(node.inner, rest)
+        node = node.next
+    node = element  # not here: look inside the unnamed structs and unions
+    while node is not None:
+        if not node.name:
+            found = find_element(node.inner, path)
+            if found is not None:
+                return found
+        node = node.next
+    return None
+
+
+def _array_element(node: Element, index_text: str) -> Element | None:
+    """``[i]`` of an array node, as find_node() reads the index with strtol()."""
+    digits = index_text[1:]
+    end = len(digits) - len(digits.lstrip("0123456789"))
+    if not node.is_array_root or end == 0 or digits[end:end + 1] != "]":
+        return None
+    element = node.inner
+    for _ in range(int(digits[:end])):
+        if element is None:
+            return None
+        element = element.next
+    return element
+
+
+def dump_element(element: Element, label: str | None, level: int = 0,
+                 is_array: bool = False) -> list[str]:
+    """dump_node(): *element* (and at inner levels its next siblings) as crash reprints it."""
+    lines: list[str] = []
+    node: Element | None = element
+    while node is not None:
+        def indent(m: int) -> str:
+            return " " * (2 + 2 * (m * is_array + level))
+
+        if node.inner is not None:
+            opener = "{{" if node.inner.is_array_root else "{"
+            if node.name:
+                lines.append(f"{indent(1)}{label or node.name} = {opener}\n")
+            else:
+                head = f"{indent(1)}{label} = " if label else ""
+                lines.append(f"{head}{indent(1)}{opener}\n")
+            lines += dump_element(node.inner, None, is_array + level + 1,
+                                  node.inner.is_array_root)
+            closer = "}}" if node.inner.is_array_root else "}"
+            comma = "," if node.next is not None and not node.next.is_array_root else ""
+            lines.append(f"{indent(1)}{closer}{comma}\n")
+        else:
+            end = ",\n" if node.next is not None else "\n"
+            lines.append(f"{indent(1)}{label or node.name} = {node.value}{end}")
+        if not level:
+            break
+        node = node.next
+        if node is not None and node.is_array_root:
+            lines.append(f"{indent(0)}}}, {{\n")
+    return lines
+
+
+def extended_member(tree: Element, path: str) -> list[str] | None:
+    """parse_for_member_extended()'s search of each printed struct; None when not found."""
+    struct = tree.inner
+    while struct is not None:
+        found = find_element(struct.inner, path)
+        if found is not None:
+            return dump_element(found, path)
+        struct = struct.next
+    return None

@@ -1,0 +1,225 @@
+"""task and the gdb-style value printer: pure formatting rules, then real dumps.
+
+On the dumps the values are checked against drgn and the manifest, including the members
+crash itself loses (its 1500-byte fgets() bug, see tests/differential/cases/task.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import drgn
+import pytest
+from drgn.helpers.linux.pid import find_task
+
+from crashsh.kernel import gdbvalues
+from crashsh.kernel.gdbvalues import (
+    char_array_text,
+    element_tree,
+    enum_formatter,
+    extended_member,
+    grep_member,
+    quoted,
+    scalar_formatter,
+)
+from crashsh.render.jsonout import jsonable
+
+
+# -- formatting rules -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def types():
+    """A program without a dump, to build types in."""
+    return drgn.Program(drgn.host_platform)
+
+
+def test_char_arrays():
+    assert char_array_text(b"abc\0\0") == '"abc\\000"'  # one trailing NUL dropped
+    assert char_array_text(b"\0") == '""'
+    assert char_array_text(b"ab") == '"ab"'
+    assert char_array_text(b"a" * 257 + b"\0") == '"' + "a" * 256 + '"...'
+    assert char_array_text(b"a" * 256 + b"\0") == '"' + "a" * 256 + '"'
+
+
+def test_escapes():
+    assert quoted(b'\x07\x08\x0c\n\r\t\x0b') == '"\\a\\b\\f\\n\\r\\t\\v"'
+    assert quoted(b'\x1b\x7f\xff"\\\'') == '"\\033\\177\\377\\"\\\\\'"'
+
+
+def test_scalars(types):
+    char = types.int_type("char", 1, True)
+    boolean = types.bool_type("_Bool", 1)
+    long = types.int_type("long", 8, True)
+    assert scalar_formatter(char, 10)(39) == "39 '\\''"
+    assert scalar_formatter(char, 10)(-1) == "-1 '\\377'"
+    assert scalar_formatter(char, 16)(65) == "0x41"
+    assert scalar_formatter(boolean, 10)(1) == "true"
+    assert scalar_formatter(boolean, 16)(0) == "0x0"
+    assert scalar_formatter(long, 10)(-5) == "-5"
+    assert scalar_formatter(long, 16)(-1) == "0xffffffffffffffff"
+
+
+def test_enums(types):
+    uint = types.int_type("unsigned int", 4, False)
+    flags = types.enum_type("f", uint, [drgn.TypeEnumerator("A", 1),
+                                        drgn.TypeEnumerator("B", 2),
+                                        drgn.TypeEnumerator("C", 4)])
+    plain = types.enum_type("p", uint, [drgn.TypeEnumerator("X", 0),
+                                        drgn.TypeEnumerator("Y", 3)])
+    assert enum_formatter(flags)(2) == "B"
+    assert enum_formatter(flags)(3) == "(A | B)"
+    assert enum_formatter(flags)(9) == "(A | unknown: 0x8)"
+    assert enum_formatter(flags)(8) == "(unknown: 0x8)"
+    assert enum_formatter(flags)(0) == "0"
+    assert enum_formatter(plain)(7) == "7"
+
+
+GDB_TEXT = """struct s {
+  a = 1,
+  b = {
+    c = 2,
+    d = {3, 4}
+  },
+  e = {{
+      f = 5
+    }, {
+      f = 6
+    }},
+  g = {7, 8},
+  h = 9,
+  {
+    i = 10
+  },
+  j = 11
+}
+""".splitlines(True)
+
+
+def test_grep_member_rules():
+    assert grep_member(GDB_TEXT, "a") == ["  a = 1,\n"]
+    assert grep_member(GDB_TEXT, "b") == GDB_TEXT[2:6]
+    assert grep_member(GDB_TEXT, "e") == GDB_TEXT[6:11]
+    # crash's rule for a one-line array: print on until a line containing "},"
+    assert grep_member(GDB_TEXT, "g") == GDB_TEXT[11:16]
+    # inside a top-level unnamed struct, crash looks two spaces deeper
+    assert grep_member(GDB_TEXT, "i") == ["    i = 10\n"]
+    assert grep_member(GDB_TEXT, "j") == ["  j = 11\n"]  # "  }," ended the unnamed struct
+
+
+def test_extended_member_rules():
+    tree = element_tree(GDB_TEXT)
+    assert extended_member(tree, "b.c") == ["  b.c = 2,\n"]
+    assert extended_member(tree, "b.d") == ["  b.d = {3, 4}\n"]
+    assert extended_member(tree, "e[1].f") == ["  e[1].f = 6\n"]
+    # crash indents twice when it names an array element (dump_node's union branch)
+    assert extended_member(tree, "e[1]") == ["  e[1] =   {\n", "    f = 6\n", "  }\n"]
+    assert extended_member(tree, "i") is not None  # found through the unnamed struct
+    assert extended_member(tree, "e.f") is None  # an array needs an index
+    assert extended_member(tree, "e[2]") is None
+    assert extended_member(tree, "b.x") is None
+
+
+# -- real dumps -------------------------------------------------------------------------------
+def members(text: str) -> dict[str, str]:
+    """``name = value`` of each member line of `task -R` output."""
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"  (\S+) = (.*?),?$", line)
+        if match:
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+def test_whole_task(kernel, crashsh):
+    panic = crashsh.session.panic_task
+    text = crashsh.run("task")
+    lines = text.splitlines()
+    pid = kernel.manifest["panic"]["pid"]
+    assert lines[0].startswith(f"PID: {pid:<7}  TASK: {panic.value_():x}")
+    assert lines[1] == "struct task_struct {"
+    assert f"  pid = {panic.pid.value_()}," in lines
+    assert any(line.startswith(f'  comm = "{kernel.manifest["panic"]["comm"]}') for line in lines)
+    assert "struct thread_info {" in lines
+    assert text.endswith("}\n\n")
+
+
+def test_marker_members(kernel, crashsh):
+    marker = kernel.manifest["marker"]
+    found = members(crashsh.run(f"task -R pid,tgid,comm {marker['pid']}"))
+    assert found["pid"] == found["tgid"] == str(marker["pid"])
+    assert found["comm"].startswith(f'"{marker["comm"]}')
+    assert members(crashsh.run(f"task -x -R pid {marker['pid']}"))["pid"] == f"{marker['pid']:#x}"
+
+
+def test_members_crash_loses(crashsh):
+    # after the cpus_mask line crash's fgets() buffer splits lines: crashsh prints the values
+    task = crashsh.session.panic_task
+    found = members(crashsh.run(
+        "task -R sched_info.pcount,ioac.rchar,pid_links[1].pprev,restart_block.fn"))
+    assert found["sched_info.pcount"] == str(task.sched_info.pcount.value_())
+    assert found["ioac.rchar"] == str(task.ioac.rchar.value_())
+    assert found["pid_links[1].pprev"] == f"{task.pid_links[1].pprev.value_():#x}"
+    assert found["restart_block.fn"].startswith(f"{task.restart_block.fn.value_():#x} <")
+    lines = crashsh.run("task -R posix_cputimers.bases[2].tqhead").splitlines()
+    rb_node = task.posix_cputimers.bases[2].tqhead.rb_root.rb_root.rb_node.value_()
+    assert lines[1] == "  posix_cputimers.bases[2].tqhead = {"
+    assert f"        rb_node = {rb_node:#x}" in lines
+
+
+def test_member_notices(crashsh):
+    text = crashsh.run("task -R state,pid")
+    assert "task: state: not a task_struct or thread_info member\n" in text
+    assert "task: invalid data structure member reference: se.nosuch\n" in crashsh.run(
+        "task -R se.nosuch")
+
+
+def test_foreach_task_members(kernel, crashsh):
+    prog = crashsh.session.prog
+    text = crashsh.run("foreach crashsh_sleeper task -R __state")
+    pids = [int(m) for m in re.findall(r"^PID: (\d+)", text, re.M)]
+    assert pids == sorted(kernel.manifest["sleepers"])
+    states = [int(v) for v in re.findall(r"^  __state = (\d+),", text, re.M)]
+    assert states == [find_task(prog, pid).__state.value_() for pid in pids]
+    stopped = kernel.manifest["stopped"]["pids"][0]
+    assert states[pids.index(stopped)] & 4  # __TASK_STOPPED
+
+
+def test_thread_info_is_in_the_task(crashsh):
+    from crashsh.commands.task import task_structs
+
+    task = crashsh.session.panic_task
+    structs = task_structs(crashsh.session, task, 10)
+    assert [s.name for s in structs] == ["task_struct", "thread_info"]
+    assert structs[1].address == task.value_()
+
+
+def test_task_is_fast_after_the_first(kernel, crashsh):
+    crashsh.run("task")
+    elapsed = []
+    for pid in (1, kernel.manifest["marker"]["pid"], kernel.manifest["zombie"]["pid"]):
+        start = time.perf_counter()
+        crashsh.run(f"task {pid}")
+        elapsed.append(time.perf_counter() - start)
+    assert min(elapsed) < 0.1
+
+
+def test_task_json(crashsh):
+    from crashsh.commands.task import run_task, task_parser
+
+    items = list(run_task(crashsh.session, task_parser().parse_args(["-R", "pid,nosuch"])))
+    data = json.loads(json.dumps(jsonable(items)))
+    assert data[0]["header"]["pid"] == crashsh.session.panic_task.pid.value_()
+    assert data[0]["items"][0].startswith("  pid = ")
+    assert data[0]["items"][1]["text"] == "nosuch: not a task_struct or thread_info member"
+
+
+def test_printer_on_other_types(crashsh):
+    session = crashsh.session
+    prog = session.prog
+    printer = gdbvalues.value_printer(session)
+    banner = drgn.cast("char *", prog["linux_banner"].address_of_())
+    assert printer.format_object(banner).startswith(f"{banner.value_():#x} <linux_banner> \"Linux")
+    assert printer.format_object(drgn.Object(prog, "char *", 0x1000)) == (
+        "0x1000 <error: Cannot access memory at address 0x1000>")
+    assert printer.format_object(drgn.Object(prog, "enum pid_type", 3)) == "PIDTYPE_SID"
