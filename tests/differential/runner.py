@@ -76,6 +76,9 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     """Values for the suite's {placeholders}, from the manifest and the dump."""
     from drgn.helpers.linux.pid import find_task
 
+    from tests.differential.cases.files import placeholders as files_placeholders
+    from tests.differential.cases.kmem import placeholders as kmem_placeholders
+
     prog = runner.session.prog
     manifest = fixture.manifest
     marker_pid = manifest["marker"]["pid"]
@@ -95,6 +98,8 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         "kthread_pid": str(manifest["test_module"]["kthread_pid"]),
         "kthread_task": f"{find_task(prog, manifest['test_module']['kthread_pid']).value_():x}",
         "zombie_parent_pid": str(manifest["zombie"]["parent_pid"]),
+        **files_placeholders(prog, marker_pid),
+        **kmem_placeholders(prog),
     }
 
 

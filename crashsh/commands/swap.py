@@ -1,0 +1,27 @@
+"""swap: the swap areas in use (crash's cmd_swap / dump_swap_info, memory.c)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crashsh.kernel.swap import SwapArea, swap_areas
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+
+@dataclass
+class SwapTable:
+    """`swap`: each used swap area (sizes in pages; page_size to turn them into kB)."""
+
+    areas: list[SwapArea] = field(default_factory=list)
+    page_size: int = 4096
+
+
+def swap_parser() -> CommandParser:
+    return CommandParser("swap", "swap device information")
+
+
+@command("swap", "swap device information", swap_parser)
+def run_swap(session, args) -> SwapTable:
+    prog = session.prog
+    return SwapTable(list(swap_areas(prog)), prog["PAGE_SIZE"].value_())
