@@ -20,6 +20,7 @@ from crashsh.commands.ps import (
     TaskTimes,
     ThreadGroup,
 )
+from crashsh.records import TaskHeader
 from crashsh.render.common import centered, task_header_line
 from crashsh.render.plain import plain
 
@@ -78,24 +79,24 @@ def _(entry: ParentChain) -> Iterator[str]:
     yield "\n"
 
 
+def task_with_members(head: TaskHeader, members: list[TaskHeader], none: str) -> Iterator[str]:
+    """A task line, its members indented by two (or ``(no ...)``), then a blank line."""
+    yield task_header_line(head) + "\n"
+    for member in members:
+        yield "  " + task_header_line(member) + "\n"
+    if not members:
+        yield f"  ({none})\n"
+    yield "\n"
+
+
 @plain.register
 def _(entry: Children) -> Iterator[str]:
-    yield task_header_line(entry.task) + "\n"
-    for child in entry.children:
-        yield "  " + task_header_line(child) + "\n"
-    if not entry.children:
-        yield "  (no children)\n"
-    yield "\n"
+    yield from task_with_members(entry.task, entry.children, "no children")
 
 
 @plain.register
 def _(entry: ThreadGroup) -> Iterator[str]:
-    yield task_header_line(entry.leader) + "\n"
-    for thread in entry.threads:
-        yield "  " + task_header_line(thread) + "\n"
-    if not entry.threads:
-        yield "  (no threads)\n"
-    yield "\n"
+    yield from task_with_members(entry.leader, entry.threads, "no threads")
 
 
 def run_time(seconds: int) -> str:
