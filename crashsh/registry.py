@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,16 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+
+# Which module under crashsh.commands defines each built-in command. Modules are imported on
+# first use, so start-up pays only for the commands a session runs (tests check this index).
+BUILTIN_COMMANDS = {
+    "ascii": "tools", "btop": "tools", "eval": "tools", "ptob": "tools",
+    "bt": "bt", "files": "files", "foreach": "foreach", "kmem": "kmem", "log": "log",
+    "mod": "modules", "mount": "mount", "ps": "ps", "rd": "memory", "set": "context",
+    "swap": "swap", "sym": "symbols", "sys": "system", "task": "task", "vm": "vm",
+    "whatis": "types", "py": "python", "extend": "python",
+}
 
 # foreach keyword -> function(session, task, flags) -> data for that task
 ForeachRunner = Callable[[Any, Any, "dict[str, Any]"], Any]
@@ -58,9 +69,26 @@ def command(
 ENTRY_POINT_GROUP = "crashsh.commands"
 
 
+def command_names() -> list[str]:
+    """Every command: the built-ins (loaded or not) and the extensions' registered ones."""
+    return sorted(set(BUILTIN_COMMANDS) | set(COMMANDS))
+
+
+def get_command(name: str) -> Command | None:
+    """The registered command *name*, importing its built-in module on first use."""
+    if name not in COMMANDS and name in BUILTIN_COMMANDS:
+        importlib.import_module(f"crashsh.commands.{BUILTIN_COMMANDS[name]}")
+    return COMMANDS.get(name)
+
+
+def get_foreach_handler(keyword: str) -> ForeachRunner | None:
+    """The foreach handler for *keyword* (its command's module is imported on first use)."""
+    get_command(keyword)
+    return FOREACH_HANDLERS.get(keyword)
+
+
 def load_builtin_commands() -> None:
     """Import every module under crashsh.commands so their decorators run."""
-    import importlib
     import pkgutil
 
     import crashsh.commands as package

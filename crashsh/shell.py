@@ -21,7 +21,7 @@ import drgn
 from crashsh import __version__
 from crashsh.errors import CrashshError, UsageError
 from crashsh.parsing import HelpRequested
-from crashsh.registry import COMMANDS, Command
+from crashsh.registry import command_names, get_command
 from crashsh.render import render
 from crashsh.synopses import SYNOPSES
 
@@ -87,30 +87,29 @@ class CrashShell(cmd2.Cmd):
         return data
 
     def sync_commands(self) -> None:
-        """Expose registered commands not exposed yet (they replace cmd2 built-ins like set)."""
-        for cmd in COMMANDS.values():
-            if cmd.name not in self._commands:
-                self.add_command(cmd)
+        """Expose commands not exposed yet (they replace cmd2 built-ins such as set)."""
+        for name in command_names():
+            if name not in self._commands:
+                self.add_command(name)
 
     # -- command plumbing ---------------------------------------------------------------
     def get_names(self) -> list[str]:
         names = [n for n in dir(self) if n[len("do_"):] not in CMD2_BUILTINS_TO_DROP]
         return names
 
-    def add_command(self, cmd: Command) -> None:
-        """Expose a registered command as ``do_<name>`` (also used by `extend`)."""
+    def add_command(self, name: str) -> None:
+        """Expose command *name* as ``do_<name>``; its module is imported when first run."""
 
         def do(statement: cmd2.Statement) -> None:
-            self.run_command(cmd, crash_argv(statement.arg_list))
+            self.run_command(name, crash_argv(statement.arg_list))
 
         def complete(text: str, line: str, begidx: int, endidx: int):
             return self.basic_complete(text, line, begidx, endidx, self.completion_words(text))
 
-        do.__doc__ = cmd.summary
-        self._commands[cmd.name] = do
-        setattr(self, f"complete_{cmd.name}", complete)
-        setattr(self, f"do_{cmd.name}", do)
-        setattr(self, f"help_{cmd.name}", lambda: self.poutput(cmd.parser().format_help()))
+        self._commands[name] = do
+        setattr(self, f"complete_{name}", complete)
+        setattr(self, f"do_{name}", do)
+        setattr(self, f"help_{name}", lambda: self.poutput(get_command(name).parser().format_help()))
 
     def completion_words(self, text: str) -> list[str]:
         """Symbols (or pids, for digits) of the dump for any command's arguments."""
@@ -120,9 +119,10 @@ class CrashShell(cmd2.Cmd):
 
         return completions(self.session.prog, text)
 
-    def run_command(self, cmd: Command, argv: list[str]) -> None:
-        """Parse, run and render one command; any failure becomes one line on stderr."""
+    def run_command(self, name: str, argv: list[str]) -> None:
+        """Parse, run and render one command; any failure becomes one line of output."""
         try:
+            cmd = get_command(name)
             args = cmd.parser().parse_args(argv)
             if cmd.needs_dump and self.session is None:
                 raise CrashshError("no dump is open")
@@ -137,19 +137,19 @@ class CrashShell(cmd2.Cmd):
         except HelpRequested as e:
             self.stdout.write(str(e))
         except UsageError as e:
-            self.usage_error(cmd.name, str(e), e.usage)
+            self.usage_error(name, str(e), e.usage)
         except (BrokenPipeError, ConnectionResetError):
             pass  # `| head` closed the pipe: not an error
         except KeyboardInterrupt:
-            self.error(cmd.name, "interrupted")
+            self.error(name, "interrupted")
         except CrashshError as e:
-            self.error(cmd.name, str(e))
+            self.error(name, str(e))
         except drgn.FaultError as e:
-            self.error(cmd.name, f"invalid address: {e}")
+            self.error(name, f"invalid address: {e}")
         except Exception as e:  # noqa: BLE001 - a command bug must not end the session
             if self.debug:
                 traceback.print_exc()
-            self.error(cmd.name, f"{type(e).__name__}: {e}")
+            self.error(name, f"{type(e).__name__}: {e}")
 
     @contextlib.contextmanager
     def paged_output(self):
@@ -278,15 +278,16 @@ class CrashShell(cmd2.Cmd):
             return
         for name in argv:
             name = self.aliases.get(name, name).split()[0]
-            if name in COMMANDS:
-                self.stdout.write(COMMANDS[name].parser().format_help())
+            if name in command_names():
+                self.stdout.write(get_command(name).parser().format_help())
             elif hasattr(self, f"do_{name}"):
                 self.stdout.write((getattr(self, f"do_{name}").__doc__ or name) + "\n")
             else:
                 self.error("help", f"no help for {name}")
 
     def visible_command_names(self) -> list[str]:
-        names = set(COMMANDS) | {"alias", "help", "q", "exit", "history", "shell", "run_script"}
+        names = set(command_names()) | {"alias", "help", "q", "exit", "history", "shell",
+                                        "run_script"}
         return [n for n in names if not n.startswith("_")]
 
 

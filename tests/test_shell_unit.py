@@ -118,3 +118,27 @@ def test_rich_output_keeps_crash_lines_unwrapped():
     assert "\x1b[" in out.getvalue()
     assert lines[0].rstrip() == "      KERNEL: " + "v" * 150 + "  [TAINTED]"
     assert "       PANIC: \"Kernel panic\"" in [line.rstrip() for line in lines]
+
+
+def test_lazy_command_index_matches_the_modules():
+    from crashsh.registry import BUILTIN_COMMANDS, COMMANDS
+
+    load_builtin_commands()
+    builtin = {name: cmd for name, cmd in COMMANDS.items() if cmd.run.__module__.startswith(
+        "crashsh.commands.")}
+    assert set(builtin) == set(BUILTIN_COMMANDS)
+    for name, cmd in builtin.items():
+        assert cmd.run.__module__ == f"crashsh.commands.{BUILTIN_COMMANDS[name]}", name
+
+
+def test_renderers_load_on_demand():
+    import subprocess
+    import sys
+
+    code = ("import io, sys; from crashsh.render import render; "
+            "from crashsh.commands.tools import Number; "
+            "assert 'crashsh.render.tools' not in sys.modules; "
+            "out = io.StringIO(); render(Number(5), 'plain', out); "
+            "assert out.getvalue().startswith('hexadecimal: 5'); print('ok')")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True).stdout == "ok\n"

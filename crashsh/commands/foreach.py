@@ -13,7 +13,7 @@ from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.commands.system import context_info
-from crashsh.registry import FOREACH_HANDLERS, command, foreach_handler
+from crashsh.registry import command, foreach_handler, get_foreach_handler
 
 KEYWORDS = ("bt", "vm", "task", "set", "files", "net", "vtop", "sig", "ps")
 STATES = ("RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW")
@@ -155,17 +155,19 @@ def run_foreach(session, args) -> Iterator[ForeachTask]:
     selection, keywords, _arguments = parse_selection(session.prog, words)
     if not keywords:
         raise CommandError("no command keyword given (bt, ps, set, task, files, vm, ...)")
-    missing = [k for k in keywords if k not in FOREACH_HANDLERS]
+    handlers = {k: get_foreach_handler(k) for k in keywords}
+    missing = [k for k, handler in handlers.items() if handler is None]
     if missing:
         raise CommandError(f"foreach {missing[0]} is not supported yet")
-    return foreach_outputs(session, selection, keywords, flags)
+    return foreach_outputs(session, selection, keywords, handlers, flags)
 
 
-def foreach_outputs(session, selection: Selection, keywords: list[str], flags) -> Iterator[ForeachTask]:
+def foreach_outputs(session, selection: Selection, keywords: list[str], handlers: dict,
+                    flags) -> Iterator[ForeachTask]:
     # crash's foreach prints no task line with -R: the keyword (e.g. task -R) prints its own
     header = not any(k in NO_HEADER for k in keywords) and "R" not in flags
     for count, task in enumerate(selected(session.prog, selection)):
-        outputs = [FOREACH_HANDLERS[k](session, task, {**flags, "subsequent": count > 0})
+        outputs = [handlers[k](session, task, {**flags, "subsequent": count > 0})
                    for k in keywords]
         yield ForeachTask(tasks.task_header(task) if header else None, count > 0, outputs)
 

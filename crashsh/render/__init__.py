@@ -1,27 +1,17 @@
-"""Renderers: command data to crash text, rich output or JSON."""
+"""Renderers: command data to crash text, rich output or JSON.
+
+crashsh/render/X.py formats the data of crashsh/commands/X.py; it is imported the first time
+such data is rendered, so start-up loads only what a session uses (rich only for a terminal).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TextIO
 
-import importlib
-import pkgutil
-
-from crashsh.render.jsonout import write_json
-from crashsh.render.plain import plain
-from crashsh.render.richout import make_console, rich_render
+from crashsh.render.plain import load_renderers, plain
 
 MODES = ("plain", "rich", "json")
-
-
-def _load_family_renderers() -> None:
-    """Import every renderer module so its @plain.register calls run."""
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
-
-
-_load_family_renderers()
 
 
 def render(data: object, mode: str, out: TextIO) -> None:
@@ -29,12 +19,17 @@ def render(data: object, mode: str, out: TextIO) -> None:
     if data is None:
         return
     if mode == "json":
+        from crashsh.render.jsonout import write_json
+
         write_json(data, out)
         return
     items = data if isinstance(data, Iterator) else (data,)
     if mode == "rich":
+        from crashsh.render.richout import make_console, rich_render
+
         console = make_console(out)
         for item in items:
+            load_renderers(item)  # a family may register its own rich renderer
             rich_render(item, console)
         return
     for item in items:
