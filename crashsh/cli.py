@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from contextlib import nullcontext
@@ -98,25 +99,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(session, args: argparse.Namespace) -> int:
-    from crashsh.registry import load_builtin_commands, load_installed_extensions
-    from crashsh.render import render
-    from crashsh.shell import CrashShell
-    from crashsh.commands.system import banner
+    """rc files, the banner, then -c commands, -i FILE and stdin, or the prompt."""
+    from crashsh.registry import load_installed_extensions
+    from crashsh.runner import LineRunner, rc_files
 
-    load_builtin_commands()
     for problem in load_installed_extensions():
         print(problem, file=sys.stderr)
     session.settings.prompt = args.prompt
-    if args.json:
-        session.settings.output = "json"
-    elif args.plain:
-        session.settings.output = "plain"
-    else:
-        session.settings.output = "auto"
-    shell = CrashShell(session, debug=args.debug)
+    session.settings.output = "json" if args.json else "plain" if args.plain else "auto"
+    rc_lines = [line for path in rc_files() for line in read_lines(path)]
+    script = read_lines(args.input) if args.input else []
+    runner = LineRunner(session, debug=args.debug)
+    interactive = not args.command and sys.stdin.isatty()
+    if interactive or not all(map(runner.is_plain, [*rc_lines, *script, *args.command])):
+        return run_shell(session, args)
+    source = iter(args.command or sys.stdin)
+    done, _ = runner.run_lines(rc_lines)
+    if not done:
+        show_banner(session, args, runner.output_mode(), runner.stdout)
+        done, _ = runner.run_lines(script)
+    pending = None
+    if not done:
+        done, pending = runner.run_lines(source)
+    if pending is not None:  # a line with a pipe, redirection, alias ...: hand over to cmd2
+        shell = make_shell(session, args)
+        shell.failures = runner.failures
+        shell.run_lines([pending, *source] if args.command else itertools.chain([pending], source))
+        return EXIT_FAILED if shell.failures else EXIT_OK
+    return EXIT_FAILED if runner.failures else EXIT_OK
+
+
+def run_shell(session, args: argparse.Namespace) -> int:
+    """Everything through the cmd2 shell: the prompt, or lines that need it from the start."""
+    shell = make_shell(session, args)
     shell.load_rc_files()
-    if not args.silent and not args.command:
-        render(banner(session), shell.output_mode(), shell.stdout)
+    show_banner(session, args, shell.output_mode(), shell.stdout)
     if args.command:
         shell.run_lines(args.command)
     else:
@@ -127,3 +144,28 @@ def run(session, args: argparse.Namespace) -> int:
         else:
             shell.run_lines(sys.stdin)
     return EXIT_FAILED if shell.failures else EXIT_OK
+
+
+def make_shell(session, args: argparse.Namespace):
+    from crashsh.shell import CrashShell
+
+    return CrashShell(session, debug=args.debug)
+
+
+def show_banner(session, args: argparse.Namespace, mode: str, out) -> None:
+    """crash's startup banner, unless -s or one-shot -c commands."""
+    if args.silent or args.command:
+        return
+    from crashsh.commands.system import banner
+    from crashsh.render import render
+
+    render(banner(session), mode, out)
+
+
+def read_lines(path: str) -> list[str]:
+    try:
+        with open(os.path.expanduser(path)) as f:
+            return f.readlines()
+    except OSError as e:
+        print(f"crashsh: {path}: {e.strerror}", file=sys.stderr)
+        return []

@@ -7,48 +7,24 @@ error line.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import subprocess
 import sys
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import cmd2
 import drgn
 
 from crashsh import __version__
-from crashsh.errors import CrashshError, UsageError
-from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
-from crashsh.render import render
-from crashsh.synopses import SYNOPSES
+from crashsh.runner import BUILTIN_ALIASES, CommandRunner, crash_argv, rc_files
 
 HELP_COLUMNS = 5
-
-# crash's built-in aliases (cmdline.c alias_init), those whose targets crashsh has.
-BUILTIN_ALIASES = {
-    "man": "help",
-    "?": "help",
-    "quit": "q",
-    "sf": "set scroll off",
-    "sn": "set scroll on",
-    "hex": "set radix 16",
-    "dec": "set radix 10",
-    "px": "p -x",
-    "pd": "p -d",
-    "for": "foreach",
-    "size": "*",
-    "dmesg": "log",
-    "lsmod": "mod",
-}
 
 # cmd2 built-ins that crash does not have (or has with another meaning).
 CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_relative_run_script")
 
 
-class CrashShell(cmd2.Cmd):
+class CrashShell(CommandRunner, cmd2.Cmd):
     """crash's prompt on cmd2: history, aliases, `!`, pipes, redirection and scripts."""
 
     # crash's `alias` replaces cmd2's alias/macro subcommands (kept out of registration).
@@ -119,91 +95,9 @@ class CrashShell(cmd2.Cmd):
 
         return completions(self.session.prog, text)
 
-    def run_command(self, name: str, argv: list[str]) -> None:
-        """Parse, run and render one command; any failure becomes one line of output."""
-        try:
-            cmd = get_command(name)
-            args = cmd.parser().parse_args(argv)
-            if cmd.needs_dump and self.session is None:
-                raise CrashshError("no dump is open")
-            data = cmd.run(self.session, args)
-            kept: list = []
-            if isinstance(data, Iterator):
-                data = keep_items(data, kept)
-            with self.paged_output() as out:
-                render(data, self.output_mode(), out)
-            if self.session is not None:
-                self.session.last_result = kept if isinstance(data, Iterator) else data
-        except HelpRequested as e:
-            self.stdout.write(str(e))
-        except UsageError as e:
-            self.usage_error(name, str(e), e.usage)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # `| head` closed the pipe: not an error
-        except KeyboardInterrupt:
-            self.error(name, "interrupted")
-        except CrashshError as e:
-            self.error(name, str(e))
-        except drgn.FaultError as e:
-            self.error(name, f"invalid address: {e}")
-        except Exception as e:  # noqa: BLE001 - a command bug must not end the session
-            if self.debug:
-                traceback.print_exc()
-            self.error(name, f"{type(e).__name__}: {e}")
-
-    @contextlib.contextmanager
-    def paged_output(self):
-        """At a terminal with `set scroll on`, page through less -FRX (as crash does); else
-        write straight to the (possibly redirected) output."""
-        scroll = self.session is not None and self.session.settings.scroll
-        if not (scroll and self.stdout is self.terminal and self.stdout.isatty()
-                and shutil.which("less")):
-            yield self.stdout
-            return
-        proc = subprocess.Popen(["less", "-FRX"], stdin=subprocess.PIPE, text=True,
-                                stdout=self.stdout)
-        try:
-            yield proc.stdin
-        finally:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-            proc.wait()
-
-    def error(self, name: str, message: str) -> None:
-        """One error line, where crash puts it: in the output (and on the terminal when the
-        output is redirected); on stderr in JSON mode so the JSON stays parseable."""
-        self.error_text(f"{name}: {message}\n")
-
-    def error_text(self, text: str) -> None:
-        """Count a failure and write its text where errors go (see error())."""
-        self.failures += 1
-        targets = [self.stderr] if self.output_mode() == "json" else [self.stdout]
-        if self.stdout is not self.terminal and targets[0] is self.stdout:
-            targets.append(self.terminal)
-        for target in targets:
-            try:
-                target.write(text)
-                target.flush()
-            except (BrokenPipeError, ValueError):
-                pass
-
-    def usage_error(self, name: str, message: str, usage: str) -> None:
-        """As crash: the reason on stderr, then crash's usage block in the output."""
-        self.stderr.write(f"{name}: {message}\n")
-        synopsis = SYNOPSES.get(name)
-        if synopsis is None:
-            self.error(name, usage.rstrip("\n"))
-        else:
-            self.error_text(f"Usage:\n  {name} {synopsis}\nEnter \"help {name}\" for details.\n")
-
-    def output_mode(self) -> str:
-        """json when asked; plain when redirected, piped or not a terminal; else rich."""
-        mode = self.session.settings.output if self.session else "plain"
-        if mode == "json" or mode == "plain":
-            return mode
-        if self._redirecting or not self.stdout.isatty():
-            return "plain"
-        return "rich"
+    @property
+    def redirecting(self) -> bool:
+        return bool(self._redirecting)
 
     def default(self, statement: cmd2.Statement) -> None:
         self.error("crash", f"command not found: {statement.command}")
@@ -235,10 +129,8 @@ class CrashShell(cmd2.Cmd):
 
     def load_rc_files(self) -> None:
         """Run $HOME/.crashshrc, then ./.crashshrc (as crash reads .crashrc)."""
-        home = os.path.expanduser("~/.crashshrc")
-        for path in dict.fromkeys([home, os.path.abspath(".crashshrc")]):
-            if os.path.isfile(path):
-                self.run_script_file(path)
+        for path in rc_files():
+            self.run_script_file(path)
 
     # -- crash's shell built-ins ---------------------------------------------------------
     def do_q(self, _: cmd2.Statement) -> bool:
@@ -289,19 +181,6 @@ class CrashShell(cmd2.Cmd):
         names = set(command_names()) | {"alias", "help", "q", "exit", "history", "shell",
                                         "run_script"}
         return [n for n in names if not n.startswith("_")]
-
-
-def keep_items(items: Iterator, kept: list) -> Iterator:
-    """Pass *items* through while keeping them (the `py` command's `last`)."""
-    for item in items:
-        kept.append(item)
-        yield item
-
-
-def crash_argv(tokens: list[str]) -> list[str]:
-    """Arguments as crash passes them: double quotes removed, single quotes kept (they mark
-    regular expressions, as in `ps 'kworker.*'` and `foreach 'crash.*' bt`)."""
-    return [t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in tokens]
 
 
 def help_screen(names: list[str]) -> str:

@@ -144,3 +144,24 @@ def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
     assert rest.endswith("hexadecimal: 7  \n    decimal: 7  \n      octal: 7\n"
                          "     binary: " + format(7, "064b") + "\n")
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_plain_lines_run_without_cmd2_and_hand_over_to_it(kernel):
+    import sys
+
+    code = (
+        "import sys; from crashsh.cli import main; "
+        f"rc = main(['-s', '-d', {kernel.moddir!r}, '-c', 'eval 1', '-c', 'ps 1', "
+        f"{kernel.vmlinux!r}, {kernel.dump()!r}]); "
+        "print('cmd2' in sys.modules, rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-1] == "False 0"
+    # a failing plain line, then a pipe: the shell takes over with the failure counted
+    proc = crashsh(kernel, "-s", stdin="eval zz\neval 1 | head -1\nset -p | head -1\neval 3\n")
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "eval: invalid expression: (zz)"
+    assert lines[1] == "hexadecimal: 1  "
+    assert lines[2] == f"    PID: {kernel.manifest['panic']['pid']}"
+    assert lines[3] == "hexadecimal: 3  "
+    assert proc.returncode == 1
