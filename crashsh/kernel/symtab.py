@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import bisect
 import gc
+import hashlib
+import os
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import drgn
 
@@ -113,6 +117,42 @@ def read_kernel_table(elf: ElfFile, kaslr: int) -> KernelTable:
     return KernelTable(values, types, names, first_ksymbol, percpu)
 
 
+# -- a cache of the vmlinux table: reading 100k+ ELF symbols takes ~0.6 s, loading it 30 ms ---
+CACHE_VERSION = 1
+
+
+def table_cache_file(vmlinux: str, kaslr: int) -> Path:
+    """Per vmlinux (path, size, mtime) and KASLR offset, under $XDG_CACHE_HOME/crashsh."""
+    stat = os.stat(vmlinux)
+    key = "\0".join(map(str, (CACHE_VERSION, os.path.realpath(vmlinux), stat.st_size,
+                              stat.st_mtime_ns, kaslr)))
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "crashsh" / "symtab" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+
+
+def load_cached_table(vmlinux: str, kaslr: int) -> KernelTable | None:
+    try:
+        with open(table_cache_file(vmlinux, kaslr), "rb") as f, gc_paused():
+            values, types, names, first_ksymbol, percpu = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        return None
+    return KernelTable(values, types, names, first_ksymbol, percpu)
+
+
+def store_cached_table(vmlinux: str, kaslr: int, table: KernelTable) -> None:
+    """Best effort: a read-only or full cache directory only costs the next start-up."""
+    try:
+        path = table_cache_file(vmlinux, kaslr)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump((table.values, table.types, table.names, table.first_ksymbol,
+                         table.percpu), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 # -- the table ------------------------------------------------------------------------------
 MASK64 = (1 << 64) - 1
 
@@ -151,8 +191,14 @@ class CrashSymbolTable:
 
     @cached_property
     def kernel(self) -> KernelTable:
+        path = self.prog.main_module().debug_file_path or self.prog.main_module().loaded_file_path
+        cached = load_cached_table(path, self.kaslr)
+        if cached is not None:
+            return cached
         with gc_paused():
-            return read_kernel_table(self.vmlinux, self.kaslr)
+            table = read_kernel_table(self.vmlinux, self.kaslr)
+        store_cached_table(path, self.kaslr, table)
+        return table
 
     @cached_property
     def modules(self) -> list[ModuleTable]:
