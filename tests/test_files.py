@@ -3,13 +3,13 @@ drgn's own answers (page translations, VMAs), JSON, and the pure pieces of crash
 
 from __future__ import annotations
 
-import json
 
 import drgn
 import pytest
 from drgn.helpers.linux.mm import follow_phys
 from drgn.helpers.linux.pid import find_task
 
+from tests.differential.runner import run_json
 from crashsh.commands.files import FileReference, OpenFile, filename_component, reference_tokens
 from crashsh.commands.mount import MountRow, path_equal
 from crashsh.commands.swap import SwapTable
@@ -17,15 +17,6 @@ from crashsh.commands.vm import PageTranslation, VmReference, vm_flags
 from crashsh.kernel.swap import SwapArea, swap_entry
 from crashsh.render.mount import type_and_device
 from crashsh.render.plain import plain
-
-
-def as_json(crashsh, line: str):
-    settings = crashsh.session.settings
-    settings.output = "json"
-    try:
-        return json.loads(crashsh.run(line))
-    finally:
-        settings.output = "plain"
 
 
 def marker(kernel):
@@ -36,7 +27,7 @@ def marker(kernel):
 def test_marker_files_match_the_guest(kernel, crashsh):
     """Every fd of the marker: its path, or for pipe:[N] / socket:[N] its type and inode number."""
     prog = crashsh.session.prog
-    (task,) = as_json(crashsh, f"files {marker(kernel)['pid']}")
+    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")
     files = {f["fd"]: f for f in task["files"]}
     assert sorted(files) == sorted(int(fd) for fd in marker(kernel)["fds"])
     for fd, truth in marker(kernel)["fds"].items():
@@ -53,7 +44,7 @@ def test_marker_files_match_the_guest(kernel, crashsh):
 
 def test_marker_file_position_and_flags(kernel, crashsh):
     """JSON carries f_pos and f_flags: the marker file is open read-write (O_RDWR) and written."""
-    (task,) = as_json(crashsh, f"files {marker(kernel)['pid']}")
+    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")
     marker_file = task["files"][3]
     assert marker_file["flags"] & 0o3 == 0o2
     assert marker_file["pos"] > 0
@@ -61,7 +52,7 @@ def test_marker_file_position_and_flags(kernel, crashsh):
 
 
 def test_mounts_match_the_guest(kernel, crashsh):
-    (table,) = [as_json(crashsh, "mount")]
+    (table,) = [run_json(crashsh, "mount")]
     found = [(r["devname"], r["dirname"], r["fstype"]) for r in table["rows"]]
     assert found == [(m["device"], m["mountpoint"], m["fstype"]) for m in kernel.manifest["mounts"]]
 
@@ -69,7 +60,7 @@ def test_mounts_match_the_guest(kernel, crashsh):
 def test_vm_lists_every_vma_of_the_marker(kernel, crashsh):
     prog = crashsh.session.prog
     mm = find_task(prog, marker(kernel)["pid"]).mm
-    (vm,) = as_json(crashsh, f"vm {marker(kernel)['pid']}")
+    (vm,) = run_json(crashsh, f"vm {marker(kernel)['pid']}")
     assert len(vm["areas"]) == mm.map_count.value_()
     assert vm["summary"]["mm"] == mm.value_()
     assert vm["areas"][0]["file"] == "/usr/bin/crashsh_marker"
@@ -78,7 +69,7 @@ def test_vm_lists_every_vma_of_the_marker(kernel, crashsh):
 def test_vm_page_translations_agree_with_drgn(kernel, crashsh):
     prog = crashsh.session.prog
     mm = find_task(prog, marker(kernel)["pid"]).mm
-    (vm,) = as_json(crashsh, f"vm -p {marker(kernel)['pid']}")
+    (vm,) = run_json(crashsh, f"vm -p {marker(kernel)['pid']}")
     pages = [p for area in vm["areas"] for p in area["pages"]]
     assert any(p["physical"] is not None for p in pages)
     for page in pages:

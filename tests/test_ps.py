@@ -3,11 +3,11 @@ pure pieces of crash's ps logic (state codes, argument parsing, text formats).""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
+from tests.differential.runner import run_json
 from crashsh.commands.ps import (
     LastRun,
     LastRunAge,
@@ -37,15 +37,6 @@ def rows(crashsh, line: str) -> dict[int, list[str]]:
 def pids_of(lines: list[str]) -> list[int]:
     """The pids of task header lines."""
     return [int(re.search(r"PID: (\d+)", line).group(1)) for line in lines if line]
-
-
-def ps_json(crashsh, line: str):
-    settings = crashsh.session.settings
-    settings.output = "json"
-    try:
-        return json.loads(crashsh.run(line))
-    finally:
-        settings.output = "plain"
 
 
 def user_tasks(manifest) -> list[dict]:
@@ -133,7 +124,7 @@ def test_args_of_filtered_user_pages(kernel, crashsh):
 
 
 def test_json_listing(kernel, crashsh):
-    listing = ps_json(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
+    listing = run_json(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
     assert listing["kstackp"] is False
     assert listing["notices"] == [{"message": "invalid task or pid value: 99999"}]
     (row,) = listing["rows"]
@@ -143,7 +134,7 @@ def test_json_listing(kernel, crashsh):
 
 
 def test_json_last_run_hides_layout(crashsh):
-    report = ps_json(crashsh, "ps -l 1")
+    report = run_json(crashsh, "ps -l 1")
     (entry,) = report["entries"]
     assert set(entry) == {"task", "state", "timestamp"}
 

@@ -30,6 +30,7 @@ from drgn.helpers.linux.mmzone import (
 )
 from drgn.helpers.linux.nodemask import for_each_online_node
 
+from crashsh.kernel import per_program
 from crashsh.kernel.pages import pageflag_names
 
 CHUNK = 512  # struct pages read at once (crash's PGMM_CACHED)
@@ -195,11 +196,7 @@ class MemMap:
 
 def mem_map(prog: drgn.Program) -> MemMap:
     """The program's MemMap, made on first use."""
-    try:
-        return prog.cache["crashsh_mem_map"]
-    except KeyError:
-        m = prog.cache["crashsh_mem_map"] = MemMap(prog)
-        return m
+    return per_program(prog, "crashsh_mem_map", MemMap)
 
 
 def is_kernel_address(prog: drgn.Program, address: int) -> bool:

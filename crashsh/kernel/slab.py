@@ -14,6 +14,7 @@ import drgn
 from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.mm import PageSlab, compound_head, pfn_to_page
 
+from crashsh.kernel import per_program
 from crashsh.kernel.memmap import kvtop, mem_map
 from crashsh.kernel.meminfo import crash_cpus
 
@@ -339,8 +340,4 @@ class SlabWalker:
 
 def walker(prog: drgn.Program) -> SlabWalker:
     """The program's SlabWalker, made on first use."""
-    try:
-        return prog.cache["crashsh_slab_walker"]
-    except KeyError:
-        w = prog.cache["crashsh_slab_walker"] = SlabWalker(prog)
-        return w
+    return per_program(prog, "crashsh_slab_walker", SlabWalker)

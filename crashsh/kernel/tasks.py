@@ -10,6 +10,8 @@ from drgn.helpers.linux.cpumask import for_each_online_cpu, for_each_present_cpu
 from drgn.helpers.linux.pid import for_each_pid, pid_task
 from drgn.helpers.linux.sched import cpu_curr, idle_task, task_cpu
 
+from crashsh.records import TaskHeader
+
 # Task state bits shared by the 6.x kernels (include/linux/sched.h).
 INTERRUPTIBLE, UNINTERRUPTIBLE, STOPPED, TRACED = 0x1, 0x2, 0x4, 0x8
 EXIT_DEAD, EXIT_ZOMBIE, PARKED, TASK_DEAD = 0x10, 0x20, 0x40, 0x80
@@ -181,10 +183,8 @@ def comm(task: drgn.Object) -> str:
     return task.comm.string_().decode(errors="replace")
 
 
-def task_header(task: drgn.Object) -> "TaskHeader":
+def task_header(task: drgn.Object) -> TaskHeader:
     """The data of crash's task header line for *task*."""
-    from crashsh.records import TaskHeader
-
     return TaskHeader(task.pid.value_(), task.value_(), cpu_of(task), comm(task))
 
 
@@ -250,9 +250,7 @@ class TaskContext:
         return self.task.mm.read_()
 
     @cached_property
-    def header(self) -> "TaskHeader":
-        from crashsh.records import TaskHeader
-
+    def header(self) -> TaskHeader:
         return TaskHeader(self.pid, self.address, self.cpu, self.comm)
 
 

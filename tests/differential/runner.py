@@ -72,6 +72,18 @@ class CrashshRunner:
         return self.out.getvalue()
 
 
+def run_json(runner: "CrashshRunner", line: str):
+    """*line*'s JSON output, parsed (the runner's output mode is restored afterwards)."""
+    import json
+
+    settings = runner.session.settings
+    settings.output = "json"
+    try:
+        return json.loads(runner.run(line))
+    finally:
+        settings.output = "plain"
+
+
 def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     """Values for the suite's {placeholders}, from the manifest and the dump."""
     from drgn.helpers.linux.pid import find_task
