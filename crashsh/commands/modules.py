@@ -52,6 +52,14 @@ def mod_parser() -> CommandParser:
     act.add_argument("-d", dest="drop", metavar="MODULE", help="show MODULE as not loaded")
     act.add_argument("-D", dest="drop_all", action="store_true", help="show all as not loaded")
     act.add_argument("-t", dest="taints", action="store_true", help="modules' taint flags")
+    act.add_argument("-R", dest="reinit", action="store_true",
+                     help="reinitialize: show every module as not loaded")
+    act.add_argument("-o", dest="old", action="store_true",
+                     help="crash's old loading mechanism (nothing to do for drgn)")
+    p.add_argument("-r", dest="readnow", action="store_true",
+                   help="gdb's -readnow (drgn always indexes everything: no effect)")
+    p.add_argument("-g", dest="sections", action="store_true",
+                   help="section start/end symbols (not added by crashsh)")
     return p
 
 
@@ -133,6 +141,10 @@ def run_mod(session, args):
     elif args.drop_all:
         files.clear()
         return None
+    elif args.reinit:
+        files.clear()
+    elif args.old:
+        return None  # crash only sets a flag
     modules = loaded_modules(prog)
     rows = [ModuleRow(m.address, m.name, m.base, m.size, files.get(m.name))
             for m in modules if only is None or m.name == only]

@@ -10,5 +10,11 @@ CASES = (
     Case("mod -d virtio_blk", True),
     Case("mod", True),
     Case("mod -D", True),
-    Case("mod -S {moddir}", True),  # state is shared by later lines: leave it as it was
+    Case("mod -S {moddir}", True),
+    Case("mod -r", True),
+    Case("mod -g", True),
+    Case("mod -o", True),
+    Case("mod -R", True),
+    Case("mod -S {moddir} -r", True),
+    Case("mod -s crashsh_test -g", True),  # state is shared by later lines: leave it loaded
 )
