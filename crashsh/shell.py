@@ -80,19 +80,22 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             self.run_command(name, crash_argv(statement.arg_list))
 
         def complete(text: str, line: str, begidx: int, endidx: int):
-            return self.basic_complete(text, line, begidx, endidx, self.completion_words(text))
+            words = self.completion_words(text, line[:begidx].split())
+            return self.basic_complete(text, line, begidx, endidx, words)
 
         self._commands[name] = do
         setattr(self, f"complete_{name}", complete)
         setattr(self, f"do_{name}", do)
         setattr(self, f"help_{name}", lambda: self.poutput(get_command(name).parser().format_help()))
 
-    def completion_words(self, text: str) -> list[str]:
-        """Symbols (or pids, for digits) of the dump for any command's arguments."""
+    def completion_words(self, text: str, before: list[str] = ()) -> list[str]:
+        """task_struct members after `task -R`; else symbols (or pids, for digits)."""
         if self.session is None:
             return []
-        from crashsh.kernel.names import completions
+        from crashsh.kernel.names import completions, member_completions
 
+        if before[:1] == ["task"] and before[-1:] == ["-R"]:
+            return member_completions(self.session.prog, "struct task_struct", text)
         return completions(self.session.prog, text)
 
     @property

@@ -165,3 +165,10 @@ def test_plain_lines_run_without_cmd2_and_hand_over_to_it(kernel):
     assert lines[2] == f"    PID: {kernel.manifest['panic']['pid']}"
     assert lines[3] == "hexadecimal: 3  "
     assert proc.returncode == 1
+
+
+def test_tab_completion_of_task_members(crashsh):
+    words = crashsh.shell.completion_words("se.av", ["task", "-R"])
+    assert words == ["se.avg"]
+    assert "comm" in crashsh.shell.completion_words("co", ["task", "-R"])
+    assert "pid,comm" in crashsh.shell.completion_words("pid,co", ["task", "-R"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from functools import cache
 
 import drgn
@@ -28,3 +29,36 @@ def completions(prog: drgn.Program, prefix: str, limit: int = 2000) -> list[str]
             break
         found.append(name)
     return found
+
+
+def member_completions(prog: drgn.Program, type_name: str, prefix: str) -> list[str]:
+    """Member paths of *type_name* (``se.avg.util_avg`` style) that start with *prefix*."""
+    try:
+        type_ = prog.type(type_name)
+    except LookupError:
+        return []
+    *parents, last = prefix.split(",")[-1].split(".")
+    for part in parents:
+        try:
+            type_ = type_.member(part).type
+        except LookupError:
+            return []
+    while type_.kind == drgn.TypeKind.TYPEDEF:
+        type_ = type_.type
+    if type_.kind not in (drgn.TypeKind.STRUCT, drgn.TypeKind.UNION):
+        return []
+    head = prefix[: len(prefix) - len(last)]
+    return sorted({head + name for name in named_members(type_) if name.startswith(last)})
+
+
+def named_members(type_: drgn.Type) -> Iterator[str]:
+    """Member names, looking through anonymous structs and unions as C does."""
+    for member in type_.members:
+        if member.name:
+            yield member.name
+        else:
+            inner = member.type
+            while inner.kind == drgn.TypeKind.TYPEDEF:
+                inner = inner.type
+            if inner.kind in (drgn.TypeKind.STRUCT, drgn.TypeKind.UNION):
+                yield from named_members(inner)
