@@ -155,7 +155,9 @@ def run_sys(session, args):
     if args.taints:
         return taints(session)
     if args.syscalls:
-        raise CommandError("option -c is not supported yet")
+        from crashsh.commands.syscalls import run_syscalls
+
+        return run_syscalls(session, args.args)
     if not args.args:
         return sys_info(session)
     if args.args != ["config"] * len(args.args):
