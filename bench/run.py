@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     available = tools(fixture)
     names = list(available)
     print(f"fixture {args.series}: {fixture.dump()}  (best of {args.repeat} cold runs, seconds)")
-    header = f"{'command':<12}" + "".join(f"{n:>12}" for n in names)
+    header = f"{'command':<14}" + "".join(f"{n:>12}" for n in names)
     header += "".join(f"{n + '/crashsh':>20}" for n in names if n != "crashsh")
     print(header)
     for command in args.commands:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             ratio = f"{times[n] / base:.1f}x" if base and times[n] else "n/a"
             cells += f"{ratio:>20}"
-        print(f"{command:<12}{cells}", flush=True)
+        print(f"{command:<14}{cells}", flush=True)
     return 0
 
 
