@@ -12,7 +12,6 @@ DISKDUMP_SIGNATURE = b"DISKDUMP"
 FLATTENED_SIGNATURE = b"makedumpfile"
 ELF_MAGIC = b"\x7fELF"
 ET_EXEC, ET_DYN, ET_CORE = 2, 3, 4
-PT_LOAD = 1
 PAGE_DESC_SIZE = 24  # makedumpfile's page_desc: offset, size, flags, page_flags
 
 
@@ -88,7 +87,7 @@ def _elf_end(path: str) -> int:
         table = f.read(e_phentsize * e_phnum)
     end = e_phoff + len(table)
     for i in range(e_phnum):
-        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * e_phentsize)
+        _, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * e_phentsize)
         if p_filesz:
             end = max(end, p_offset + p_filesz)
     return end

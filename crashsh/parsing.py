@@ -26,20 +26,3 @@ class CommandParser(argparse.ArgumentParser):
 
     def print_help(self, file=None) -> None:  # noqa: ARG002 - argparse calls it for -h
         raise HelpRequested(self.format_help())
-
-
-def parse_int(text: str, radix: int = 16) -> int:
-    """Parse a number as crash does: 0x prefix means hex; otherwise *radix*."""
-    text = text.strip()
-    neg = text.startswith("-")
-    body = text[1:] if neg else text
-    if body.lower().startswith("0x"):
-        value = int(body[2:], 16)
-    else:
-        value = int(body, radix)
-    return -value if neg else value
-
-
-def is_decimal(text: str) -> bool:
-    """True when *text* is all decimal digits (crash's "decimal" test)."""
-    return text.isdigit()

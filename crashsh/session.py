@@ -9,11 +9,10 @@ from functools import cached_property
 from pathlib import Path
 
 import drgn
-from drgn.helpers.linux.pid import find_task
 
 from crashsh import dumpfile
 from crashsh.dumpfile import FileKind
-from crashsh.errors import CommandError, CrashshError
+from crashsh.errors import CrashshError
 
 LIVE_CORE = "/proc/kcore"
 
@@ -106,12 +105,6 @@ class Session:
     @property
     def is_live(self) -> bool:
         return self.vmcore == LIVE_CORE
-
-    def task_from_pid(self, pid: int) -> drgn.Object:
-        task = find_task(self.prog, pid)
-        if not task:
-            raise CommandError(f"invalid task or pid value: {pid}")
-        return task
 
     @cached_property
     def dump_level(self) -> int:
