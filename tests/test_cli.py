@@ -172,3 +172,12 @@ def test_tab_completion_of_task_members(crashsh):
     assert words == ["se.avg"]
     assert "comm" in crashsh.shell.completion_words("co", ["task", "-R"])
     assert "pid,comm" in crashsh.shell.completion_words("pid,co", ["task", "-R"])
+
+
+def test_py_sees_prog_task_and_last(kernel, crashsh):
+    assert crashsh.run("py task.pid.value_()") == f"{kernel.manifest['panic']['pid']}\n"
+    assert crashsh.run("py prog['init_uts_ns'].name.release.string_().decode()") == (
+        kernel.manifest["kernel_version"] + "\n")
+    crashsh.run("eval 5")
+    assert crashsh.run("py last.value") == "5\n"
+    assert crashsh.run("py x = 1") == ""
