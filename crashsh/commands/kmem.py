@@ -7,13 +7,11 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import drgn
 
 from crashsh.commands.system import context_info
 from crashsh.errors import CommandError
-from crashsh.kernel import meminfo, memmap, slab
+from crashsh.kernel import meminfo, memmap, slab, tasks
 from crashsh.kernel.slab import Cache, CpuSlab, Slab, SlabWalker
-from crashsh.kernel.tasks import crash_task_table
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.synopses import SYNOPSES
@@ -666,40 +664,6 @@ def symbol_finding(session, address: int, module_tag: bool):
     return line(sym, offset, tag, source=session.symtab.source_line(address))
 
 
-def thread_size(prog) -> int:
-    try:
-        return prog["THREAD_SIZE"].value_()
-    except KeyError:  # a macro: four pages on x86_64 without KASAN
-        return 4 << prog["PAGE_SHIFT"].value_()
-
-
-def stack_owner(session, address: int):
-    """crash's stkptr_to_task(): the task whose kernel stack holds *address*."""
-    size = thread_size(session.prog)
-    for task in crash_task_table(session.prog):
-        base = task.stack.value_()
-        if base <= address < base + size:
-            return task
-    return None
-
-
-def task_struct_size(prog) -> int:
-    """crash's SIZE(task_struct): arch_task_struct_size (the FPU state is sized at boot)."""
-    try:
-        return prog["arch_task_struct_size"].value_()
-    except KeyError:
-        return drgn.sizeof(prog.type("struct task_struct"))
-
-
-def task_holding(session, address: int):
-    """crash's vaddr_in_task_struct(), then stkptr_to_task()."""
-    size = task_struct_size(session.prog)
-    for task in crash_task_table(session.prog):
-        if task.value_() <= address < task.value_() + size:
-            return task
-    return stack_owner(session, address)
-
-
 def vmalloc_mappings(prog, phys: int) -> list[tuple[memmap.VmapArea, int]]:
     """The vmap areas with a page mapping the physical address, and that page's address plus
     the offset (crash's GET_PHYS_TO_VMALLOC takes the first; dump_vmlist lists them all)."""
@@ -725,7 +689,7 @@ def address_report(session, address: int, physical: bool) -> AddressReport:
         if found is not None:
             findings.append(found)
     if not physical and memmap.is_vmalloc_address(prog, address):
-        owner = stack_owner(session, address)
+        owner = tasks.stack_owner(session.prog, address)
         if owner is not None:
             findings.append(context_info(session, owner))
         phys = memmap.kvtop(prog, address)
@@ -736,7 +700,7 @@ def address_report(session, address: int, physical: bool) -> AddressReport:
     mappings = vmalloc_mappings(prog, address) if physical else []
     if mappings:
         mapped = mappings[0][1]
-        owner = stack_owner(session, mapped)
+        owner = tasks.stack_owner(session.prog, mapped)
         if owner is not None:
             findings.append(context_info(session, owner))
         found = symbol_finding(session, mapped, False)
@@ -757,7 +721,7 @@ def address_report(session, address: int, physical: bool) -> AddressReport:
             findings.append(SlabOfAddress(cache_row(w, cache), slab_listing(w, cache, s)))
     findings.extend(free_block(session, address, physical))
     if vaddr is not None:
-        task = task_holding(session, vaddr)
+        task = tasks.task_holding(session.prog, vaddr)
         if task is not None:
             findings.append(context_info(session, task))
     if vaddr is None:

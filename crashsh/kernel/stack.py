@@ -291,7 +291,7 @@ class StackKernel:
     # layouts
     @cached_property
     def thread_size(self) -> int:
-        return self.prog["THREAD_SIZE"].value_()
+        return tasks.thread_size(self.prog)
 
     @cached_property
     def pt_regs_size(self) -> int:

@@ -272,3 +272,38 @@ def thread_groups(table: list[TaskContext]) -> dict[int, list[TaskContext]]:
     for tc in table:
         groups.setdefault(tc.tgid, []).append(tc)
     return groups
+
+
+def thread_size(prog: drgn.Program) -> int:
+    """The kernel stack size."""
+    try:
+        return prog["THREAD_SIZE"].value_()
+    except KeyError:  # a macro: four pages on x86_64 without KASAN
+        return 4 << prog["PAGE_SHIFT"].value_()
+
+
+def task_struct_size(prog: drgn.Program) -> int:
+    """crash's SIZE(task_struct): arch_task_struct_size (the FPU state is sized at boot)."""
+    try:
+        return prog["arch_task_struct_size"].value_()
+    except KeyError:
+        return drgn.sizeof(prog.type("struct task_struct"))
+
+
+def stack_owner(prog: drgn.Program, address: int) -> drgn.Object | None:
+    """crash's stkptr_to_task(): the task whose kernel stack holds *address*."""
+    size = thread_size(prog)
+    for task in crash_task_table(prog):
+        base = task.stack.value_()
+        if base <= address < base + size:
+            return task
+    return None
+
+
+def task_holding(prog: drgn.Program, address: int) -> drgn.Object | None:
+    """crash's vaddr_in_task_struct(), then stkptr_to_task()."""
+    size = task_struct_size(prog)
+    for task in crash_task_table(prog):
+        if task.value_() <= address < task.value_() + size:
+            return task
+    return stack_owner(prog, address)
