@@ -223,7 +223,9 @@ def kvtop(prog: drgn.Program, address: int) -> int | None:
         return None
     if not is_vmalloc_address(prog, address):
         if address >= START_KERNEL_MAP:
-            return address - START_KERNEL_MAP + prog.read_u64(prog.symbol("phys_base").address)
+            # phys_base is "negative" when KASLR loads the kernel below its link address
+            phys_base = prog.read_u64(prog.symbol("phys_base").address)
+            return (address - START_KERNEL_MAP + phys_base) & 0xFFFF_FFFF_FFFF_FFFF
         return address - mem_map(prog).direct_map
     try:
         return follow_phys(prog["init_mm"].address_of_(), address).value_()
