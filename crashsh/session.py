@@ -98,9 +98,10 @@ class Session:
     @cached_property
     def symtab(self):
         """crash's symbol table (vmlinux .symtab plus modules), built on first use."""
-        from crashsh.kernel.symtab import CrashSymbolTable
+        from crashsh.kernel.modtables import module_tables
+        from crashsh.toolchain.symtab import CrashSymbolTable
 
-        return CrashSymbolTable(self.prog)
+        return CrashSymbolTable(self.prog, module_tables)
 
     @property
     def is_live(self) -> bool:

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from crashsh.commands.bt import Target, backtraces, bt_parser, group_stacks, run_bt, stack_kernel
-from crashsh.kernel import stack, tasks, x86insn
+from crashsh.kernel import stack, tasks
 from crashsh.render.jsonout import jsonable
+from crashsh.toolchain import x86insn
 
 FRAME = re.compile(r"^ ?#(\d+) \[([0-9a-f]+)\] (\S+) at ([0-9a-f]+)( \[\S+\])?$")
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from crashsh.commands.symbols import is_hexadecimal, parse_address
-from crashsh.kernel.modsyms import strip_module_symbol_end, strip_symbol_end
+from crashsh.toolchain.modsyms import strip_module_symbol_end, strip_symbol_end
 from tests.differential.oracle import run_oracle
 
 

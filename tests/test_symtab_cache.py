@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crashsh.kernel import symtab
+from crashsh.toolchain import symtab
 
 
 def test_cached_table_equals_a_fresh_read(crashsh, tmp_path, monkeypatch):

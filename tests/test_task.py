@@ -14,8 +14,9 @@ import drgn
 import pytest
 from drgn.helpers.linux.pid import find_task
 
-from crashsh.kernel import gdbvalues
-from crashsh.kernel.gdbvalues import (
+from crashsh.render.jsonout import jsonable
+from crashsh.toolchain import gdbvalues
+from crashsh.toolchain.gdbvalues import (
     char_array_text,
     element_tree,
     enum_formatter,
@@ -24,7 +25,6 @@ from crashsh.kernel.gdbvalues import (
     quoted,
     scalar_formatter,
 )
-from crashsh.render.jsonout import jsonable
 
 
 # -- formatting rules -----------------------------------------------------------------------

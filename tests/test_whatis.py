@@ -6,7 +6,7 @@ import drgn
 import pytest
 from drgn import Qualifiers, TypeEnumerator, TypeMember, TypeParameter
 
-from crashsh.kernel.gdbtypes import declaration, member_offset, ptype_text, type_name
+from crashsh.toolchain.gdbtypes import declaration, member_offset, ptype_text, type_name
 
 # -- pure logic: types built with drgn's constructors ------------------------------------
 prog = drgn.Program(drgn.host_platform)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from crashsh.errors import CommandError
-from crashsh.kernel.symtab import CrashSymbolTable, Marker, Symbol
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
+from crashsh.toolchain.symtab import CrashSymbolTable, Marker, Symbol
 
 SYNOPSIS = """Usage:
   sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]

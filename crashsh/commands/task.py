@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import drgn
 
 from crashsh.errors import CommandError
-from crashsh.kernel import gdbvalues, tasks
-from crashsh.kernel.gdbtypes import member_offset
+from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
+from crashsh.toolchain import gdbvalues
+from crashsh.toolchain.gdbtypes import member_offset
 
 
 @dataclass

@@ -8,7 +8,10 @@ import drgn
 from drgn import FindObjectFlags, SymbolKind, TypeKind
 
 from crashsh.errors import CommandError
-from crashsh.kernel.gdbtypes import (
+from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.registry import command
+from crashsh.synopses import SYNOPSES
+from crashsh.toolchain.gdbtypes import (
     check_typedef,
     declaration,
     enum_value,
@@ -17,9 +20,6 @@ from crashsh.kernel.gdbtypes import (
     ptype_text,
     type_name,
 )
-from crashsh.parsing import CommandParser, HelpRequested
-from crashsh.registry import command
-from crashsh.synopses import SYNOPSES
 
 USAGE = f'Usage:\n  whatis {SYNOPSES["whatis"]}\nEnter "help whatis" for details.'
 KEYWORDS = ("struct", "union", "enum")

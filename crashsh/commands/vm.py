@@ -14,13 +14,14 @@ from crashsh.commands.files import Notice, filename_component, task_arguments
 from crashsh.commands.task import StructValue
 from crashsh.commands.tools import parse_hex
 from crashsh.errors import CommandError, UsageError
-from crashsh.kernel import gdbvalues, paths, swap, tasks
+from crashsh.kernel import paths, swap, tasks
 from crashsh.kernel.memmap import mem_map
 from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.pagetable import UserPageTable
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
+from crashsh.toolchain import gdbvalues
 
 HIDDEN = {"json": False}
 KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64: crash's IS_KVADDR

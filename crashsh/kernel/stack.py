@@ -27,7 +27,8 @@ from drgn.helpers.linux.mm import compound_head, virt_to_page, vma_find
 from drgn.helpers.linux.percpu import per_cpu_ptr
 from drgn.helpers.linux.slab import PageSlab
 
-from crashsh.kernel import orc, tasks, x86insn
+from crashsh.kernel import orc, tasks
+from crashsh.toolchain import x86insn
 
 WORD = 8
 STACK_END_MAGIC = 0x57AC6E9D
@@ -214,7 +215,7 @@ class StackKernel:
 
     def __init__(self, prog: drgn.Program, symtab) -> None:
         self.prog = prog
-        self.symtab = symtab  # crashsh.kernel.symtab.CrashSymbolTable
+        self.symtab = symtab  # crashsh.toolchain.symtab.CrashSymbolTable
         self.counted: dict[tuple[int, bool], int] = {}
 
     # symbols

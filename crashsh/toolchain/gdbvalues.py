@@ -29,7 +29,7 @@ from weakref import WeakKeyDictionary
 import drgn
 from drgn import TypeKind
 
-from crashsh.kernel.gdbtypes import check_typedef
+from crashsh.toolchain.gdbtypes import check_typedef
 
 PRINT_MAX = 256  # crash: *gdb_print_max = 256
 MAX_DEPTH = 20  # gdb's default `set print max-depth`

@@ -5,7 +5,7 @@ sorted by (undefined first, value, name); entries before ``_text``/``_stext`` ar
 the per-cpu ones; names are cut at ``.isra.``/``.part.``/``.llvm.``; values inside the kernel's
 sections get the KASLR offset.
 
-Modules: see crashsh.kernel.modsyms.
+Modules: see crashsh.toolchain.modsyms (the dump's tables come from crashsh.kernel.modtables).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -23,14 +23,13 @@ from pathlib import Path
 
 import drgn
 
-from crashsh.kernel.elf import ElfFile
-from crashsh.kernel.linetable import LineTable
-from crashsh.kernel.modsyms import (
+from crashsh.toolchain.elf import ElfFile
+from crashsh.toolchain.linetable import LineTable
+from crashsh.toolchain.modsyms import (
     MARKER_NAMES,
     Entry,
     ModuleTable,
     Region,
-    kallsyms_table,
     object_file_table,
     strip_symbol_end,
 )
@@ -172,10 +171,13 @@ class Marker:
 
 
 class CrashSymbolTable:
-    """crash's symbol table for one program; each part is built on first use."""
+    """crash's symbol table for one program; each part is built on first use. *dump_modules*
+    reads each loaded module's table from the dump (crashsh.kernel.modtables)."""
 
-    def __init__(self, prog: drgn.Program) -> None:
+    def __init__(self, prog: drgn.Program,
+                 dump_modules: Callable[[drgn.Program], list[ModuleTable]]) -> None:
         self.prog = prog
+        self.dump_modules = dump_modules
 
     # -- construction -------------------------------------------------------------------------
     @cached_property
@@ -203,14 +205,10 @@ class CrashSymbolTable:
     @cached_property
     def modules(self) -> list[ModuleTable]:
         """Every loaded module's table, by base address (crash's load_modules order)."""
-        from drgn.helpers.linux.module import for_each_module
-
         tables = []
-        for mod in for_each_module(self.prog):
-            name = mod.name.string_().decode(errors="replace")
-            table = kallsyms_table(mod, name)
-            if name in self.debug_modules:
-                table = object_file_table(table, self.debug_modules[name].debug_file_path)
+        for table in self.dump_modules(self.prog):
+            if table.name in self.debug_modules:
+                table = object_file_table(table, self.debug_modules[table.name].debug_file_path)
             tables.append(table)
         return sorted(tables, key=lambda t: t.base)
 

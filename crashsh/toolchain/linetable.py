@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from crashsh.kernel.elf import SHT_RELA, ElfFile, ElfSymbol
+from crashsh.toolchain.elf import SHT_RELA, ElfFile, ElfSymbol
 
 Buffer = bytes | mmap.mmap
 ET_REL = 1
