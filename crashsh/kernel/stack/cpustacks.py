@@ -1,0 +1,109 @@
+"""Each CPU's IRQ stack and exception (IST) stacks, as crash finds them (x86_64.c)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import drgn
+from drgn.helpers.linux.cpumask import for_each_present_cpu
+from drgn.helpers.linux.percpu import per_cpu_ptr
+
+from crashsh.kernel.stack.records import WORD, ExceptionStack
+
+MAX_EXCEPTION_STACKS = 7
+TSS_SYMBOLS = ("cpu_tss_rw", "cpu_tss", "init_tss")
+# IDT handler name fragments -> crash's exception stack names (later matches win)
+IST_NAMES = (("nmi", "NMI"), ("debug", "DEBUG"), ("stack", "STACKFAULT"),
+             ("double", "DOUBLEFAULT"), ("machine", "MCE"), ("vmm", "VC"))
+IST_STACK_MEMBERS = {"DEBUG": "DB_stack", "NMI": "NMI_stack", "DOUBLEFAULT": "DF_stack",
+                     "MCE": "MCE_stack", "VC": "VC_stack"}
+
+
+class CpuStacks:
+    """The per-CPU stacks of a dump (part of StackKernel, which provides ``prog``,
+    ``closest_symbol``, ``read_words`` and ``accessible``)."""
+
+    prog: drgn.Program
+
+    @cached_property
+    def cpus(self) -> list[int]:
+        return list(for_each_present_cpu(self.prog))
+
+    @cached_property
+    def irq_stack_size(self) -> int:
+        return drgn.sizeof(self.prog.type("struct irq_stack"))
+
+    @cached_property
+    def irq_stacks(self) -> dict[int, int]:
+        """Each CPU's hardirq stack base, from hardirq_stack_ptr (moved into pcpu_hot in 6.2)."""
+        bases = {}
+        for cpu in self.cpus:
+            try:
+                top = per_cpu_ptr(self.prog["pcpu_hot"].address_of_(), cpu).hardirq_stack_ptr
+            except KeyError:
+                top = per_cpu_ptr(self.prog["hardirq_stack_ptr"].address_of_(), cpu)[0]
+            top = top.value_()
+            if top & 0xFFF:
+                top += WORD  # the pointer is the stack top - 8
+            bases[cpu] = top - self.irq_stack_size
+        return bases
+
+    @cached_property
+    def exception_stack_names(self) -> list[str]:
+        """crash's exception stack names, from the IDT gates that use each IST slot."""
+        names = ["(unknown)"] * MAX_EXCEPTION_STACKS
+        table = self.read_words(self.prog.symbol("idt_table").address, 256 * 16)
+        for i in range(256):
+            low, high = table[2 * i], table[2 * i + 1]
+            ist = (low >> 32) & 7
+            if not ist:
+                continue
+            handler = (high << 32) & 0xFFFFFFFF00000000 | low & 0xFFFF | (low >> 32) & 0xFFFF0000
+            name = self.closest_symbol(handler) or ""
+            for fragment, label in IST_NAMES:
+                if fragment in name:
+                    names[ist - 1] = label
+        return names
+
+    @cached_property
+    def exception_stacks(self) -> dict[int, list[ExceptionStack]]:
+        """Per CPU, the IST stacks in slot order, up to the first missing or unmapped one."""
+        try:
+            layout = self.prog.type("struct cea_exception_stacks")
+        except LookupError:  # before 5.2 the stacks had no guard pages
+            layout = self.prog.type("struct exception_stacks")
+        names = self.exception_stack_names
+        sizes = [drgn.sizeof(layout.member(IST_STACK_MEMBERS[n]).type)
+                 if n in IST_STACK_MEMBERS else 0 for n in names]
+        tss = next(self.prog[name] for name in TSS_SYMBOLS if name in self.prog)
+        result = {}
+        for cpu in self.cpus:
+            tops = per_cpu_ptr(tss.address_of_(), cpu).x86_tss.ist
+            stacks = []
+            for i in range(MAX_EXCEPTION_STACKS):
+                top = tops[i].value_()
+                if not top or not self.accessible(top - sizes[i]):
+                    break
+                stacks.append(ExceptionStack(cpu, i, names[i], top - sizes[i], sizes[i]))
+            result[cpu] = stacks
+        return result
+
+    def exception_stack_of(self, address: int) -> ExceptionStack | None:
+        for stacks in self.exception_stacks.values():
+            for stack in stacks:
+                if stack.base <= address < stack.top:
+                    return stack
+        return None
+
+    def irq_stack_of(self, address: int) -> int | None:
+        for base in self.irq_stacks.values():
+            if base <= address < base + self.irq_stack_size:
+                return base
+        return None
+
+    def in_alternate_stack(self, cpu: int, address: int) -> bool:
+        """In one of the CPU's IRQ or exception stacks."""
+        base = self.irq_stacks.get(cpu)
+        if base is not None and base <= address < base + self.irq_stack_size:
+            return True
+        return any(s.base <= address < s.top for s in self.exception_stacks.get(cpu, []))
