@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from crashsh.lazyindex import scan_package
 from crashsh.parsing import CommandParser
 
 Runner = Callable[[Any, argparse.Namespace], Any]
@@ -15,13 +18,15 @@ Runner = Callable[[Any, argparse.Namespace], Any]
 
 @dataclass(frozen=True)
 class Command:
-    """A registered command: its name, one-line summary, parser and data function."""
+    """A registered command: its name, one-line summary, parser and data function, and crash's
+    synopsis of it (``help CMD``), shown on a usage error."""
 
     name: str
     summary: str
     make_parser: Callable[[], CommandParser]
     run: Runner
     needs_dump: bool = True
+    synopsis: str | None = None
 
     def parser(self) -> CommandParser:
         return self.make_parser()
@@ -29,15 +34,17 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 
-# Which module under crashsh.commands defines each built-in command. Modules are imported on
-# first use, so start-up pays only for the commands a session runs (tests check this index).
-BUILTIN_COMMANDS = {
-    "ascii": "tools", "btop": "tools", "eval": "tools", "ptob": "tools",
-    "bt": "bt", "files": "files", "foreach": "foreach", "kmem": "kmem", "log": "log",
-    "mod": "modules", "mount": "mount", "ps": "ps", "rd": "memory", "set": "context",
-    "swap": "swap", "sym": "symbols", "sys": "system", "task": "task", "vm": "vm",
-    "whatis": "types", "py": "python", "extend": "python",
-}
+# A built-in command is registered by ``@command("name", ...)`` in a module under crashsh.commands.
+COMMAND_PATTERN = re.compile(r'^@command\(\s*"([^"]+)"', re.MULTILINE)
+
+
+@cache
+def builtin_commands() -> dict[str, str]:
+    """Which module under crashsh.commands registers each built-in command, read from their
+    sources: a module is imported when one of its commands is first used (tests check this)."""
+    return {name: modules[0] for name, modules in
+            scan_package("crashsh.commands", COMMAND_PATTERN).items()}
+
 
 # foreach keyword -> function(session, task, flags) -> data for that task
 ForeachRunner = Callable[[Any, Any, "dict[str, Any]"], Any]
@@ -55,12 +62,14 @@ def foreach_handler(keyword: str) -> Callable[[ForeachRunner], ForeachRunner]:
 
 
 def command(
-    name: str, summary: str, parser: Callable[[], CommandParser], *, needs_dump: bool = True
+    name: str, summary: str, parser: Callable[[], CommandParser], *,
+    synopsis: str | None = None, needs_dump: bool = True,
 ) -> Callable[[Runner], Runner]:
-    """Register ``run(session, args) -> data`` as the crash command *name*."""
+    """Register ``run(session, args) -> data`` as the crash command *name*; *synopsis* is
+    crash's (``help CMD``), printed in the usage block of a usage error."""
 
     def register(run: Runner) -> Runner:
-        COMMANDS[name] = Command(name, summary, parser, run, needs_dump)
+        COMMANDS[name] = Command(name, summary, parser, run, needs_dump, synopsis)
         return run
 
     return register
@@ -71,13 +80,13 @@ ENTRY_POINT_GROUP = "crashsh.commands"
 
 def command_names() -> list[str]:
     """Every command: the built-ins (loaded or not) and the extensions' registered ones."""
-    return sorted(set(BUILTIN_COMMANDS) | set(COMMANDS))
+    return sorted(set(builtin_commands()) | set(COMMANDS))
 
 
 def get_command(name: str) -> Command | None:
     """The registered command *name*, importing its built-in module on first use."""
-    if name not in COMMANDS and name in BUILTIN_COMMANDS:
-        importlib.import_module(f"crashsh.commands.{BUILTIN_COMMANDS[name]}")
+    if name not in COMMANDS and name in builtin_commands():
+        importlib.import_module(f"crashsh.commands.{builtin_commands()[name]}")
     return COMMANDS.get(name)
 
 

@@ -21,7 +21,6 @@ from crashsh.errors import CrashshError, UsageError
 from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
 from crashsh.render import render
-from crashsh.synopses import SYNOPSES
 
 
 
@@ -112,7 +111,7 @@ class CommandRunner:
     def usage_error(self, name: str, message: str, usage: str) -> None:
         """As crash: the reason on stderr, then crash's usage block in the output."""
         self.stderr.write(f"{name}: {message}\n")
-        synopsis = SYNOPSES.get(name)
+        synopsis = get_command(name).synopsis
         if synopsis is None:
             self.error(name, usage.rstrip("\n"))
         else:

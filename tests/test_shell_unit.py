@@ -121,14 +121,33 @@ def test_rich_output_keeps_crash_lines_unwrapped():
 
 
 def test_lazy_command_index_matches_the_modules():
-    from crashsh.registry import BUILTIN_COMMANDS, COMMANDS
+    from crashsh.registry import COMMANDS, builtin_commands
 
     load_builtin_commands()
     builtin = {name: cmd for name, cmd in COMMANDS.items() if cmd.run.__module__.startswith(
         "crashsh.commands.")}
-    assert set(builtin) == set(BUILTIN_COMMANDS)
+    assert set(builtin) == set(builtin_commands())
     for name, cmd in builtin.items():
-        assert cmd.run.__module__ == f"crashsh.commands.{BUILTIN_COMMANDS[name]}", name
+        assert cmd.run.__module__ == f"crashsh.commands.{builtin_commands()[name]}", name
+        assert cmd.synopsis or name == "py", name  # crash has no py: no synopsis to copy
+
+
+def test_lazy_renderer_index_matches_the_registrations():
+    import importlib
+    import pkgutil
+
+    import crashsh.render as package
+    from crashsh.render.plain import plain, renderer_index
+    from crashsh.render.richout import rich_render
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"crashsh.render.{info.name}")
+    registered = {(cls.__name__, function.__module__)
+                  for dispatcher in (plain, rich_render)
+                  for cls, function in dispatcher.registry.items() if cls is not object}
+    indexed = {(name, f"crashsh.render.{module}")
+               for name, modules in renderer_index().items() for module in modules}
+    assert registered == indexed
 
 
 def test_renderers_load_on_demand():

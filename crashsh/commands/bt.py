@@ -158,7 +158,9 @@ def stack_kernel(session) -> stack.StackKernel:
     return _STACK_KERNELS[session]
 
 
-@command("bt", "backtrace", bt_parser)
+@command("bt", "backtrace", bt_parser,
+         synopsis="[-a|-c cpu(s)|-g|-r|-t|-T|-l|-e|-E|-f|-F|-o|-O|-v|-p] [-R ref] [-s [-x|d]]\n"
+                  "     [-I ip] [-S sp] [-n idle] [pid | task]")
 def run_bt(session, args):
     if args.hex and args.dec:
         raise CommandError("-d and -x are mutually exclusive")

@@ -35,7 +35,8 @@ def set_parser() -> CommandParser:
     return p
 
 
-@command("set", "set a process context or internal crashsh variable", set_parser)
+@command("set", "set a process context or internal crashsh variable", set_parser,
+         synopsis="[[-a] [pid | taskp] | [-c cpu] | -p] | [crash_variable [setting]] | -v")
 def run_set(session, args):
     prog = session.prog
     if args.panic:

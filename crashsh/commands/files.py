@@ -100,7 +100,8 @@ def files_parser() -> CommandParser:
     return p
 
 
-@command("files", "open files", files_parser)
+@command("files", "open files", files_parser,
+         synopsis="[-d dentry] | [-p inode] | [-c] [-R reference] [pid | taskp] ... ")
 def run_files(session, args):
     if args.reference and len(args.reference) > 1:
         raise CommandError("only one -R option allowed")

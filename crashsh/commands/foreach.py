@@ -149,7 +149,9 @@ def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
         yield task
 
 
-@command("foreach", "display command data for multiple tasks in the system", foreach_parser)
+@command("foreach", "display command data for multiple tasks in the system", foreach_parser,
+         synopsis="[[pid | taskp | name | state | [kernel | user | gleader]] ...]\n"
+                  "          command [flag] [argument]")
 def run_foreach(session, args) -> Iterator[ForeachTask]:
     flags, words = split_flags(args.words)
     selection, keywords, _arguments = parse_selection(session.prog, words)

@@ -14,7 +14,6 @@ from crashsh.kernel import meminfo, memmap, slab, tasks
 from crashsh.kernel.slab import Cache, CpuSlab, Slab, SlabWalker
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
-from crashsh.synopses import SYNOPSES
 
 EXCLUSIVE = ("s", "S", "p", "f", "F", "V", "o", "v", "C", "c", "i", "g", "h", "r")
 NO_ADDRESS = ("z", "n", "i", "F", "C", "V", "o", "h", "r")
@@ -790,7 +789,9 @@ def is_hexadecimal(text: str) -> bool:
         c != "x" for c in body)
 
 
-USAGE = f'Usage:\n  kmem {SYNOPSES["kmem"]}\nEnter "help kmem" for details.'
+SYNOPSIS = ("[-f|-F|-c|-C|-i[=shared]|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n"
+            "       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]")
+USAGE = f'Usage:\n  kmem {SYNOPSIS}\nEnter "help kmem" for details.'
 
 
 def usage(message: str = "") -> Exception:
@@ -800,7 +801,7 @@ def usage(message: str = "") -> Exception:
     return HelpRequested(USAGE + "\n")
 
 
-@command("kmem", "kernel memory", kmem_parser)
+@command("kmem", "kernel memory", kmem_parser, synopsis=SYNOPSIS)
 def run_kmem(session, args):
     chosen = [f for f in EXCLUSIVE if getattr(args, f)]
     if len(chosen) > 1:

@@ -87,7 +87,8 @@ def records(prog) -> Iterator[LogRecord]:
         )
 
 
-@command("log", "dump system message buffer", log_parser)
+@command("log", "dump system message buffer", log_parser,
+         synopsis="[-TtdmascR]")
 def run_log(session, args) -> LogListing:
     prog = session.prog
     if args.audit:

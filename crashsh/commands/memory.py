@@ -118,7 +118,9 @@ def read_user(task: drgn.Object, address: int, size: int) -> bytes:
     return access_remote_vm(mm, address, size)
 
 
-@command("rd", "read memory", rd_parser)
+@command("rd", "read memory", rd_parser,
+         synopsis="[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n"
+                  "     [count]")
 def run_rd(session, args):
     address = resolve_address(session, args.address)
     if args.offset:

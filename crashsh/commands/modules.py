@@ -109,7 +109,8 @@ def load_from_directory(session, directory: str) -> None:
             files[module.name] = module.debug_file_path
 
 
-@command("mod", "module information and loading of symbols", mod_parser)
+@command("mod", "module information and loading of symbols", mod_parser,
+         synopsis="-s module [objfile] | -d module | -S [directory] [-D|-t|-r|-R|-o|-g]")
 def run_mod(session, args):
     prog = session.prog
     files = module_files(session)

@@ -46,7 +46,8 @@ def mount_parser() -> CommandParser:
     return p
 
 
-@command("mount", "mounted filesystem data", mount_parser)
+@command("mount", "mounted filesystem data", mount_parser,
+         synopsis="[-f][-i] [-n pid|task] [mount|vfsmount|superblock|dev|dir|dentry|inode]")
 def run_mount(session, args):
     prog = session.prog
     if args.inodes:

@@ -323,7 +323,9 @@ def parse_selectors(
 
 
 # -- the command ---------------------------------------------------------------------------
-@command("ps", "display process status information", ps_parser)
+@command("ps", "display process status information", ps_parser,
+         synopsis="[-k|-u|-G|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpu]|-a|-g|-r|-S|-A|-H]\n"
+                  "     [pid | task | command] ...")
 def run_ps(session, args):
     check_options(args)
     ps = Ps(session, args)

@@ -57,7 +57,8 @@ def extend_parser() -> CommandParser:
     return p
 
 
-@command("extend", "load extension commands from a Python file", extend_parser, needs_dump=False)
+@command("extend", "load extension commands from a Python file", extend_parser,
+         synopsis="[shared-object ...] | [-u [shared-object ...]] | -s", needs_dump=False)
 def run_extend(session, args):
     loaded = []
     for path in map(Path, args.files):

@@ -21,7 +21,8 @@ def swap_parser() -> CommandParser:
     return CommandParser("swap", "swap device information")
 
 
-@command("swap", "swap device information", swap_parser)
+@command("swap", "swap device information", swap_parser,
+         synopsis=" ")
 def run_swap(session, args) -> SwapTable:
     prog = session.prog
     return SwapTable(list(swap_areas(prog)), prog["PAGE_SIZE"].value_())

@@ -118,7 +118,8 @@ def sym_parser() -> CommandParser:
     return p
 
 
-@command("sym", "translate a symbol to its virtual address, or vice-versa", sym_parser)
+@command("sym", "translate a symbol to its virtual address, or vice-versa", sym_parser,
+         synopsis="[-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]")
 def run_sym(session, args) -> Iterator[object]:
     if not args.actions and not args.targets:
         raise HelpRequested(SYNOPSIS)

@@ -150,7 +150,8 @@ def sys_parser() -> CommandParser:
     return parser
 
 
-@command("sys", "system data", sys_parser)
+@command("sys", "system data", sys_parser,
+         synopsis="[-c [name|number]] [-t] [-i] config")
 def run_sys(session, args):
     if args.taints:
         return taints(session)

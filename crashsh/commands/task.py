@@ -73,7 +73,8 @@ class TaskArguments:
     bogus: int = 0  # invalid pid or task arguments
 
 
-@command("task", "task_struct contents", task_parser)
+@command("task", "task_struct contents", task_parser,
+         synopsis="[-R member[,member]] [-dx] [pid | taskp] ...")
 def run_task(session, args) -> Iterator[object]:
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")

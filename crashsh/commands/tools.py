@@ -142,7 +142,8 @@ def apply_operator(op: str, a: int, b: int) -> int:
     return result & MASK64
 
 
-@command("eval", "evaluate", eval_parser, needs_dump=False)
+@command("eval", "evaluate", eval_parser, needs_dump=False,
+         synopsis="[-b][-l] (expression) | value")
 def run_eval(session, args) -> Number:
     words = args.expression
     first_paren = next((w for w in words if w.startswith("(")), None)
@@ -191,7 +192,8 @@ def ascii_parser() -> CommandParser:
     return p
 
 
-@command("ascii", "translate a hexadecimal value to ASCII", ascii_parser, needs_dump=False)
+@command("ascii", "translate a hexadecimal value to ASCII", ascii_parser, needs_dump=False,
+         synopsis="value ...")
 def run_ascii(session, args):
     if not args.values:
         return AsciiChart()
@@ -207,13 +209,15 @@ def page_parser(name: str, what: str) -> CommandParser:
 
 
 @command("btop", "bytes to page", lambda: page_parser("btop", "bytes to page frame number"),
-         needs_dump=False)
+         needs_dump=False,
+         synopsis="address ...")
 def run_btop(session, args):
     return [PageConversion(v, v >> PAGE_SHIFT) for v in map(parse_hex, args.values)]
 
 
 @command("ptob", "page to bytes", lambda: page_parser("ptob", "page frame number to bytes"),
-         needs_dump=False)
+         needs_dump=False,
+         synopsis="page_number ...")
 def run_ptob(session, args):
     values = []
     for text in args.values:

@@ -10,7 +10,6 @@ from drgn import FindObjectFlags, SymbolKind, TypeKind
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
-from crashsh.synopses import SYNOPSES
 from crashsh.toolchain.gdbtypes import (
     check_typedef,
     declaration,
@@ -21,7 +20,9 @@ from crashsh.toolchain.gdbtypes import (
     type_name,
 )
 
-USAGE = f'Usage:\n  whatis {SYNOPSES["whatis"]}\nEnter "help whatis" for details.'
+SYNOPSIS = ("[[-o] [struct | union | typedef | symbol]] | \n"
+            "         [[-r [size|range]] [-m member]]")
+USAGE = f'Usage:\n  whatis {SYNOPSIS}\nEnter "help whatis" for details.'
 KEYWORDS = ("struct", "union", "enum")
 # crash's datatype_info accepts these type codes; bool, float and void go to gdb's whatis
 DATATYPE_KINDS = (
@@ -74,7 +75,8 @@ def whatis_parser() -> CommandParser:
     return p
 
 
-@command("whatis", "search symbol table for data or type information", whatis_parser)
+@command("whatis", "search symbol table for data or type information", whatis_parser,
+         synopsis=SYNOPSIS)
 def run_whatis(session, args):
     prog = session.prog
     words = list(args.words)

@@ -139,7 +139,9 @@ def vm_parser() -> CommandParser:
     return p
 
 
-@command("vm", "virtual memory", vm_parser)
+@command("vm", "virtual memory", vm_parser,
+         synopsis="[-p | -P vma | -M mm | -v | -m | -x | -d | [-R reference] [pid | task]]\n"
+                  "     [-f vm_flags]")
 def run_vm(session, args):
     if args.flags is not None:
         return vm_flags(session.prog, parse_hex(args.flags))

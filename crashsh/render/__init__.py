@@ -1,7 +1,8 @@
 """Renderers: command data to crash text, rich output or JSON.
 
-crashsh/render/X.py formats the data of crashsh/commands/X.py; it is imported the first time
-such data is rendered, so start-up loads only what a session uses (rich only for a terminal).
+A module here registers a renderer per data type (``@plain.register``); it is imported the first
+time data of such a type is rendered (plain.renderer_index), so start-up loads only what a
+session uses (rich only for a terminal).
 """
 
 from __future__ import annotations

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Iterable, Iterator
-from functools import singledispatch
+from functools import cache, singledispatch
+
+from crashsh.lazyindex import scan_package
+
+# A renderer module registers one function per data type it formats: ``@plain.register`` above
+# ``def _(name: Type)``, or ``@rich_render.register(Type)``.
+RENDERER_PATTERN = re.compile(
+    r"^@(?:plain|rich_render)\.register(?:\((\w+)\)|\s*\ndef \w+\(\w+: (\w+))", re.MULTILINE)
 
 
 @singledispatch
@@ -16,22 +24,22 @@ def plain(data: object) -> Iterable[str]:
     raise TypeError(f"no plain renderer for {type(data).__name__}")
 
 
+@cache
+def renderer_index() -> dict[str, list[str]]:
+    """Type name -> the modules under crashsh.render that register a renderer for a type of
+    that name, read from their sources (tests check this index)."""
+    return scan_package("crashsh.render", RENDERER_PATTERN)
+
+
 def load_renderers(data: object) -> bool:
-    """Import the renderer twin of the command module that defines *data*'s type
-    (crashsh.commands.X -> crashsh.render.X); True when that registered something new."""
-    module = type(data).__module__
-    if not module.startswith("crashsh.commands."):
-        return False
-    name = f"crashsh.render.{module.rsplit('.', 1)[1]}"
-    if name in sys.modules:
-        return False
-    try:
+    """Import the renderer modules registered for *data*'s type (or a base type) that are not
+    imported yet; True when there were any."""
+    modules = [f"crashsh.render.{module}" for cls in type(data).__mro__
+               for module in renderer_index().get(cls.__name__, ())]
+    missing = [name for name in dict.fromkeys(modules) if name not in sys.modules]
+    for name in missing:
         importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name != name:
-            raise
-        return False
-    return True
+    return bool(missing)
 
 
 @plain.register
