@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 from contextlib import nullcontext
@@ -99,57 +98,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(session, args: argparse.Namespace) -> int:
-    """rc files, the banner, then -c commands, -i FILE and stdin, or the prompt."""
+    """rc files, the banner, then -c commands, -i FILE and stdin, or the prompt. Plain lines
+    run without cmd2; the shell comes in at the first line that needs it, or for the prompt."""
+    from crashsh.interpreter import rc_files
     from crashsh.registry import load_installed_extensions
-    from crashsh.runner import LineRunner, rc_files
+    from crashsh.runner import LineRunner
 
     for problem in load_installed_extensions():
         print(problem, file=sys.stderr)
     session.settings.prompt = args.prompt
     session.settings.output = "json" if args.json else "plain" if args.plain else "auto"
-    rc_lines = [line for path in rc_files() for line in read_lines(path)]
-    script = read_lines(args.input) if args.input else []
     runner = LineRunner(session, debug=args.debug)
-    interactive = not args.command and sys.stdin.isatty()
-    if interactive or not all(map(runner.is_plain, [*rc_lines, *script, *args.command])):
-        return run_shell(session, args)
-    source = iter(args.command or sys.stdin)
-    done, _ = runner.run_lines(rc_lines)
+    done = runner.run_lines(line for path in rc_files() for line in read_lines(path))
     if not done:
         show_banner(session, args, runner.output_mode(), runner.stdout)
-        done, _ = runner.run_lines(script)
-    pending = None
+        done = runner.run_lines(read_lines(args.input) if args.input else [])
     if not done:
-        done, pending = runner.run_lines(source)
-    if pending is not None:  # a line with a pipe, redirection, alias ...: hand over to cmd2
-        shell = make_shell(session, args)
-        shell.failures = runner.failures
-        shell.run_lines([pending, *source] if args.command else itertools.chain([pending], source))
-        return EXIT_FAILED if shell.failures else EXIT_OK
-    return EXIT_FAILED if runner.failures else EXIT_OK
-
-
-def run_shell(session, args: argparse.Namespace) -> int:
-    """Everything through the cmd2 shell: the prompt, or lines that need it from the start."""
-    shell = make_shell(session, args)
-    shell.load_rc_files()
-    show_banner(session, args, shell.output_mode(), shell.stdout)
-    if args.command:
-        shell.run_lines(args.command)
-    else:
-        if args.input:
-            shell.run_script_file(args.input)
-        if sys.stdin.isatty():
-            shell.cmdloop()
+        if args.command or not sys.stdin.isatty():
+            runner.run_lines(args.command or sys.stdin)
         else:
-            shell.run_lines(sys.stdin)
-    return EXIT_FAILED if shell.failures else EXIT_OK
-
-
-def make_shell(session, args: argparse.Namespace):
-    from crashsh.shell import CrashShell
-
-    return CrashShell(session, debug=args.debug)
+            runner.open_shell().cmdloop()
+    return EXIT_FAILED if runner.total_failures else EXIT_OK
 
 
 def show_banner(session, args: argparse.Namespace, mode: str, out) -> None:

@@ -7,8 +7,6 @@ commands on stdin then never pay for importing cmd2 and prompt_toolkit.
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -18,10 +16,10 @@ from collections.abc import Iterable, Iterator
 import drgn
 
 from crashsh.errors import CrashshError, UsageError
+from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
 from crashsh.render import render
-
 
 
 class CommandRunner:
@@ -127,11 +125,10 @@ class CommandRunner:
         return "rich"
 
 
-
 class LineRunner(CommandRunner):
-    """Runs plain command lines without cmd2, until a line needs the shell."""
-
-    QUIT = ("q", "exit", "quit")
+    """Runs command lines: plain ones directly, without cmd2; from the first line that needs
+    the shell (pipes, redirection, `!`, shell built-ins such as help and alias), every line
+    goes to a cmd2 shell that shares this runner's LineInterpreter."""
 
     def __init__(self, session, *, debug: bool = False, stdout=None, stderr=None) -> None:
         self.session = session
@@ -139,78 +136,53 @@ class LineRunner(CommandRunner):
         self.stderr = stderr or sys.stderr
         self.debug = debug
         self.failures = 0
-        self.aliases = {**BUILTIN_ALIASES, "drgn": "py"}
+        self.interpreter = LineInterpreter()
+        self.shell = None  # the cmd2 shell, once a line needed it
 
-    def parse(self, line: str) -> tuple[str, list[str]] | None:
-        """(command, argv) of a plain line, or None when it needs the cmd2 shell: pipes,
-        redirection, `!`, shell built-ins (help, alias ...), quoting errors."""
-        if any(c in line for c in "|<>") or line.lstrip().startswith("!"):
-            return None
-        for _ in range(len(self.aliases) + 1):  # aliases may name aliases, not endlessly
-            try:
-                words = shlex.split(line, posix=False)
-            except ValueError:
-                return None
-            if not words or words[0] not in self.aliases:
-                break
-            line = self.aliases[words[0]] + line.lstrip()[len(words[0]):]
-        if not words or not (words[0] in command_names() or words[0] in self.QUIT):
+    def command(self, line: str) -> tuple[str, list[str]] | None:
+        """(command, argv) of a line read() gave, or None when it is not a plain command."""
+        words = self.interpreter.plain_words(line)
+        if not words or words[0] not in command_names():
             return None
         return words[0], crash_argv(words[1:])
 
-    def is_plain(self, line: str) -> bool:
-        return is_blank(line) or self.parse(line) is not None
-
-    def run_lines(self, lines: Iterable[str]) -> tuple[bool, str | None]:
-        """Run lines until one quits (True, None) or needs the shell (False, that line)."""
-        for line in lines:
-            if is_blank(line):
+    def run_lines(self, lines: Iterable[str]) -> bool:
+        """Run lines in order; True when one of them quit."""
+        for raw in lines:
+            if self.shell is not None:
+                if self.shell.onecmd_plus_hooks(raw):
+                    return True
                 continue
-            parsed = self.parse(line)
+            line = self.interpreter.read(raw)
+            if line is None:
+                continue
+            if self.interpreter.is_quit(line):
+                return True
+            parsed = self.command(line)
             if parsed is None:
-                return False, line
-            name, argv = parsed
-            if name in self.QUIT:
-                return True, None
-            self.run_command(name, argv)
-        return False, None
+                if self.open_shell().onecmd_plus_hooks(raw):
+                    return True
+                continue
+            self.run_command(*parsed)
+        return False
 
+    def open_shell(self):
+        """The cmd2 shell, made on first need."""
+        if self.shell is None:
+            from crashsh.shell import CrashShell
 
-def rc_files() -> list[str]:
-    """$HOME/.crashshrc, then ./.crashshrc, those that exist (as crash reads .crashrc)."""
-    home = os.path.expanduser("~/.crashshrc")
-    return [p for p in dict.fromkeys([home, os.path.abspath(".crashshrc")]) if os.path.isfile(p)]
+            self.shell = CrashShell(self.session, interpreter=self.interpreter, debug=self.debug,
+                                    stdout=self.stdout, stderr=self.stderr)
+        return self.shell
 
+    @property
+    def total_failures(self) -> int:
+        """The failed commands, here and in the shell."""
+        return self.failures + (self.shell.failures if self.shell is not None else 0)
 
-def is_blank(line: str) -> bool:
-    return not line.strip() or line.lstrip().startswith("#")
-
-
-# crash's built-in aliases (cmdline.c alias_init), those whose targets crashsh has.
-BUILTIN_ALIASES = {
-    "man": "help",
-    "?": "help",
-    "quit": "q",
-    "sf": "set scroll off",
-    "sn": "set scroll on",
-    "hex": "set radix 16",
-    "dec": "set radix 10",
-    "px": "p -x",
-    "pd": "p -d",
-    "for": "foreach",
-    "size": "*",
-    "dmesg": "log",
-    "lsmod": "mod",
-}
 
 def keep_items(items: Iterator, kept: list) -> Iterator:
     """Pass *items* through while keeping them (the `py` command's `last`)."""
     for item in items:
         kept.append(item)
         yield item
-
-
-def crash_argv(tokens: list[str]) -> list[str]:
-    """Arguments as crash passes them: double quotes removed, single quotes kept (they mark
-    regular expressions, as in `ps 'kworker.*'` and `foreach 'crash.*' bt`)."""
-    return [t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in tokens]

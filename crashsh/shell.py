@@ -7,7 +7,6 @@ error line.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
@@ -15,8 +14,9 @@ import cmd2
 import drgn
 
 from crashsh import __version__
+from crashsh.interpreter import QUIT_WORDS, LineInterpreter, crash_argv
 from crashsh.registry import command_names, get_command
-from crashsh.runner import BUILTIN_ALIASES, CommandRunner, crash_argv, rc_files
+from crashsh.runner import CommandRunner
 
 HELP_COLUMNS = 5
 
@@ -25,13 +25,15 @@ CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_
 
 
 class CrashShell(CommandRunner, cmd2.Cmd):
-    """crash's prompt on cmd2: history, aliases, `!`, pipes, redirection and scripts."""
+    """crash's prompt on cmd2: history, `!`, pipes, redirection and scripts. Lines are read by
+    a LineInterpreter (comments, crash's aliases, quit words) before cmd2 parses them."""
 
     # crash's `alias` replaces cmd2's alias/macro subcommands (kept out of registration).
     _alias_create = _alias_delete = _alias_list = None
     _macro_create = _macro_delete = _macro_list = None
 
-    def __init__(self, session, *, debug: bool = False, stdin=None, stdout=None, stderr=None) -> None:
+    def __init__(self, session, *, interpreter: LineInterpreter | None = None,
+                 debug: bool = False, stdin=None, stdout=None, stderr=None) -> None:
         super().__init__(
             stdin=stdin,
             stdout=stdout,
@@ -49,12 +51,9 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.failures = 0
         self.prompt = session.settings.prompt if session else "crash> "
         self.default_error = "command not found: {}"
-        self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit", "q"]
-        self.alias_origins: dict[str, str] = {}
-        for name, target in BUILTIN_ALIASES.items():
-            self.add_alias(name, target, "builtin")
+        self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit"]
+        self.interpreter = interpreter or LineInterpreter()
         self._commands: dict[str, Callable] = {}
-        self.add_alias("drgn", "py", "builtin")
         self.sync_commands()
         self.register_postcmd_hook(self._after_command)
 
@@ -112,57 +111,35 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         return False
 
     # -- feeding lines ---------------------------------------------------------------------
-    def run_lines(self, lines) -> bool:
-        """Run command lines in order (``-c``, stdin, files); True when one of them quit."""
-        for line in lines:
-            line = line.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if self.onecmd_plus_hooks(line):
-                return True
-        return False
-
-    def run_script_file(self, path: str) -> bool:
-        try:
-            with open(os.path.expanduser(path)) as f:
-                return self.run_lines(f.readlines())
-        except OSError as e:
-            self.error("crash", f"{path}: {e.strerror}")
+    def onecmd_plus_hooks(self, line: str, **kwargs) -> bool:
+        """Run one line as the interpreter reads it; True when it quit."""
+        line = self.interpreter.read(line)
+        if line is None:
             return False
+        if self.interpreter.is_quit(line):
+            return True
+        return super().onecmd_plus_hooks(line, **kwargs)
 
-    def load_rc_files(self) -> None:
-        """Run $HOME/.crashshrc, then ./.crashshrc (as crash reads .crashrc)."""
-        for path in rc_files():
-            self.run_script_file(path)
+    def run_lines(self, lines) -> bool:
+        """Run command lines in order; True when one of them quit."""
+        return any(self.onecmd_plus_hooks(line) for line in lines)
 
     # -- crash's shell built-ins ---------------------------------------------------------
-    def do_q(self, _: cmd2.Statement) -> bool:
-        """exit this session"""
-        return True
-
-    do_exit = do_q
-
-    def do_quit(self, _: cmd2.Statement) -> bool:
-        return True
-
-    def add_alias(self, name: str, target: str, origin: str) -> None:
-        self.aliases[name] = target
-        self.alias_origins[name] = origin
-
     def do_alias(self, statement: cmd2.Statement) -> None:
         """command aliases: alias [name [command string]]"""
         argv = statement.argv[1:]
+        aliases = self.interpreter.aliases
         if len(argv) >= 2:
-            self.add_alias(argv[0], " ".join(argv[1:]), "runtime")
+            self.interpreter.add_alias(argv[0], " ".join(argv[1:]))
             return
-        names = [a for a in self.aliases if not argv or a == argv[0]]
+        names = [a for a in aliases if not argv or a == argv[0]]
         if argv and not names:
             self.stdout.write(f"alias does not exist: {argv[0]}\n")
             return
         self.stdout.write("ORIGIN   ALIAS    COMMAND\n")
         for name in names:
-            origin = self.alias_origins.get(name, "runtime")
-            words = " ".join(self.aliases[name].split()) + " "
+            origin = self.interpreter.origins[name]
+            words = " ".join(aliases[name].split()) + " "
             self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
 
     def do_help(self, statement: cmd2.Statement) -> None:
@@ -172,9 +149,11 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             self.stdout.write(help_screen(sorted(self.visible_command_names())))
             return
         for name in argv:
-            name = self.aliases.get(name, name).split()[0]
+            name = self.interpreter.aliases.get(name, name).split()[0]
             if name in command_names():
                 self.stdout.write(get_command(name).parser().format_help())
+            elif name in QUIT_WORDS:
+                self.stdout.write("exit this session\n")
             elif hasattr(self, f"do_{name}"):
                 self.stdout.write((getattr(self, f"do_{name}").__doc__ or name) + "\n")
             else:
