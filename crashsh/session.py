@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import drgn
 
 from crashsh import dumpfile
+from crashsh.dumpfacts import facts
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
+
+if TYPE_CHECKING:
+    from crashsh.toolchain.gdbvalues import ValuePrinter
+    from crashsh.toolchain.symtab import CrashSymbolTable
 
 LIVE_CORE = "/proc/kcore"
 
@@ -85,29 +90,25 @@ class Session:
     def context(self, task: drgn.Object) -> None:
         self._context = task
 
-    @cached_property
+    @property
     def panic_task(self) -> drgn.Object:
         """The task that crashed, or CPU 0's current task on a live system or a dump without one."""
-        try:
-            return self.prog.crashed_thread().object
-        except (ValueError, LookupError):
-            from drgn.helpers.linux.sched import cpu_curr
+        return facts(self.prog).panic_task
 
-            return cpu_curr(self.prog, 0)
-
-    @cached_property
-    def symtab(self):
+    @property
+    def symtab(self) -> CrashSymbolTable:
         """crash's symbol table (vmlinux .symtab plus modules), built on first use."""
-        from crashsh.kernel.modtables import module_tables
-        from crashsh.toolchain.symtab import CrashSymbolTable
+        return facts(self.prog).symtab
 
-        return CrashSymbolTable(self.prog, module_tables)
+    def value_printer(self, radix: int | None = None) -> ValuePrinter:
+        """gdb's value printer in *radix* (default: the output radix of `set radix`)."""
+        return facts(self.prog).value_printers[radix or self.settings.radix]
 
     @property
     def is_live(self) -> bool:
         return self.vmcore == LIVE_CORE
 
-    @cached_property
+    @property
     def dump_level(self) -> int:
         """makedumpfile's dump level of a kdump-compressed file; 0 for other dumps."""
         if self.kind is not FileKind.KDUMP:

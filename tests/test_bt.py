@@ -9,6 +9,7 @@ import time
 import pytest
 
 from crashsh.commands.bt import Target, backtraces, bt_parser, group_stacks, run_bt, stack_kernel
+from crashsh.dumpfacts import facts
 from crashsh.kernel import stack, tasks
 from crashsh.render.jsonout import jsonable
 from crashsh.toolchain import x86insn
@@ -63,7 +64,7 @@ def test_sleeping_tasks_match_drgns_unwinder(crashsh):
         ours = [(e.pc, e.sp) for e in stack.backtrace(kernel, task, stack.WalkOptions())
                 if isinstance(e, stack.Frame)]
         drgns = [(f.pc, f.sp - stack.WORD) for f in session.prog.stack_trace(task)
-                 if not f.is_inline and f.pc >= kernel.page_offset]
+                 if not f.is_inline and f.pc >= facts(session.prog).page_offset]
         assert ours == drgns, task.pid.value_()
         checked += 1
     assert checked > 50

@@ -15,7 +15,6 @@ import pytest
 from drgn.helpers.linux.pid import find_task
 
 from crashsh.render.jsonout import jsonable
-from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbvalues import (
     char_array_text,
     element_tree,
@@ -217,7 +216,7 @@ def test_task_json(crashsh):
 def test_printer_on_other_types(crashsh):
     session = crashsh.session
     prog = session.prog
-    printer = gdbvalues.value_printer(session)
+    printer = session.value_printer()
     banner = drgn.cast("char *", prog["linux_banner"].address_of_())
     assert printer.format_object(banner).startswith(f"{banner.value_():#x} <linux_banner> \"Linux")
     assert printer.format_object(drgn.Object(prog, "char *", 0x1000)) == (

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
 import drgn
 from drgn.helpers.linux.sched import cpu_curr
@@ -148,14 +147,9 @@ def bt_parser() -> CommandParser:
     return p
 
 
-_STACK_KERNELS: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def stack_kernel(session) -> stack.StackKernel:
-    """The session's backtrace data (ORC tables, per-CPU stacks, symbols), built once."""
-    if session not in _STACK_KERNELS:
-        _STACK_KERNELS[session] = stack.StackKernel(session.prog, session.symtab)
-    return _STACK_KERNELS[session]
+    """The dump's backtrace data (ORC tables, per-CPU stacks, symbols), built once."""
+    return stack.stack_kernel(session.prog)
 
 
 @command("bt", "backtrace", bt_parser,

@@ -19,6 +19,7 @@ import drgn
 from drgn.helpers.linux.mm import access_remote_vm
 from drgn.helpers.linux.sched import cpu_rq
 
+from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
 from crashsh.kernel.memusage import MemoryUsage
@@ -376,9 +377,9 @@ class Ps:
             children[tc.parent].append(tc)
         return children
 
-    @cached_property
+    @property
     def page_size(self) -> int:
-        return self.prog["PAGE_SIZE"].value_()
+        return facts(self.prog).page_size
 
     @cached_property
     def memory(self) -> MemoryUsage:

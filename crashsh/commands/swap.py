@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crashsh.dumpfacts import facts
 from crashsh.kernel.swap import SwapArea, swap_areas
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
@@ -25,4 +26,4 @@ def swap_parser() -> CommandParser:
          synopsis=" ")
 def run_swap(session, args) -> SwapTable:
     prog = session.prog
-    return SwapTable(list(swap_areas(prog)), prog["PAGE_SIZE"].value_())
+    return SwapTable(list(swap_areas(prog)), facts(prog).page_size)

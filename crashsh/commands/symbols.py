@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
@@ -16,7 +17,6 @@ SYNOPSIS = """Usage:
 Enter "help sym" for details.
 """
 MAX_HEX_DIGITS = 16
-MASK64 = (1 << 64) - 1
 MODULE_START = "_MODULE_START_"
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
 import drgn
 
 from crashsh.commands.tools import parse_crash_number
+from crashsh.dumpfacts import per_dump
 from crashsh.kernel.tasks import is_number_arg
 
-SOURCES: WeakKeyDictionary = WeakKeyDictionary()  # symtab -> {address: source}
 HEADER_WORDS = ("NUM", "SYSTEM")  # the first two words of crash's header line
 
 
@@ -91,9 +90,15 @@ def syscall_source(symtab, address: int, build: str) -> str:
     return ""
 
 
+@per_dump
+def known_sources(prog: drgn.Program) -> dict[int, str]:
+    """The syscall_source() of each address looked up so far in the dump."""
+    return {}
+
+
 def call_sources(symtab, starts: Iterable[int]) -> dict[int, str]:
-    """syscall_source() of each address, kept with the symbol table (the dump never changes)."""
-    known = SOURCES.setdefault(symtab, {})
+    """syscall_source() of each address, kept per dump (the dump never changes)."""
+    known = known_sources(symtab.prog)
     missing = sorted(set(starts) - known.keys())
     if missing:
         build = build_directory(symtab)

@@ -132,7 +132,7 @@ def task_data(session, task: drgn.Object, members: list[str], radix: int,
 
 def task_structs(session, task: drgn.Object, radix: int) -> list[StructValue]:
     """The task_struct and the thread_info of *task*, as gdb prints them."""
-    printer = gdbvalues.value_printer(session, radix)
+    printer = session.value_printer(radix)
     structs = [StructValue("task_struct", task.value_(), printer.format_object(task[0]))]
     info = thread_info(task)
     if info is not None:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import drgn
 
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
-MASK64 = (1 << 64) - 1
 OPERATORS = "#><+-&|*/%^"
 SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-PAGE_SHIFT = 12
+X86_64_PAGE_SHIFT = 12  # btop and ptob without a dump
 
 
 @dataclass
@@ -208,16 +208,20 @@ def page_parser(name: str, what: str) -> CommandParser:
     return p
 
 
+def page_shift(session) -> int:
+    """The dump's PAGE_SHIFT (x86_64's without a dump)."""
+    return facts(session.prog).page_shift if session is not None else X86_64_PAGE_SHIFT
+
+
 @command("btop", "bytes to page", lambda: page_parser("btop", "bytes to page frame number"),
-         needs_dump=False,
-         synopsis="address ...")
+         synopsis="address ...", needs_dump=False)
 def run_btop(session, args):
-    return [PageConversion(v, v >> PAGE_SHIFT) for v in map(parse_hex, args.values)]
+    shift = page_shift(session)
+    return [PageConversion(v, v >> shift) for v in map(parse_hex, args.values)]
 
 
 @command("ptob", "page to bytes", lambda: page_parser("ptob", "page frame number to bytes"),
-         needs_dump=False,
-         synopsis="page_number ...")
+         synopsis="page_number ...", needs_dump=False)
 def run_ptob(session, args):
     values = []
     for text in args.values:
@@ -225,4 +229,5 @@ def run_ptob(session, args):
         if value is None:
             raise CommandError(f'invalid input: "{text}"')
         values.append(value)
-    return [PageConversion(v, (v << PAGE_SHIFT) & MASK64) for v in values]
+    shift = page_shift(session)
+    return [PageConversion(v, (v << shift) & MASK64) for v in values]

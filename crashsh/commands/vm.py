@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 
 import drgn
 from drgn.helpers.linux.mm import for_each_vma
@@ -13,6 +12,7 @@ from drgn.helpers.linux.slab import slab_object_info
 from crashsh.commands.files import Notice, filename_component, task_arguments
 from crashsh.commands.task import StructValue
 from crashsh.commands.tools import parse_hex
+from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import paths, swap, tasks
 from crashsh.kernel.memmap import mem_map
@@ -21,7 +21,6 @@ from crashsh.kernel.pagetable import UserPageTable
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
-from crashsh.toolchain import gdbvalues
 
 HIDDEN = {"json": False}
 KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64: crash's IS_KVADDR
@@ -202,7 +201,7 @@ def vm_flags(prog: drgn.Program, value: int) -> VmFlags:
 
 
 # -- one task -----------------------------------------------------------------------------------
-@cache
+@per_dump
 def _usage(prog: drgn.Program) -> tuple[MemoryUsage, dict[int, tasks.TaskContext]]:
     table = tasks.task_contexts(prog)
     return MemoryUsage(prog, table), {tc.address: tc for tc in table}
@@ -218,7 +217,7 @@ def summary(prog: drgn.Program, task: drgn.Object) -> VmSummary:
     if tc.flags & tasks.PF_EXITING and mm.mm_count.counter.value_() <= 0:
         return VmSummary(mm.value_(), 0, 0, 0)
     memory = usage.of(tc)
-    page_kb = prog["PAGE_SIZE"].value_() // 1024
+    page_kb = facts(prog).page_size // 1024
     return VmSummary(mm.value_(), mm.pgd.value_(), memory.rss * page_kb,
                      memory.total_vm * page_kb)
 
@@ -271,7 +270,7 @@ def forced_mm(prog: drgn.Program, address: int) -> int:
 
 
 def structs(session, mm_address: int, options: VmOptions) -> list[StructValue]:
-    printer = gdbvalues.value_printer(session, options.radix)
+    printer = session.value_printer(options.radix)
     mm = drgn.Object(session.prog, "struct mm_struct *", mm_address)
     if options.mode == "mm":
         return [StructValue("mm_struct", mm_address, printer.format_object(mm[0]))]
@@ -299,7 +298,7 @@ class PageWalk:
         self.prog = prog
         self.mm = mm
         self.table = UserPageTable.of(mm)
-        self.page_size = prog["PAGE_SIZE"].value_()
+        self.page_size = facts(prog).page_size
         self.kernel_mm = mm.value_() == prog["init_mm"].address_
 
     def translations(self, area: VmArea) -> list[PageTranslation] | None:

@@ -9,6 +9,7 @@ from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.mmzone import for_each_online_pgdat
 from drgn.helpers.linux.percpu import per_cpu, percpu_counter_sum
 
+from crashsh.dumpfacts import facts
 from crashsh.kernel.tasks import present_cpus
 
 SWP_USED = 1
@@ -198,7 +199,7 @@ def memory_usage(prog: drgn.Program) -> MemoryUsage:
     swap_total, swap_used = swap_pages(prog)
     overcommit_kb = prog["sysctl_overcommit_kbytes"].value_()
     if overcommit_kb:
-        limit = overcommit_kb >> (prog["PAGE_SHIFT"].value_() - 10)
+        limit = overcommit_kb >> (facts(prog).page_shift - 10)
     else:
         limit = (total - huge_total) * prog["sysctl_overcommit_ratio"].value_() // 100
     committed = max(percpu_counter_sum(prog["vm_committed_as"].address_of_()), 0)

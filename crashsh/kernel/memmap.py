@@ -18,7 +18,6 @@ from drgn.helpers.linux.mm import (
     for_each_memory_block,
     memory_block_size_bytes,
     pfn_to_page,
-    pfn_to_virt,
 )
 from drgn.helpers.linux.mmzone import (
     NODE_DATA,
@@ -30,7 +29,7 @@ from drgn.helpers.linux.mmzone import (
 )
 from drgn.helpers.linux.nodemask import for_each_online_node
 
-from crashsh.kernel import per_program
+from crashsh.dumpfacts import MASK64, facts, per_dump
 from crashsh.kernel.pages import pageflag_names
 
 CHUNK = 512  # struct pages read at once (crash's PGMM_CACHED)
@@ -73,10 +72,10 @@ class MemMap:
         page = prog.type("struct page")
         self.struct_size = drgn.sizeof(page)
         self.layout, self.in_order = self.page_layout(page)
-        self.pfn_shift = prog["PAGE_SHIFT"].value_()
+        self.pfn_shift = facts(prog).page_shift
         self.pages_per_section = 1 << (prog["SECTION_SIZE_BITS"].value_() - self.pfn_shift)
         self.vmemmap = pfn_to_page(prog, 0).value_()
-        self.direct_map = pfn_to_virt(prog, 0).value_()
+        self.direct_map = facts(prog).page_offset
         self._names: dict[int, str] = {}
 
     @staticmethod
@@ -194,9 +193,10 @@ class MemMap:
         return next(self.rows(section, i, i + 1))
 
 
+@per_dump
 def mem_map(prog: drgn.Program) -> MemMap:
-    """The program's MemMap, made on first use."""
-    return per_program(prog, "crashsh_mem_map", MemMap)
+    """The dump's MemMap, made on first use."""
+    return MemMap(prog)
 
 
 def is_kernel_address(prog: drgn.Program, address: int) -> bool:
@@ -225,7 +225,7 @@ def kvtop(prog: drgn.Program, address: int) -> int | None:
         if address >= START_KERNEL_MAP:
             # phys_base is "negative" when KASLR loads the kernel below its link address
             phys_base = prog.read_u64(prog.symbol("phys_base").address)
-            return (address - START_KERNEL_MAP + phys_base) & 0xFFFF_FFFF_FFFF_FFFF
+            return (address - START_KERNEL_MAP + phys_base) & MASK64
         return address - mem_map(prog).direct_map
     try:
         return follow_phys(prog["init_mm"].address_of_(), address).value_()

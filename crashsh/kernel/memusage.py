@@ -15,6 +15,7 @@ import drgn
 from drgn.helpers.linux.mm import virt_to_phys
 from drgn.helpers.linux.percpu import percpu_counter_sum_positive
 
+from crashsh.dumpfacts import facts
 from crashsh.kernel.tasks import EXIT_ZOMBIE, PF_EXITING, TaskContext, thread_groups
 
 RSS_COUNTERS = ("MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES")
@@ -41,7 +42,7 @@ class MemoryUsage:
     def total_pages(self) -> int:
         """crash's vt->total_pages: the direct map up to ``high_memory``, in pages."""
         high_memory = virt_to_phys(self.prog["high_memory"]).value_()
-        return high_memory >> self.prog["PAGE_SHIFT"].value_()
+        return high_memory >> facts(self.prog).page_shift
 
     @cached_property
     def counters(self) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import drgn
 from drgn.helpers.linux.module import for_each_module
 
+from crashsh.dumpfacts import MASK64
 from crashsh.toolchain.elf import SYMBOL as SYMBOL_FIELDS
 from crashsh.toolchain.modsyms import (
     Entry,
@@ -75,7 +76,7 @@ def kernel_symbol(sym: drgn.Object) -> tuple[int, str]:
     except AttributeError:  # no CONFIG_HAVE_ARCH_PREL32_RELOCATIONS
         value, name_at = sym.value.value_(), sym.name.value_()
     name = drgn.Object(prog, "char *", name_at).string_().decode(errors="replace")
-    return value & 0xFFFFFFFFFFFFFFFF, name
+    return value & MASK64, name
 
 
 def kallsyms_symbols(mod: drgn.Object, table: ModuleTable, exports: list[Entry]) -> list[Entry]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from functools import cache
 
 import drgn
 
+from crashsh.dumpfacts import per_dump
 from crashsh.kernel.tasks import crash_task_table
 
 
-@cache
+@per_dump
 def symbol_names(prog: drgn.Program) -> list[str]:
     return sorted({symbol.name for symbol in prog.symbols()})
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import drgn
 
+from crashsh.dumpfacts import facts
+
 PRESENT, PSE, PROTNONE = 0x1, 0x80, 0x100  # PROTNONE is _PAGE_GLOBAL since 2.6.28
-PAGE_SHIFT = 12
 ENTRIES = 512
 
 
@@ -39,9 +40,13 @@ class UserPageTable:
         return cls(prog, mm.pgd.value_(), 5 if five_level(prog) else 4)
 
     @property
+    def page_shift(self) -> int:
+        return facts(self.prog).page_shift
+
+    @property
     def physical_mask(self) -> int:
         """crash's PHYSICAL_PAGE_MASK: 46 physical address bits, 52 with 5-level paging."""
-        return ((1 << (52 if self.levels == 5 else 46)) - 1) & ~((1 << PAGE_SHIFT) - 1)
+        return ((1 << (52 if self.levels == 5 else 46)) - 1) & ~((1 << self.page_shift) - 1)
 
     def entry(self, table: int, index: int, physical: bool) -> int:
         key = (table, physical)
@@ -51,7 +56,7 @@ class UserPageTable:
 
     def translate(self, vaddr: int) -> Translation:
         """crash's uvtop(): walk pgd (p4d) pud pmd pte; 1 GB and 2 MB pages end it early."""
-        shift = PAGE_SHIFT + 9 * self.levels
+        shift = self.page_shift + 9 * self.levels
         table, physical = self.pgd, False  # mm->pgd is a kernel virtual address
         for level in range(self.levels, 0, -1):
             shift -= 9
@@ -62,7 +67,7 @@ class UserPageTable:
             if level in (2, 3) and entry & PSE:
                 return Translation((entry & self.physical_mask) + (vaddr & ((1 << shift) - 1)))
             table, physical = entry & self.physical_mask, True
-        return Translation(table + (vaddr & ((1 << PAGE_SHIFT) - 1)))
+        return Translation(table + (vaddr & ((1 << self.page_shift) - 1)))
 
 
 def five_level(prog: drgn.Program) -> bool:

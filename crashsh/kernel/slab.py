@@ -14,7 +14,7 @@ import drgn
 from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.mm import PageSlab, compound_head, pfn_to_page
 
-from crashsh.kernel import per_program
+from crashsh.dumpfacts import per_dump
 from crashsh.kernel.memmap import kvtop, mem_map
 from crashsh.kernel.meminfo import crash_cpus
 
@@ -338,6 +338,7 @@ class SlabWalker:
         return self.slab_with_cache(address)
 
 
+@per_dump
 def walker(prog: drgn.Program) -> SlabWalker:
-    """The program's SlabWalker, made on first use."""
-    return per_program(prog, "crashsh_slab_walker", SlabWalker)
+    """The dump's SlabWalker, made on first use."""
+    return SlabWalker(prog)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import drgn
 
+from crashsh.dumpfacts import MASK64
 from crashsh.kernel import paths
 
 SWP_USED = 1
 S_IFMT, S_IFBLK = 0o170000, 0o060000
-MASK64 = (1 << 64) - 1
 UNKNOWN_LOCATION = "(unknown swap location)"
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import drgn
 from drgn.helpers.linux.printk import get_printk_records
 
+from crashsh.dumpfacts import MASK64, facts, per_dump
 from crashsh.kernel.tasks import crash_task_table, online_cpus, present_cpus
 
 FSHIFT = 11
@@ -34,7 +33,7 @@ PANIC_PATTERNS = (
 )
 
 
-@cache
+@per_dump
 def hz(prog: drgn.Program) -> int:
     """The kernel's HZ, from ``tick_nsec`` (TICK_NSEC = (NSEC_PER_SEC + HZ/2) / HZ).
 
@@ -54,8 +53,8 @@ def uptime_jiffies(prog: drgn.Program) -> int:
     offset = 300 * hz(prog)
     wrapped = j64 & 0xFFFFFFFF00000000
     if wrapped:
-        return (((wrapped - 0x100000000) | (j64 & 0xFFFFFFFF)) + offset) & 0xFFFFFFFFFFFFFFFF
-    return (j64 - ((-offset) & 0xFFFFFFFF)) & 0xFFFFFFFFFFFFFFFF
+        return (((wrapped - 0x100000000) | (j64 & 0xFFFFFFFF)) + offset) & MASK64
+    return (j64 - ((-offset) & 0xFFFFFFFF)) & MASK64
 
 
 def format_uptime(jiffies: int, hz_value: int) -> str:
@@ -98,7 +97,7 @@ def memory_size(prog: drgn.Program) -> str:
     for pgdat in for_each_online_pgdat(prog):
         present = pgdat.node_present_pages.value_()
         pages += present or pgdat.node_spanned_pages.value_()
-    size = pages * prog["PAGE_SIZE"].value_()
+    size = pages * facts(prog).page_size
     gb = 1 << 30
     rounded = (size + gb - 1) // gb * gb
     if rounded - size <= 64 << 20:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from functools import cache, cached_property
+from functools import cached_property
 
 import drgn
 from drgn.helpers.linux.cpumask import for_each_online_cpu, for_each_present_cpu
 from drgn.helpers.linux.pid import for_each_pid, pid_task
 from drgn.helpers.linux.sched import cpu_curr, idle_task, task_cpu
 
+from crashsh.dumpfacts import facts, per_dump
 from crashsh.records import TaskHeader
 
 # Task state bits shared by the 6.x kernels (include/linux/sched.h).
@@ -95,7 +96,7 @@ def online_cpus(prog: drgn.Program) -> list[int]:
     return list(for_each_online_cpu(prog))
 
 
-@cache
+@per_dump
 def _active_tasks(prog: drgn.Program) -> dict[int, int]:
     return {cpu_curr(prog, cpu).value_(): cpu for cpu in online_cpus(prog)}
 
@@ -105,7 +106,7 @@ def active_tasks(prog: drgn.Program) -> dict[int, int]:
     return _active_tasks(prog)
 
 
-@cache
+@per_dump
 def crash_task_table(prog: drgn.Program) -> tuple[drgn.Object, ...]:
     """crash's task list: each CPU's idle task, then every task of init_pid_ns's pids.
 
@@ -259,7 +260,7 @@ def task_contexts(prog: drgn.Program) -> list[TaskContext]:
     return list(_task_contexts(prog))
 
 
-@cache
+@per_dump
 def _task_contexts(prog: drgn.Program) -> tuple[TaskContext, ...]:
     table = [TaskContext(task) for task in crash_task_table(prog)]
     table.sort(key=lambda tc: tc.pid)  # stable: the idle tasks stay in CPU order
@@ -279,7 +280,7 @@ def thread_size(prog: drgn.Program) -> int:
     try:
         return prog["THREAD_SIZE"].value_()
     except KeyError:  # a macro: four pages on x86_64 without KASAN
-        return 4 << prog["PAGE_SHIFT"].value_()
+        return 4 << facts(prog).page_shift
 
 
 def task_struct_size(prog: drgn.Program) -> int:

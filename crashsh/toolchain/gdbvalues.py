@@ -24,7 +24,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 import drgn
 from drgn import TypeKind
@@ -33,7 +32,6 @@ from crashsh.toolchain.gdbtypes import check_typedef
 
 PRINT_MAX = 256  # crash: *gdb_print_max = 256
 MAX_DEPTH = 20  # gdb's default `set print max-depth`
-PAGE_SIZE = 4096
 ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
 AGGREGATES = (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS)
 UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
@@ -399,16 +397,14 @@ class KernelAddresses:
     files: it names an address by the function containing it, else by the ELF symbol
     containing it (drgn has the same files loaded). Where gdb finds nothing in a module,
     crash answers with its own module search (gdb_lookup_module_symbol, value_search_module:
-    here *symtab*, crash's symbol table).
+    here *symtab*, crash's symbol table). Strings are read page by page (*page_size*).
     """
 
-    def __init__(self, prog: drgn.Program, symtab) -> None:
+    def __init__(self, prog: drgn.Program, symtab, page_offset: int, page_size: int) -> None:
         self.prog = prog
         self.symtab = symtab
-        try:
-            self.page_offset = prog["page_offset_base"].value_()
-        except KeyError:  # no CONFIG_DYNAMIC_MEMORY_LAYOUT: the fixed 4-level direct map
-            self.page_offset = 0xFFFF888000000000
+        self.page_offset = page_offset
+        self.page_size = page_size
         self._symbols: dict[int, str] = {}
 
     def is_kvaddr(self, address: int) -> bool:
@@ -459,7 +455,7 @@ class KernelAddresses:
             return None  # crash's gdb_readmem_callback refuses non-kernel addresses
         data = b""
         while len(data) < limit:
-            chunk = min(limit - len(data), PAGE_SIZE - (address + len(data)) % PAGE_SIZE)
+            chunk = min(limit - len(data), self.page_size - (address + len(data)) % self.page_size)
             try:
                 piece = self.prog.read(address + len(data), chunk)
             except drgn.FaultError:
@@ -468,22 +464,6 @@ class KernelAddresses:
             if 0 in piece:
                 break
         return data or None
-
-
-_PRINTERS: WeakKeyDictionary = WeakKeyDictionary()  # session -> {radix: ValuePrinter}
-
-
-def value_printer(session, radix: int | None = None) -> ValuePrinter:
-    """The session's printer for *radix* (default: the output radix of `set radix`)."""
-    radix = radix or session.settings.radix
-    printers = _PRINTERS.get(session)
-    if printers is None:
-        addresses = KernelAddresses(session.prog, session.symtab)
-        printers = _PRINTERS[session] = {
-            r: ValuePrinter(session.prog, addresses.symbol, addresses.read_string, r)
-            for r in (10, 16)
-        }
-    return printers[radix]
 
 
 # -- crash's readings of gdb's text ---------------------------------------------------------

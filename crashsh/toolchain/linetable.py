@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from crashsh.dumpfacts import MASK64
 from crashsh.toolchain.elf import SHT_RELA, ElfFile, ElfSymbol
 
 Buffer = bytes | mmap.mmap
@@ -33,7 +34,6 @@ DW_LNS_COPY, DW_LNS_ADVANCE_PC, DW_LNS_ADVANCE_LINE, DW_LNS_SET_FILE = 1, 2, 3, 
 DW_LNS_NEGATE_STMT, DW_LNS_CONST_ADD_PC, DW_LNS_FIXED_ADVANCE_PC = 6, 8, 9
 DW_LNE_END_SEQUENCE, DW_LNE_SET_ADDRESS, DW_LNE_DEFINE_FILE, DW_LNE_SET_DISCRIMINATOR = 1, 2, 3, 4
 DW_LNE_LO_USER = 0x80
-MAX_ADDR = (1 << 64) - 1
 
 # sizes of the fixed-size forms ("o": the offset size, 4 or 8)
 FORM_SIZES: dict[int, int | str] = {
@@ -203,7 +203,7 @@ class LineTable:
             kind, sym_index = info & 0xFFFFFFFF, info >> 32
             value = addend + (self.symbol_address(symbols[sym_index - 1]) if sym_index else 0)
             if kind == R_X86_64_64:
-                out[offset:offset + 8] = (value & MAX_ADDR).to_bytes(8, "little")
+                out[offset:offset + 8] = (value & MASK64).to_bytes(8, "little")
             elif kind in (R_X86_64_32, R_X86_64_32S):
                 out[offset:offset + 4] = (value & 0xFFFFFFFF).to_bytes(4, "little")
         return bytes(out)
@@ -374,7 +374,7 @@ class LineTable:
     # -- lookups ------------------------------------------------------------------------------
     def lookup(self, addr: int) -> str:
         """crash's get_line_number(): ``<dir>/<file>: <line>``, or "" when gdb has none."""
-        pc = (addr - self.bias) & MAX_ADDR
+        pc = (addr - self.bias) & MASK64
         offset = self.cu_at(pc)
         if offset is None:
             return ""
@@ -485,7 +485,7 @@ class LineState:
             self.start_file()
 
     def set_address(self, address: int) -> None:
-        if (address == 0 and address < self.lowpc) or address in (MAX_ADDR, MAX_ADDR - 1):
+        if (address == 0 and address < self.lowpc) or address in (MASK64, MASK64 - 1):
             self.recording = False
         self.op_index = 0
         self.address = address

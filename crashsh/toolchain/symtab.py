@@ -18,11 +18,12 @@ import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import drgn
 
+from crashsh.dumpfacts import MASK64
 from crashsh.toolchain.elf import ElfFile
 from crashsh.toolchain.linetable import LineTable
 from crashsh.toolchain.modsyms import (
@@ -153,9 +154,6 @@ def store_cached_table(vmlinux: str, kaslr: int, table: KernelTable) -> None:
 
 
 # -- the table ------------------------------------------------------------------------------
-MASK64 = (1 << 64) - 1
-
-
 def signed64(value: int) -> int:
     value &= MASK64
     return value - (1 << 64) if value >> 63 else value
@@ -178,6 +176,7 @@ class CrashSymbolTable:
                  dump_modules: Callable[[drgn.Program], list[ModuleTable]]) -> None:
         self.prog = prog
         self.dump_modules = dump_modules
+        self.lines_of_module: dict[str, LineTable] = {}
 
     # -- construction -------------------------------------------------------------------------
     @cached_property
@@ -222,14 +221,15 @@ class CrashSymbolTable:
     def kernel_lines(self) -> LineTable:
         return LineTable(self.vmlinux, bias=self.kaslr)
 
-    @lru_cache(maxsize=None)
     def module_lines(self, name: str) -> LineTable:
         """A module's lines, its sections where the kernel put them (as crash tells gdb)."""
-        module = self.debug_modules[name]
-        elf = ElfFile(module.debug_file_path)
-        addresses = module.section_addresses
-        placed = {s.index: addresses[s.name] for s in elf.sections if s.name in addresses}
-        return LineTable(elf, section_addrs=placed)
+        if name not in self.lines_of_module:
+            module = self.debug_modules[name]
+            elf = ElfFile(module.debug_file_path)
+            addresses = module.section_addresses
+            placed = {s.index: addresses[s.name] for s in elf.sections if s.name in addresses}
+            self.lines_of_module[name] = LineTable(elf, section_addrs=placed)
+        return self.lines_of_module[name]
 
     def source_line(self, addr: int) -> str | None:
         """What crash shows after a text address: gdb's ``file: line`` or "" (None: not text)."""

@@ -23,7 +23,7 @@ from dataclasses import fields
 
 import drgn
 
-from crashsh.kernel.stack.facts import StackKernel
+from crashsh.kernel.stack.facts import StackKernel, stack_kernel
 from crashsh.kernel.stack.records import (
     STACK_END_MAGIC,
     WORD,
@@ -46,7 +46,7 @@ __all__ = [
     "STACK_END_MAGIC", "WORD", "Entry", "ExceptionFrame", "Frame", "Note", "StackError",
     "StackKernel", "StackSearch", "StackSwitch", "StackWord", "TextStart", "TextSymbol",
     "WalkOptions", "alternate_stack_search", "backtrace", "exception_frame_search", "has_stack",
-    "mentions",
+    "mentions", "stack_kernel",
 ]
 
 

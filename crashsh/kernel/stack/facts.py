@@ -9,6 +9,7 @@ from functools import cached_property
 
 import drgn
 
+from crashsh.dumpfacts import MASK64, facts, per_dump
 from crashsh.kernel import orc, tasks
 from crashsh.kernel.stack.cpustacks import CpuStacks
 from crashsh.kernel.stack.framesize import count_stack_changes
@@ -20,11 +21,13 @@ PT_REGS_MEMBERS = {"rip": "ip", "rsp": "sp", "rflags": "flags", "rax": "ax", "rb
 
 
 class StackKernel(CpuStacks):
-    """What every backtrace needs, computed once per session: symbols, stacks, ORC."""
+    """What every backtrace needs, computed once per dump (stack_kernel()): symbols, stacks,
+    ORC."""
 
-    def __init__(self, prog: drgn.Program, symtab) -> None:
+    def __init__(self, prog: drgn.Program) -> None:
         self.prog = prog
-        self.symtab = symtab  # crashsh.toolchain.symtab.CrashSymbolTable
+        self.facts = facts(prog)
+        self.symtab = self.facts.symtab
         self.counted: dict[tuple[int, bool], int] = {}
 
     # symbols
@@ -72,16 +75,12 @@ class StackKernel(CpuStacks):
             return None
         if code[0] != 0xE8:
             return None
-        target = (return_address + struct.unpack_from("<i", code, 1)[0]) & ((1 << 64) - 1)
+        target = (return_address + struct.unpack_from("<i", code, 1)[0]) & MASK64
         return self.closest_symbol(target)
 
     # memory
-    @cached_property
-    def page_offset(self) -> int:
-        return self.prog["page_offset_base"].value_()
-
     def is_kvaddr(self, value: int) -> bool:
-        return value >= self.page_offset
+        return value >= self.facts.page_offset
 
     def accessible(self, address: int) -> bool:
         if not self.is_kvaddr(address):
@@ -148,7 +147,7 @@ class StackKernel(CpuStacks):
             for i in range(len(code) - 4):
                 after = sym.address + i + 5
                 if code[i] == 0xE8 and \
-                        (after + struct.unpack_from("<i", code, i + 1)[0]) % (1 << 64) in targets:
+                        ((after + struct.unpack_from("<i", code, i + 1)[0]) & MASK64) in targets:
                     return after
         return self.symbol_value("schedule") or 0
 
@@ -170,7 +169,12 @@ class StackKernel(CpuStacks):
 
     @cached_property
     def panic_task(self) -> int:
-        try:
-            return self.prog.crashed_thread().object.value_()
-        except (ValueError, LookupError):
-            return 0
+        """The address of the task that crashed; 0 when there is none."""
+        crashed = self.facts.crashed_task
+        return crashed.value_() if crashed is not None else 0
+
+
+@per_dump
+def stack_kernel(prog: drgn.Program) -> StackKernel:
+    """The dump's StackKernel, made on first use."""
+    return StackKernel(prog)

@@ -1,0 +1,113 @@
+"""What crashsh works out once per dump: its derived constants and the caches of the kernel and
+toolchain helpers. One DumpFacts per drgn Program lives in the Program's own ``prog.cache``, so
+it is dropped with its Program (a dump never changes, so nothing in it goes stale).
+
+Helpers keep per-dump results with ``@per_dump`` (``make(prog)`` computed once per dump), never
+with ``functools.cache`` (which keeps every Program alive) or dictionaries of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import drgn
+
+if TYPE_CHECKING:
+    from crashsh.toolchain.gdbvalues import ValuePrinter
+    from crashsh.toolchain.symtab import CrashSymbolTable
+
+T = TypeVar("T")
+
+MASK64 = (1 << 64) - 1  # x86_64 addresses and words
+CACHE_KEY = "crashsh"
+# x86_64 without CONFIG_DYNAMIC_MEMORY_LAYOUT: the fixed 4-level direct map
+FIXED_PAGE_OFFSET = 0xFFFF888000000000
+
+
+class DumpFacts:
+    """Derived constants of one dump, each worked out once, and the helpers' per-dump results."""
+
+    def __init__(self, prog: drgn.Program) -> None:
+        self.prog = prog
+        self.made: dict[Callable[[drgn.Program], Any], Any] = {}
+
+    def once(self, make: Callable[[drgn.Program], T]) -> T:
+        """``make(prog)``, made on first use."""
+        try:
+            return self.made[make]
+        except KeyError:
+            value = self.made[make] = make(self.prog)
+            return value
+
+    @cached_property
+    def page_shift(self) -> int:
+        return self.prog["PAGE_SHIFT"].value_()
+
+    @cached_property
+    def page_size(self) -> int:
+        return 1 << self.page_shift
+
+    @cached_property
+    def page_offset(self) -> int:
+        """The start of the direct map (crash's PAGE_OFFSET; IS_KVADDR is at or above it)."""
+        try:
+            return self.prog["page_offset_base"].value_()
+        except KeyError:
+            return FIXED_PAGE_OFFSET
+
+    @cached_property
+    def crashed_task(self) -> drgn.Object | None:
+        """The task that crashed (``struct task_struct *``); None on a live system or a dump
+        without one."""
+        try:
+            return self.prog.crashed_thread().object
+        except (ValueError, LookupError):
+            return None
+
+    @cached_property
+    def panic_task(self) -> drgn.Object:
+        """crash's panic task: the task that crashed, else CPU 0's current task."""
+        if self.crashed_task is not None:
+            return self.crashed_task
+        from drgn.helpers.linux.sched import cpu_curr
+
+        return cpu_curr(self.prog, 0)
+
+    @cached_property
+    def symtab(self) -> CrashSymbolTable:
+        """crash's symbol table (vmlinux .symtab plus modules), built on first use."""
+        from crashsh.kernel.modtables import module_tables
+        from crashsh.toolchain.symtab import CrashSymbolTable
+
+        return CrashSymbolTable(self.prog, module_tables)
+
+    @cached_property
+    def value_printers(self) -> dict[int, ValuePrinter]:
+        """gdb's value printer for each output radix, sharing one view of kernel addresses."""
+        from crashsh.toolchain.gdbvalues import KernelAddresses, ValuePrinter
+
+        addresses = KernelAddresses(self.prog, self.symtab, self.page_offset, self.page_size)
+        return {radix: ValuePrinter(self.prog, addresses.symbol, addresses.read_string, radix)
+                for radix in (10, 16)}
+
+
+def facts(prog: drgn.Program) -> DumpFacts:
+    """The DumpFacts of *prog*, made on first use."""
+    try:
+        return prog.cache[CACHE_KEY]
+    except KeyError:
+        made = prog.cache[CACHE_KEY] = DumpFacts(prog)
+        return made
+
+
+def per_dump(make: Callable[[drgn.Program], T]) -> Callable[[drgn.Program], T]:
+    """Decorator: ``make(prog)`` is computed once per dump and kept in its DumpFacts."""
+
+    @functools.wraps(make)
+    def once(prog: drgn.Program) -> T:
+        return facts(prog).once(make)
+
+    return once
