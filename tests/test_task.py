@@ -15,6 +15,7 @@ import pytest
 from drgn.helpers.linux.pid import find_task
 
 from crashsh.render.jsonout import jsonable
+from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbvalues import (
     char_array_text,
     element_tree,
@@ -42,8 +43,19 @@ def test_char_arrays():
 
 
 def test_escapes():
-    assert quoted(b'\x07\x08\x0c\n\r\t\x0b') == '"\\a\\b\\f\\n\\r\\t\\v"'
-    assert quoted(b'\x1b\x7f\xff"\\\'') == '"\\033\\177\\377\\"\\\\\'"'
+    assert quoted(b'\x07\x08\x0c\n\r\t\x0b')[0] == '"\\a\\b\\f\\n\\r\\t\\v"'
+    assert quoted(b'\x1b\x7f\xff"\\\'')[0] == '"\\033\\177\\377\\"\\\\\'"'
+
+
+def test_utf8_host_charset(monkeypatch):
+    """In a UTF-8 locale gdb prints a valid, printable multibyte character as itself, and
+    counts it as one character against the 256 limit; other bytes stay octal escapes."""
+    monkeypatch.setattr(gdbvalues, "UTF8_HOST", True)
+    data = b"\xf0\xd8\x8c4\xc2\x85\xe2\x82\xac\xc3"  # stray, U+060C, U+0085, U+20AC, cut short
+    assert quoted(data) == ('"\\360\u060c4\\302\\205\u20ac\\303"', len(data))
+    assert char_array_text(b"\xd8\x8c" * 257 + b"\0") == '"' + "\u060c" * 256 + '"...'
+    monkeypatch.setattr(gdbvalues, "UTF8_HOST", False)
+    assert quoted(b"\xd8\x8c") == ('"\\330\\214"', 2)
 
 
 def test_scalars(types):

@@ -21,8 +21,13 @@ A type is compiled into a tree of nodes that format raw bytes (kept per struct),
 
 from __future__ import annotations
 
+import ctypes
+import itertools
+import locale
+import os
 import struct
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import drgn
@@ -38,7 +43,7 @@ UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
 
 
 def _char_table(quote: str) -> tuple[str, ...]:
-    """gdb's print_wchar for each byte inside *quote* quotes (ASCII host charset)."""
+    """gdb's print_wchar for each byte inside *quote* quotes (as one ASCII character)."""
     table = []
     for byte in range(256):
         char = chr(byte)
@@ -55,15 +60,62 @@ STRING_CHARS = _char_table('"')
 CHAR_CHARS = _char_table("'")
 
 
-def quoted(data: bytes) -> str:
-    """*data* as a gdb string literal (no truncation)."""
-    return '"' + "".join([STRING_CHARS[b] for b in data]) + '"'
+def host_charset_is_utf8() -> bool:
+    """Whether gdb's host charset is UTF-8: gdb takes it from the locale (LC_CTYPE). Python
+    coerces a C locale to C.UTF-8 and then turns on its UTF-8 mode (unless PYTHONUTF8 asked
+    for it): gdb would have stayed in the C locale's ASCII."""
+    coerced = sys.flags.utf8_mode and os.environ.get("PYTHONUTF8") != "1"
+    return not coerced and locale.nl_langinfo(locale.CODESET).upper().replace("-", "") == "UTF8"
+
+
+UTF8_HOST = host_charset_is_utf8()
+_LIBC = ctypes.CDLL(None)
+_LIBC.iswprint.argtypes = [ctypes.c_uint]
+
+
+def utf8_sequence_length(lead: int) -> int:
+    """How many bytes a UTF-8 sequence starting with *lead* (>= 0x80) takes; 0 if none."""
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    return 4 if 0xF0 <= lead <= 0xF4 else 0
+
+
+def utf8_characters(data: bytes) -> Iterator[tuple[int, str]]:
+    """gdb's characters of *data* with a UTF-8 host charset, as (bytes taken, text): a valid
+    multibyte sequence is one character, printed as itself when libc's iswprint() says it is
+    printable and as octal escapes otherwise; any other byte is a character of its own."""
+    i = 0
+    while i < len(data):
+        size = utf8_sequence_length(data[i]) if data[i] >= 0x80 else 0
+        try:
+            char = data[i:i + size].decode("utf-8") if size else ""
+        except UnicodeDecodeError:
+            char = ""
+        if len(char) == 1:
+            printable = _LIBC.iswprint(ord(char))
+            yield size, char if printable else "".join(STRING_CHARS[b] for b in data[i:i + size])
+            i += size
+        else:
+            yield 1, STRING_CHARS[data[i]]
+            i += 1
+
+
+def quoted(data: bytes, limit: int | None = None) -> tuple[str, int]:
+    """*data* as a gdb string literal of at most *limit* characters, and the bytes it took."""
+    if UTF8_HOST and not data.isascii():
+        chars = list(itertools.islice(utf8_characters(data), limit))
+        return '"' + "".join(text for _, text in chars) + '"', sum(size for size, _ in chars)
+    data = data[:limit]
+    return '"' + "".join([STRING_CHARS[b] for b in data]) + '"', len(data)
 
 
 def char_array_text(data: bytes) -> str:
     """gdb's printstr for a char array: one trailing NUL dropped, 256 characters at most."""
     length = len(data) - 1 if data and data[-1] == 0 else len(data)
-    return quoted(data[: min(length, PRINT_MAX)]) + ("..." if length > PRINT_MAX else "")
+    text, taken = quoted(data[:length], PRINT_MAX)
+    return text + ("..." if taken < length else "")
 
 
 @dataclass
@@ -331,8 +383,8 @@ def string_at(printer: ValuePrinter, address: int) -> str:
         return error
     nul = data.find(0)
     if nul >= 0:
-        return quoted(data[:nul])
-    text = quoted(data) + "..."  # no NUL within the limit (or a fault after some bytes)
+        return quoted(data[:nul])[0]
+    text = quoted(data)[0] + "..."  # no NUL within the limit (or a fault after some bytes)
     return text if len(data) == PRINT_MAX else text + error
 
 
