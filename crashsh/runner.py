@@ -15,11 +15,14 @@ from collections.abc import Iterable, Iterator
 
 import drgn
 
+from crashsh.conventions.usage import usage_block
 from crashsh.errors import CrashshError, UsageError
 from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
 from crashsh.render import render
+
+INTERNAL_ERROR = "internal error; run with --debug and report it"
 
 
 class CommandRunner:
@@ -62,13 +65,18 @@ class CommandRunner:
         except KeyboardInterrupt:
             self.error(name, "interrupted")
         except CrashshError as e:
-            self.error(name, str(e))
-        except drgn.FaultError as e:
-            self.error(name, f"invalid address: {e}")
-        except Exception as e:  # noqa: BLE001 - a command bug must not end the session
-            if self.debug:
-                traceback.print_exc()
-            self.error(name, f"{type(e).__name__}: {e}")
+            self.failure(name, e)
+        except drgn.FaultError as e:  # a read no command expected to fail
+            self.debug_trace()
+            self.error(name, f"invalid kernel virtual address: {e.address:x}")
+        except Exception:  # noqa: BLE001 - a command bug must not end the session
+            self.debug_trace()
+            self.error(name, INTERNAL_ERROR)
+
+    def debug_trace(self) -> None:
+        """With --debug, the traceback of the exception being handled, on stderr."""
+        if self.debug:
+            traceback.print_exc(file=self.stderr)
 
     @contextlib.contextmanager
     def paged_output(self):
@@ -87,6 +95,12 @@ class CommandRunner:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
             proc.wait()
+
+    def failure(self, name: str, e: CrashshError) -> None:
+        """crash's lines for a failed command: its notes, then its message (none when
+        empty, as crash fails silently on some input); either way a failure."""
+        lines = [*e.notes, str(e)] if str(e) else list(e.notes)
+        self.error_text("".join(f"{name}: {line}\n" for line in lines))
 
     def error(self, name: str, message: str) -> None:
         """One error line, where crash puts it: in the output (and on the terminal when the
@@ -109,11 +123,11 @@ class CommandRunner:
     def usage_error(self, name: str, message: str, usage: str) -> None:
         """As crash: the reason on stderr, then crash's usage block in the output."""
         self.stderr.write(f"{name}: {message}\n")
-        synopsis = get_command(name).synopsis
-        if synopsis is None:
+        block = usage_block(name)
+        if block is None:
             self.error(name, usage.rstrip("\n"))
         else:
-            self.error_text(f"Usage:\n  {name} {synopsis}\nEnter \"help {name}\" for details.\n")
+            self.error_text(block)
 
     def output_mode(self) -> str:
         """json when asked; plain when redirected, piped or not a terminal; else rich."""

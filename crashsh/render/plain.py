@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import cache, singledispatch
 
+from crashsh.conventions.notices import Notice
 from crashsh.lazyindex import scan_package
 
 # A renderer module registers one function per data type it formats: ``@plain.register`` above
@@ -51,3 +52,8 @@ def _(data: str) -> Iterator[str]:
 def _(data: list) -> Iterator[str]:
     for item in data:
         yield from plain(item)
+
+
+@plain.register
+def _(notice: Notice) -> Iterator[str]:
+    yield notice.text()
