@@ -14,7 +14,8 @@ from drgn import Object
 from drgn.helpers.linux.mm import vm_memory_committed
 from drgn.helpers.linux.slab import slab_cache_usage
 
-from crashsh.commands.kmem import is_hexadecimal, kmem_parser, ordinal, run_kmem
+from crashsh.commands.kmem import kmem_parser, ordinal, run_kmem
+from crashsh.conventions.numbers import is_hexadecimal
 from crashsh.render import render
 from crashsh.render.kmem import pages_to_size
 

@@ -4,6 +4,7 @@ pure pieces of crash's ps logic (state codes, argument parsing, text formats).""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,9 +15,10 @@ from crashsh.commands.ps import (
     LastRunAge,
     PsRow,
     TaskArgs,
-    parse_cpus,
     parse_policies,
 )
+from crashsh.conventions.numbers import cpu_list, is_number
+from crashsh.conventions.tasks import TaskTable, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.records import TaskHeader
@@ -126,7 +128,7 @@ def test_last_run_ages_match_the_stamps(crashsh):
 def test_args_of_filtered_user_pages(kernel, crashsh):
     """The dumps exclude user pages, so crash (and crashsh) report the first unreadable page."""
     marker = kernel.manifest["marker"]["pid"]
-    arg_start = tasks.resolve_task(crashsh.session.prog, str(marker)).mm.arg_start.value_()
+    arg_start = task_table(crashsh.session.prog).get(str(marker)).tasks[0].mm.arg_start.value_()
     assert crashsh.run(f"ps -a {marker}").splitlines()[1] == (
         f"ps: cannot access user stack address: {arg_start:x}")
     assert crashsh.run("ps -a 2").splitlines()[1] == "ps: no user stack"
@@ -135,7 +137,7 @@ def test_args_of_filtered_user_pages(kernel, crashsh):
 def test_json_listing(kernel, crashsh):
     listing = run_json(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
     assert listing["kstackp"] is False
-    assert listing["notices"] == [{"message": "invalid task or pid value: 99999"}]
+    assert listing["notices"] == [{"prefix": "ps", "message": "invalid task or pid value: 99999"}]
     (row,) = listing["rows"]
     assert set(row) == {"pid", "ppid", "cpu", "task", "state", "mem_percent", "vsz", "rss",
                         "comm", "kthread", "active", "kstackp"}
@@ -174,13 +176,23 @@ def test_state_codes(state, code):
 
 
 def test_task_arguments_as_crash_reads_them():
-    pids, addresses = {1, 10, 16, 26, 109}, {0xFFFF8D40C2638000}
-    assert tasks.parse_task_arg("10", pids, addresses) == ("pid", 10)  # decimal beats hex
-    assert tasks.parse_task_arg("1a", pids, addresses) == ("pid", 26)
-    assert tasks.parse_task_arg("0x6d", pids, addresses) == ("pid", 109)
-    assert tasks.parse_task_arg("ffff8d40c2638000", pids, addresses) == ("task", 0xFFFF8D40C2638000)
-    assert tasks.parse_task_arg("99999", pids, addresses) is None
-    assert tasks.is_number_arg("dd") and not tasks.is_number_arg("bash")
+    contexts = [SimpleNamespace(pid=pid, address=0x1000 * (pid + 1))
+                for pid in (0, 1, 10, 16, 26, 109)]
+    contexts.append(SimpleNamespace(pid=200, address=0xFFFF8D40C2638000))
+    table = TaskTable(contexts)
+
+    def read(text: str) -> tuple[str, int] | None:
+        found = table.find(text)
+        return found and (found.kind, found.value)
+
+    assert read("10") == ("pid", 10)  # decimal beats hex
+    assert read("1a") == ("pid", 26)
+    assert read("0x6d") == ("pid", 109)
+    assert read("ffff8d40c2638000") == ("task", 0xFFFF8D40C2638000)
+    assert read("0x") == read("0X") == ("pid", 0)  # crash reads 0x as 0
+    assert read("2000") == ("task", 0x2000)
+    assert read("99999") is None and read("1" * 20) is None and read("１０") is None
+    assert is_number("dd") and not is_number("bash") and not is_number("１０")
 
 
 def test_policies():
@@ -193,12 +205,15 @@ def test_policies():
 
 
 def test_cpu_lists():
-    assert parse_cpus("1,0", 2) == [0, 1]
-    assert parse_cpus("0-1", 2) == parse_cpus("a", 2) == parse_cpus("all", 2) == [0, 1]
+    assert cpu_list("1,0", 2) == [0, 1]
+    assert cpu_list("0-1", 2) == cpu_list("a", 2) == cpu_list("all", 2) == [0, 1]
+    assert cpu_list("4294967297", 2) == [1]  # sscanf's %d keeps the low 32 bits
     with pytest.raises(CommandError, match="invalid cpu specification: 0-5"):
-        parse_cpus("0-5", 2)
+        cpu_list("0-5", 2)
     with pytest.raises(CommandError, match='x: "x" is not a digit 0 - 9'):
-        parse_cpus("x", 2)
+        cpu_list("x", 2)
+    with pytest.raises(CommandError, match="received NULL string"):
+        cpu_list("-", 2)
 
 
 def row(**changes) -> PsRow:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from crashsh.commands.symbols import is_hexadecimal, parse_address
+from crashsh.conventions.numbers import NumberError, htol, is_hexadecimal
 from crashsh.toolchain.modsyms import strip_module_symbol_end, strip_symbol_end
 from tests.differential.oracle import run_oracle
 
@@ -32,8 +32,12 @@ def test_strip_module_symbol_end():
 def test_address_syntax():
     assert is_hexadecimal("ffffffff81000000") and is_hexadecimal("0x10") and is_hexadecimal("cafe")
     assert not is_hexadecimal("schedule") and not is_hexadecimal("x")
-    assert parse_address("0xffffffffc0000000") == 0xFFFFFFFFC0000000
-    assert parse_address("1x2") is None and parse_address("1" * 17) is None
+    assert htol("0xffffffffc0000000") == 0xFFFFFFFFC0000000
+    assert htol("1x2") == 0x12 and htol("0x") == 0  # crash's htol() skips x
+    with pytest.raises(NumberError, match=r'input string too large: "1{17}" \(17 vs 16\)'):
+        htol("1" * 17)
+    with pytest.raises(NumberError, match='invalid input: "12g"'):
+        htol("0x12g")
 
 
 # -- the fixture --------------------------------------------------------------------------------

@@ -222,7 +222,8 @@ def test_task_json(crashsh):
     data = json.loads(json.dumps(jsonable(items)))
     assert data[0]["header"]["pid"] == crashsh.session.panic_task.pid.value_()
     assert data[0]["items"][0].startswith("  pid = ")
-    assert data[0]["items"][1]["text"] == "nosuch: not a task_struct or thread_info member"
+    assert data[0]["items"][1] == {"prefix": "task",
+                                   "message": "nosuch: not a task_struct or thread_info member"}
 
 
 def test_printer_on_other_types(crashsh):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from crashsh.commands.tools import ascii_text, evaluate, parse_crash_number
+from crashsh.commands.tools import Number, ascii_text
+from crashsh.conventions.expressions import evaluate
+from crashsh.conventions.numbers import MASK64, NumberError, stol
+from crashsh.errors import CommandError
 from crashsh.render.plain import plain
-from crashsh.commands.tools import Number
 
 
 def text(data) -> str:
@@ -33,15 +37,24 @@ def test_evaluate(expression, value):
 
 @pytest.mark.parametrize("expression", ["(1024*1024*5)", "(1 < 2)", "(+)", "((1)", "(zz)"])
 def test_evaluate_rejects_what_crash_rejects(expression):
-    with pytest.raises(ValueError):
+    with pytest.raises(CommandError, match=f"invalid expression: {re.escape(expression)}"):
         evaluate(None, expression)
 
 
+def test_a_number_too_large_is_noted_before_the_error():
+    with pytest.raises(CommandError) as caught:
+        evaluate(None, "(1 + 0xffffffffffffffffffffff)")
+    assert caught.value.notes == ('input string too large: "ffffffffffffffffffffff" (22 vs 16)',)
+
+
 def test_number_is_decimal_only_when_all_digits():
-    assert parse_crash_number("10") == 10
-    assert parse_crash_number("1a") == 0x1A
-    assert parse_crash_number("0x10") == 16
-    assert parse_crash_number("xyz") is None
+    assert stol("10") == 10
+    assert stol("1a") == 0x1A
+    assert stol("0x10") == 16
+    assert stol("0x") == 0
+    assert stol("99999999999999999999999") == MASK64  # sscanf's %lu saturates
+    with pytest.raises(NumberError, match="not a valid number: xyz"):
+        stol("xyz")
 
 
 def test_eval_output_layout():

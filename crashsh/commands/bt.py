@@ -6,7 +6,7 @@ frames {level, sp, pc, function, offset, module, file, line, stack_data, size_un
 frames {address, registers {rip, rsp, rflags, rax, ..., orig_rax, cs, ss}, function, offset,
 rip_note, search, file, line}, stack switches {stack}, bt -t lines {sp, pc, function, offset,
 module} and {function, pc} for START, and notes {text}. An argument that names no task gives
-{"text": "invalid task or pid value: ..."} in place of a trace.
+{"prefix": "bt", "message": "invalid task or pid value: ..."} in place of a trace.
 `bt --group` gives {"groups": [{"pids": [...], "tasks": [...], "frames": ["name+offset", ...]}]}.
 """
 
@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.sched import cpu_curr
 
-from crashsh.commands.memory import MemoryRow, memory_rows, reader, resolve_address
-from crashsh.commands.ps import parse_cpus
+from crashsh.commands.memory import MemoryRow, memory_rows, reader
+from crashsh.conventions.expressions import can_eval, convert, evaluate
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import cpu_list, htol, is_hexadecimal
+from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.parsing import CommandParser
@@ -51,16 +54,9 @@ class TaskTrace:
 
 
 @dataclass
-class BtMessage:
-    """A line crash prints among the traces (``bt: text``)."""
-
-    text: str
-
-
-@dataclass
 class BtListing:
     style: BtStyle
-    traces: Iterator[TaskTrace | BtMessage]
+    traces: Iterator[TaskTrace | Notice]
 
 
 @dataclass
@@ -138,7 +134,7 @@ def bt_parser() -> CommandParser:
     p.add_argument("-R", dest="reference", metavar="ref",
                    help="only traces that refer to this symbol or text address")
     p.add_argument("-I", dest="ip", help="start at this text address")
-    p.add_argument("-S", dest="sp", help="start at this stack address")
+    p.add_argument("-S", dest="sp", type=htol, help="start at this stack address")
     p.add_argument("-n", dest="skip", metavar="idle",
                    help="filter idle tasks (no effect on x86_64 dumps, as in crash 9.0.2)")
     p.add_argument("--group", dest="grouped", action="store_true",
@@ -164,7 +160,7 @@ def run_bt(session, args):
         return stack_overflows(session)
     kernel = stack_kernel(session)
     if args.all_eframes:
-        cpus = set(parse_cpus(args.cpus, len(kernel.cpus))) if args.cpus else None
+        cpus = set(cpu_list(args.cpus, len(kernel.cpus))) if args.cpus else None
         return StackSearchListing(bt_style(session, args),
                                   stack.alternate_stack_search(kernel, session.context, cpus))
     if args.grouped:
@@ -218,38 +214,30 @@ def bt_style(session, args) -> BtStyle:
 
 
 def start_override(session, args) -> tuple[int | None, int | None]:
-    """-I ip (an address or expression) and -S sp (hex)."""
-    ip = sp = None
-    if args.ip is not None:
-        ip = resolve_address(session, args.ip)
-    if args.sp is not None:
-        try:
-            sp = int(args.sp, 16)
-        except ValueError:
-            raise CommandError(f"invalid stack address: {args.sp}") from None
-        if not sp:
-            raise CommandError("invalid stack address for this task: 0")
-    return ip, sp
+    """-I ip (an address, symbol or expression) and -S sp (hex, not 0)."""
+    if args.sp == 0:
+        raise CommandError("invalid stack address for this task: 0")
+    ip = convert(session.prog, args.ip) if args.ip is not None else None
+    return ip, args.sp
 
 
 def parse_reference(session, text: str) -> int | str:
-    """crash's -R argument: an (expression) or a hex value is an address, else a symbol name."""
-    if text.startswith("("):
-        return resolve_address(session, text)
-    try:
-        return int(text, 16)
-    except ValueError:
-        return text
+    """crash's -R argument: an expression or a hex value is an address, else a symbol name."""
+    if can_eval(text):
+        return evaluate(session.prog, text)
+    if is_hexadecimal(text):
+        return htol(text)
+    return text
 
 
 def traces(session, kernel: stack.StackKernel, chosen: Iterable[Target],
            options: stack.WalkOptions, args,
-           reference: int | str | None) -> Iterator[TaskTrace | BtMessage]:
+           reference: int | str | None) -> Iterator[TaskTrace | Notice]:
     """Each target's trace (with -R, those that refer to the reference); like crash, stop
     after a failed one unless told to keep going."""
     for target in chosen:
         if target.task is None:
-            yield BtMessage(f"invalid task or pid value: {target.text}")
+            yield Notice("bt", invalid_task(target.text))
             continue
         trace = task_trace(session, kernel, target.task, options, args)
         if reference is None or trace.no_stack or trace.error \
@@ -263,7 +251,7 @@ def targets(session, kernel: stack.StackKernel, args) -> Iterator[Target]:
     """The tasks to trace, in crash's order."""
     prog = session.prog
     if args.cpus or args.active:
-        cpus = parse_cpus(args.cpus, len(kernel.cpus)) if args.cpus else kernel.cpus
+        cpus = cpu_list(args.cpus, len(kernel.cpus)) if args.cpus else kernel.cpus
         for cpu in cpus:
             yield Target(cpu_curr(prog, cpu), keep_going=True)
         return
@@ -271,27 +259,16 @@ def targets(session, kernel: stack.StackKernel, args) -> Iterator[Target]:
         task = session.panic_task if args.panic else session.context
         yield from thread_group(prog, task) if args.thread_group else (Target(task),)
         return
+    table = task_table(prog)
     for text in args.tasks:
-        found = named_tasks(prog, text)
+        argument = table.find(text)
+        found = argument.tasks if argument else []
         if not found:
             yield Target(None, text)
         elif args.thread_group and found[0].pid.value_():
             yield from thread_group(prog, found[0])
         else:
             yield from (Target(task, keep_going=len(found) > 1) for task in found)
-
-
-def named_tasks(prog: drgn.Program, text: str) -> list[drgn.Object]:
-    """The tasks a pid names (pid 0: each CPU's idle task), or the task at an address."""
-    table = tasks.crash_task_table(prog)
-    found = tasks.parse_task_arg(text, {t.pid.value_() for t in table},
-                                 {t.value_() for t in table})
-    if found is None:
-        return []
-    kind, value = found
-    if kind == "pid":
-        return [t for t in table if t.pid.value_() == value]
-    return [t for t in table if t.value_() == value]
 
 
 def thread_group(prog: drgn.Program, task: drgn.Object) -> list[Target]:
@@ -370,12 +347,8 @@ def group_stacks(session, kernel: stack.StackKernel, names: list[str]) -> StackG
     """bt --group: the given tasks (all by default) grouped by identical frames, the largest
     group first."""
     prog = session.prog
-    chosen = []
-    for text in names:
-        found = named_tasks(prog, text)
-        if not found:
-            raise CommandError(f"invalid task or pid value: {text}")
-        chosen += found
+    table = task_table(prog)
+    chosen = [task for text in names for task in table.get(text).tasks]
     groups: dict[tuple[str, ...], StackGroup] = {}
     for task in chosen or tasks.crash_task_table(prog):
         frames = stack_signature(kernel, task)

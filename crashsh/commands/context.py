@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from drgn.helpers.linux.sched import cpu_curr
 
 from crashsh.commands.system import context_info
+from crashsh.conventions.numbers import dtoi
+from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser
@@ -30,7 +32,7 @@ class SettingValue:
 def set_parser() -> CommandParser:
     p = CommandParser("set", "set a process context or internal crashsh variable")
     p.add_argument("-p", dest="panic", action="store_true", help="the panic task's context")
-    p.add_argument("-c", dest="cpu", type=int, help="the active task on CPU")
+    p.add_argument("-c", dest="cpu", type=dtoi, help="the active task on CPU")
     p.add_argument("args", nargs="*", help="pid | task | radix 10|16 | scroll on|off | output MODE")
     return p
 
@@ -57,10 +59,7 @@ def run_set(session, args):
         name, values = args.args[0], args.args[1:]
         if name in ("radix", "scroll", "output", "hex", "dec"):
             return change_setting(session, name, values)
-        try:
-            session.context = tasks.resolve_task(prog, name)
-        except ValueError:
-            raise CommandError(f"invalid task or pid value: {name}") from None
+        session.context = task_table(prog).get(name).contexts[0].task
     return context_info(session)
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import drgn
 
 from crashsh.commands.kmem import page_table
-from crashsh.commands.tools import parse_hex
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import dtol, htol, is_number
+from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import CommandParser
@@ -16,15 +18,6 @@ from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
 HIDDEN = {"json": False}
-
-
-@dataclass
-class Notice:
-    """A message crash prints amid a command's output: ``COMMAND: TEXT``."""
-
-    command: str
-    text: str
-    newline_before: bool = field(default=False, metadata=HIDDEN)
 
 
 @dataclass
@@ -90,8 +83,9 @@ class InodePages:
 
 def files_parser() -> CommandParser:
     p = CommandParser("files", "open files")
-    p.add_argument("-d", dest="dentry", help="display a dentry's inode, superblock and path")
-    p.add_argument("-p", dest="inode", help="display an inode's page-cache pages")
+    p.add_argument("-d", dest="dentry", type=htol,
+                   help="display a dentry's inode, superblock and path")
+    p.add_argument("-p", dest="inode", type=htol, help="display an inode's page-cache pages")
     p.add_argument("-c", dest="nrpages", action="store_true",
                    help="show each file's inode, i_mapping and page count")
     p.add_argument("-R", dest="reference", action="append",
@@ -106,10 +100,10 @@ def run_files(session, args):
     if args.reference and len(args.reference) > 1:
         raise CommandError("only one -R option allowed")
     reference = args.reference[0] if args.reference else None
-    if args.dentry:
-        return dentry_info(session.prog, parse_hex(args.dentry))
-    if args.inode:
-        return inode_pages(session, parse_hex(args.inode))
+    if args.dentry is not None:
+        return dentry_info(session.prog, args.dentry)
+    if args.inode is not None:
+        return inode_pages(session, args.inode)
     if not args.tasks:
         return [task_files(session.prog, session.context, reference, args.nrpages, header=True)]
     return files_of_arguments(session, args.tasks, reference, args.nrpages)
@@ -118,33 +112,17 @@ def run_files(session, args):
 def files_of_arguments(session, texts: list[str], reference: str | None,
                        nrpages: bool) -> Iterator[object]:
     """crash's cmd_files loop: a pid's tasks each end with a blank line, a task address not."""
-    for i, (text, found) in enumerate(task_arguments(session.prog, texts)):
+    table = task_table(session.prog)
+    for i, text in enumerate(texts):
+        found = table.find(text)
         if found is None:
-            yield Notice("files", f"invalid task or pid value: {text}")
+            yield Notice("files", invalid_task(text))
             continue
-        kind, contexts = found
-        for tc in contexts:
-            item = task_files(session.prog, tc.task, reference, nrpages, header=True)
+        for task in found.tasks:
+            item = task_files(session.prog, task, reference, nrpages, header=True)
             item.subsequent = i > 0
-            item.blank_after = kind == "pid"
+            item.blank_after = found.kind == "pid"
             yield item
-
-
-def task_arguments(
-    prog: drgn.Program, texts: list[str]
-) -> Iterator[tuple[str, tuple[str, list[tasks.TaskContext]] | None]]:
-    """crash's str_to_context() for each argument: (text, ("pid"|"task", contexts) or None)."""
-    contexts = tasks.task_contexts(prog)
-    pids = {tc.pid for tc in contexts}
-    addresses = {tc.address: tc for tc in contexts}
-    for text in texts:
-        found = tasks.parse_task_arg(text, pids, addresses)
-        if found is None:
-            yield text, None
-        elif found[0] == "pid":
-            yield text, ("pid", [tc for tc in contexts if tc.pid == found[1]])
-        else:
-            yield text, ("task", [addresses[found[1]]])
 
 
 def task_files(prog: drgn.Program, task: drgn.Object, reference: str | None, nrpages: bool,
@@ -217,15 +195,15 @@ class FileReference:
 
     @classmethod
     def parse(cls, text: str, task: drgn.Object) -> "FileReference":
-        if not tasks.is_number_arg(text):
+        if not is_number(text):
             return cls(text)
         if any(c in "abcdefABCDEFxX" for c in text):
-            return cls(text, hexval=parse_hex(text))
+            return cls(text, hexval=htol(text))
         fdt = task.files.fdt if task.files else None
         max_fds = fdt.max_fds.value_() if fdt else 0
-        if int(text) <= max_fds:
-            return cls(text, hexval=0, decval=int(text))  # crash's zeroed hexval stays in use
-        return cls(text, hexval=parse_hex(text))
+        if dtol(text) <= max_fds:
+            return cls(text, hexval=0, decval=dtol(text))  # crash's zeroed hexval stays in use
+        return cls(text, hexval=htol(text))
 
     def matches(self, words: list[str]) -> bool:
         """crash's open_file_reference()."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import drgn
 
+from crashsh.conventions.numbers import is_number
+from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser
@@ -84,18 +86,15 @@ def split_flags(words: list[str]) -> tuple[dict[str, object], list[str]]:
 def parse_selection(prog: drgn.Program, words: list[str]) -> tuple[Selection, list[str], list[str]]:
     """Selectors, then keywords, then the keywords' arguments."""
     selection, keywords, arguments = Selection(), [], []
-    table = {t.value_(): t for t in tasks.crash_task_table(prog)}
-    comms = {tasks.comm(t) for t in table.values()}
-    pids = {t.pid.value_() for t in table.values()}
+    table = task_table(prog)
+    comms = {tc.comm for tc in table.contexts}
     for word in words:
         if keywords:
             (keywords if word in KEYWORDS else arguments).append(word)
         elif word in KEYWORDS:
             keywords.append(word)
-        elif word.isdigit() and int(word) in pids:
-            selection.pids.add(int(word))
-        elif _hex(word) in table:
-            selection.addresses.add(_hex(word))
+        elif is_number(word) and (found := table.find(word)) is not None:
+            (selection.pids if found.kind == "pid" else selection.addresses).add(found.value)
         elif word in ("kernel", "user", "gleader", "active"):
             setattr(selection, word, True)
             if word == "gleader":
@@ -116,13 +115,6 @@ def parse_selection(prog: drgn.Program, words: list[str]) -> tuple[Selection, li
     if selection.kernel and selection.user:
         raise CommandError("user and kernel are mutually exclusive!")
     return selection, keywords, arguments
-
-
-def _hex(word: str) -> int | None:
-    try:
-        return int(word.removeprefix("0x"), 16)
-    except ValueError:
-        return None
 
 
 def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:

@@ -7,8 +7,10 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-
 from crashsh.commands.system import context_info
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import htol, is_hexadecimal
+from crashsh.conventions.usage import usage_block, usage_error
 from crashsh.errors import CommandError
 from crashsh.kernel import meminfo, memmap, slab, tasks
 from crashsh.kernel.slab import Cache, CpuSlab, Slab, SlabWalker
@@ -26,14 +28,6 @@ SORT_KEYS = {
 
 
 # -- records ------------------------------------------------------------------------------------
-@dataclass
-class KmemNotice:
-    """A message crash prints as ``kmem: message`` (or ``WARNING: message``) in the output."""
-
-    message: str
-    prefix: str = "kmem"
-
-
 @dataclass
 class Separated:
     """Results crash separates with blank lines: one group per address it reported on."""
@@ -412,8 +406,8 @@ def slab_addresses(session, addresses: list[int], physical: list[bool], name: st
         if phys and m.direct_address(address) is not None:
             address = m.direct_address(address)
         elif phys:
-            pending.append(KmemNotice(
-                f"cannot make virtual-to-physical translation: {address:x}", "WARNING"))
+            pending.append(Notice(
+                "WARNING", f"cannot make virtual-to-physical translation: {address:x}"))
         cache = w.cache_at(address)
         if cache is not None:
             if name is not None:
@@ -434,13 +428,13 @@ def slab_addresses(session, addresses: list[int], physical: list[bool], name: st
     return Separated(groups)
 
 
-def translation_warning(prog, address: int) -> KmemNotice | None:
+def translation_warning(prog, address: int) -> Notice | None:
     """vaddr_to_kmem_cache()'s complaint about an address without a struct page."""
     phys = memmap.kvtop(prog, address)
     if phys is None:
-        return KmemNotice(f"cannot make virtual-to-physical translation: {address:x}", "WARNING")
+        return Notice("WARNING", f"cannot make virtual-to-physical translation: {address:x}")
     if memmap.mem_map(prog).section_of_pfn(phys >> memmap.mem_map(prog).pfn_shift) is None:
-        return KmemNotice(f"cannot find mem_map page for address: {address:x}", "WARNING")
+        return Notice("WARNING", f"cannot find mem_map page for address: {address:x}")
     return None
 
 
@@ -454,9 +448,11 @@ def slab_of(w: SlabWalker, address: int, name: str | None, verbose: bool) -> lis
         found = w.slab_of_address(address)
         only = None if verbose else address
     if found is None:
-        return out + [KmemNotice(f"address is not allocated in slab subsystem: {address:x}")]
+        return out + [Notice("kmem",
+                             f"address is not allocated in slab subsystem: {address:x}")]
     if name is not None:  # crash compares name pointers, so even the same name is "ignored"
-        out.append(KmemNotice(f"ignoring pre-selected {name} cache for address: {address:x}"))
+        out.append(Notice("kmem",
+                          f"ignoring pre-selected {name} cache for address: {address:x}"))
     cache, s = found
     out.append(SlabOfAddress(cache_row(w, cache), slab_listing(w, cache, s, only)))
     return out
@@ -595,7 +591,7 @@ def free_block(session, address: int, physical: bool) -> list:
             return []
     pfn = phys >> m.pfn_shift
     if m.section_of_pfn(pfn) is None:
-        return [KmemNotice(f"cannot determine page for {address:x}")]
+        return [Notice("kmem", f"cannot determine page for {address:x}")]
     page = m.page_of_pfn(pfn)
     maps = node_mem_maps(session)
     for span in meminfo.zone_spans(prog):
@@ -782,23 +778,15 @@ def kmem_parser() -> CommandParser:
     return p
 
 
-def is_hexadecimal(text: str) -> bool:
-    """crash's hexadecimal(): only hex digits (and x), at least one digit."""
-    body = text.lower()
-    return bool(body) and all(c in "0123456789abcdefx" for c in body) and any(
-        c != "x" for c in body)
-
-
 SYNOPSIS = ("[-f|-F|-c|-C|-i[=shared]|-v|-V|-n|-z|-o|-h] [-p | -m member[,member]]\n"
             "       [[-s|-S|-S=cpu[s]|-r] [slab] [-I slab[,slab]]] [-g [flags]] [[-P] address]]")
-USAGE = f'Usage:\n  kmem {SYNOPSIS}\nEnter "help kmem" for details.'
 
 
 def usage(message: str = "") -> Exception:
     """crash's cmd_usage(), after its reason when there is one (both in the output)."""
     if message:
-        return CommandError(f"{message}\n{USAGE}")
-    return HelpRequested(USAGE + "\n")
+        return usage_error("kmem", message)
+    return HelpRequested(usage_block("kmem"))
 
 
 @command("kmem", "kernel memory", kmem_parser, synopsis=SYNOPSIS)
@@ -814,7 +802,7 @@ def run_kmem(session, args):
     name = None
     for text in args.args:
         if is_hexadecimal(text):
-            addresses.append(int(text.lower().replace("x", ""), 16))
+            addresses.append(htol(text))
             continue
         if name is not None:
             raise CommandError("only one kmem_cache reference is allowed")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.mm import access_remote_vm
 
-from crashsh.commands.tools import evaluate, parse_crash_number, parse_hex
+from crashsh.commands.symbols import symbol_not_found
+from crashsh.conventions.expressions import address_argument
+from crashsh.conventions.numbers import MASK64, htol, signed, stol
+from crashsh.conventions.usage import usage_error
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
@@ -52,11 +56,22 @@ class AsciiDisplay:
     final_newline: bool
 
 
+class Width(argparse.Action):
+    """-16, -32 and -64 as crash's getopt reads them: -1, -3 or -6 and an argument."""
+
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        bits = option_string[1:] + value
+        if bits not in ("16", "32", "64"):
+            raise usage_error("rd", f"invalid option: {bits}")
+        namespace.bits = int(bits)
+
+
 def rd_parser() -> CommandParser:
     p = CommandParser("rd", "read memory")
     size = p.add_mutually_exclusive_group()
-    for bits in (8, 16, 32, 64):
-        size.add_argument(f"-{bits}", dest="bits", action="store_const", const=bits)
+    size.add_argument("-8", dest="bits", action="store_const", const=8)
+    for digit in "136":  # getopt's 1: 3: 6: (-16 is -1 with the argument 6)
+        size.add_argument(f"-{digit}", dest="bits", action=Width, metavar="")
     size.add_argument("-a", dest="ascii", action="store_true", help="ASCII strings")
     p.add_argument("-d", dest="style", action="store_const", const="decimal", help="signed decimal")
     p.add_argument("-D", dest="style", action="store_const", const="udecimal", help="unsigned decimal")
@@ -66,28 +81,12 @@ def rd_parser() -> CommandParser:
     p.add_argument("-u", dest="kind", action="store_const", const="user", help="user virtual address")
     p.add_argument("-N", dest="net_endian", action="store_true", help="network byte order (16/32)")
     p.add_argument("-R", dest="reverse", action="store_true", help="display in reverse order")
-    p.add_argument("-o", dest="offset", help="offset added to the address")
-    p.add_argument("-e", dest="end", help="end address")
+    p.add_argument("-o", dest="offset", type=stol, help="offset added to the address")
+    p.add_argument("-e", dest="end", type=htol, help="end address")
     p.add_argument("address", help="address, symbol or (expression)")
     p.add_argument("count", nargs="?", help="number of entries")
     p.set_defaults(bits=64, style="hex", kind="kernel")
     return p
-
-
-def resolve_address(session, text: str) -> int:
-    """crash's rd address rule: (expression), else hex, else a symbol."""
-    if text.startswith("("):
-        try:
-            return evaluate(session.prog, text)
-        except ValueError:
-            raise CommandError(f"invalid expression: {text}") from None
-    hex_value = parse_crash_number(text) if not text.isdigit() else int(text, 16)
-    if hex_value is not None:
-        return hex_value
-    try:
-        return session.prog.symbol(text).address
-    except LookupError:
-        raise CommandError(f"symbol not found: {text}") from None
 
 
 def reader(session, kind: str, bits: int):
@@ -122,28 +121,29 @@ def read_user(task: drgn.Object, address: int, size: int) -> bytes:
          synopsis="[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n"
                   "     [count]")
 def run_rd(session, args):
-    address = resolve_address(session, args.address)
+    address = address_argument(session.prog, args.address)
+    if address is None:
+        return symbol_not_found(session.symtab, args.address)
     if args.offset:
-        address += parse_crash_number(args.offset) or 0
+        address = (address + args.offset) & MASK64
     bits = 8 if args.ascii else args.bits
     if args.symbols and bits != 64:
         raise CommandError("-s option is only allowed with 64-bit display")
     size = bits // 8
-    count = None
-    if args.count is not None:
-        count = parse_crash_number(args.count)
-        if count is None or count <= 0:
-            raise CommandError(f"invalid count request: {args.count}")
-    elif args.end:
-        end = parse_hex(args.end)
-        if end <= address:
-            raise CommandError(f"invalid ending address: {end:x}")
-        count = max((end - address) // size, 1)
-    if args.reverse and count and count > 1:
-        address -= (count - 1) * size
+    count = signed(stol(args.count)) if args.count is not None else -1
+    if count == -1:  # crash's "no count" (2**64-1 reads as no count too)
+        count = None
+        if args.end:
+            if args.end <= address:
+                raise CommandError(f"invalid ending address: {args.end:x}")
+            count = max((args.end - address) // size, 1)
+    elif count <= 0:
+        raise CommandError(f"invalid count request: {count}")
     kind = args.kind
     if kind == "kernel" and address < KERNEL_SPACE_START:
         kind = "user"  # crash: a non-kernel address in the default space is a user address
+    if args.reverse and count and count > 1:
+        address = (address - (count - 1) * size) & MASK64  # C's unsigned arithmetic
     read = reader(session, kind, 0 if args.ascii else bits)
     if args.ascii:
         return ascii_display(read, address, count)
@@ -158,10 +158,11 @@ def memory_rows(session, read, address: int, count: int, bits: int, args) -> Ite
     byteorder = "big" if args.net_endian and bits in (16, 32) else "little"
     for start in range(0, count, per_line):
         n = min(per_line, count - start)
-        raw = read(address + start * size, n * size)
+        at = (address + start * size) & MASK64
+        raw = read(at, n * size)
         values = [int.from_bytes(raw[i * size:(i + 1) * size], byteorder) for i in range(n)]
         symbols = [symbolic(session, v) for v in values] if args.symbols else None
-        yield MemoryRow(address + start * size, values, raw, symbols)
+        yield MemoryRow(at, values, raw, symbols)
 
 
 def symbolic(session, value: int) -> str | None:

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.commands.files import Notice
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import htol, is_hexadecimal
+from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import CommandParser
@@ -73,15 +75,9 @@ def unsupported(prog: drgn.Program, option: str, member: str) -> Iterator[Notice
 
 def namespace_task(prog: drgn.Program, text: str | None) -> drgn.Object:
     """The task whose mount namespace is shown: -n's pid or task, else the lowest pid >= 1."""
-    contexts = tasks.task_contexts(prog)
     if text is None:
-        return next(tc.task for tc in contexts if tc.pid >= 1)
-    found = tasks.parse_task_arg(text, {tc.pid for tc in contexts},
-                                 {tc.address for tc in contexts})
-    if found is None:
-        raise CommandError(f"invalid task or pid value: {text}")
-    kind, value = found
-    return next(tc.task for tc in contexts if (tc.pid if kind == "pid" else tc.address) == value)
+        return next(tc.task for tc in tasks.task_contexts(prog) if tc.pid >= 1)
+    return task_table(prog).get(text).tasks[0]
 
 
 def mount_table(prog: drgn.Program, task: drgn.Object) -> MountTable:
@@ -117,7 +113,7 @@ def filtered(prog: drgn.Program, table: MountTable, filters: list[str]) -> Mount
     mnt = drgn.offsetof(prog.type("struct mount"), "mnt")
     shown = MountTable(filtered=True)
     for text in filters:
-        if text.startswith("0x") and tasks.is_number_arg(text):
+        if text.startswith("0x") and is_hexadecimal(text):
             text = text[2:]
         for row in rows:
             if matches(row_words(row), text, mnt):
@@ -126,20 +122,11 @@ def filtered(prog: drgn.Program, table: MountTable, filters: list[str]) -> Mount
 
 
 def matches(words: list[str], text: str, mnt_offset: int) -> bool:
-    """A word of the row names *text* as a path; or *text* is the embedded vfsmount."""
-    if any(path_equal(word, text) for word in words):
-        return True
-    if len(words) != 5 or not (tasks.is_number_arg(text) and tasks.is_number_arg(words[0])):
-        return False
-    value, mount = hex_value(text), hex_value(words[0])
-    return value is not None and mount is not None and value == mount + mnt_offset
-
-
-def hex_value(text: str) -> int | None:
-    try:
-        return int(text.removeprefix("0x"), 16)
-    except ValueError:
-        return None
+    """*text* is the row's embedded vfsmount; or a word of the row names *text* as a path."""
+    if len(words) == 5 and is_hexadecimal(text) and is_hexadecimal(words[0]):
+        if htol(text) == htol(words[0]) + mnt_offset:
+            return True
+    return any(path_equal(word, text) for word in words)
 
 
 def path_equal(a: str, b: str) -> bool:

@@ -19,6 +19,9 @@ import drgn
 from drgn.helpers.linux.mm import access_remote_vm
 from drgn.helpers.linux.sched import cpu_rq
 
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import cpu_list, is_number
+from crashsh.conventions.tasks import TaskTable, invalid_task
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
@@ -44,14 +47,6 @@ EXCLUSIVE_MESSAGE = "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mut
 
 
 # -- data --------------------------------------------------------------------------------
-@dataclass
-class Notice:
-    """A message crash prints as ``ps: message`` before the output, about an argument."""
-
-    message: str
-    blank_line: bool = field(default=False, metadata={"json": False})
-
-
 @dataclass
 class PsRow:
     """One task of the ps listing.
@@ -251,32 +246,6 @@ def parse_policies(text: str) -> int:
     return mask
 
 
-def parse_cpus(spec: str, ncpus: int) -> list[int]:
-    """crash's make_cpumask(): "1,3,5-7", "a" or "all", as a sorted list of CPUs."""
-    cpus: set[int] = set()
-    for part in filter(None, spec.split(",")):
-        if part in ("a", "all"):
-            cpus.update(range(ncpus))
-            continue
-        bounds = [b for b in part.split("-") if b][:2]  # strtok(): empty pieces are skipped
-        if not bounds:
-            raise CommandError("received NULL string")
-        start, end = cpu_number(bounds[0]), cpu_number(bounds[-1])
-        if not (0 <= start < ncpus and 0 <= end < ncpus):
-            raise CommandError(f"invalid cpu specification: {spec}")
-        cpus.update(range(start, end + 1))
-    return sorted(cpus)
-
-
-def cpu_number(text: str) -> int:
-    """crash's dtoi(): decimal digits only."""
-    stripped = text.lstrip(" ")
-    bad = next((c for c in stripped if not c.isdigit()), None)
-    if bad is not None or not stripped:
-        raise CommandError(f'{stripped}: "{bad or ""}" is not a digit 0 - 9')
-    return int(stripped)
-
-
 @dataclass(frozen=True)
 class Selector:
     """One task argument: kind is pid, task, comm or regex."""
@@ -301,16 +270,15 @@ def parse_selectors(
     texts: list[str], table: list[TaskContext]
 ) -> tuple[list[Selector], list[Notice]]:
     """The task arguments as crash's cmd_ps reads them, and its notices about bad ones."""
-    pids = {tc.pid for tc in table}
-    addresses = {tc.address for tc in table}
+    index = TaskTable(table)
     selectors, notices = [], []
     for text in texts:
-        if tasks.is_number_arg(text):
-            found = tasks.parse_task_arg(text, pids, addresses)
+        if is_number(text):
+            found = index.find(text)
             if found is None:
-                notices.append(Notice(f"invalid task or pid value: {text}", blank_line=True))
+                notices.append(Notice("ps", invalid_task(text), blank_after=True))
             else:
-                selectors.append(Selector(*found))
+                selectors.append(Selector(found.kind, found.value))
         elif len(text) > 1 and text[0] == text[-1] == "'":
             pattern = text[1:-1]
             try:
@@ -334,7 +302,7 @@ def run_ps(session, args):
         return ps.summary()
     selectors, notices = parse_selectors(args.tasks, ps.table)
     if args.cpus is not None and args.tasks:
-        notices.insert(0, Notice("-C option is not applicable with specified tasks"))
+        notices.insert(0, Notice("ps", "-C option is not applicable with specified tasks"))
     if args.times:
         return TaskReport(ps.times(selectors), notices)
     if args.cpus is not None and not args.tasks:
@@ -360,7 +328,7 @@ class Ps:
         self.active = tasks.active_tasks(self.prog)
         self.policies = parse_policies(args.policy) if args.policy is not None else 0
         ncpus = len(tasks.present_cpus(self.prog))
-        self.cpus = parse_cpus(args.cpus, ncpus) if args.cpus is not None else None
+        self.cpus = cpu_list(args.cpus, ncpus) if args.cpus is not None else None
 
     @cached_property
     def by_address(self) -> dict[int, TaskContext]:

@@ -6,17 +6,15 @@ import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import NumberError, htol, is_hexadecimal
+from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.symtab import CrashSymbolTable, Marker, Symbol
 
-SYNOPSIS = """Usage:
-  sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]
-Enter "help sym" for details.
-"""
-MAX_HEX_DIGITS = 16
 MODULE_START = "_MODULE_START_"
 
 
@@ -86,13 +84,6 @@ class QueryCount:
     last: str | None
 
 
-@dataclass
-class SymbolError:
-    """A failed argument that is not the last one (crash goes on with the next)."""
-
-    message: str
-
-
 class Ordered(argparse.Action):
     """Keep the listing options in command-line order, as crash's getopt loop runs them."""
 
@@ -122,7 +113,7 @@ def sym_parser() -> CommandParser:
          synopsis="[-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr]")
 def run_sym(session, args) -> Iterator[object]:
     if not args.actions and not args.targets:
-        raise HelpRequested(SYNOPSIS)
+        raise HelpRequested(usage_block("sym"))
     symtab: CrashSymbolTable = session.symtab
     return sym_output(symtab, args)
 
@@ -133,10 +124,10 @@ def sym_output(symtab: CrashSymbolTable, args) -> Iterator[object]:
     for i, target in enumerate(args.targets):
         try:
             yield from translate(symtab, target, args)
-        except CommandError as e:
+        except CommandError as e:  # crash goes on with the next argument
             if i == len(args.targets) - 1:
                 raise
-            yield SymbolError(str(e))
+            yield from (Notice("sym", message) for message in (*e.notes, str(e)))
 
 
 def listing(symtab: CrashSymbolTable, option: str, value: str | None) -> Iterator[object]:
@@ -175,21 +166,25 @@ def translate(symtab: CrashSymbolTable, target: str, args) -> Iterator[object]:
         return
     found = symtab.lookup_all(target)
     if not found:
-        yield SymbolNotFound(target, [line(s, module=s.module) for s in symtab.query(target)])
+        yield symbol_not_found(symtab, target)
         return
     for sym in found:
         yield from with_neighbours(symtab, sym, 0, args)
 
 
+def symbol_not_found(symtab: CrashSymbolTable, name: str) -> SymbolNotFound:
+    """crash's "symbol not found" report, with the symbols containing *name*."""
+    return SymbolNotFound(name, [line(s, module=s.module) for s in symtab.query(name)])
+
+
 def by_address(symtab: CrashSymbolTable, text: str, args) -> Iterator[object]:
-    value = parse_address(text)
-    if value is None or not symtab.in_range(value):
-        message = f"invalid address: {text}"
-        body = text[2:] if text[:2].lower() == "0x" else text
-        if len(body) > MAX_HEX_DIGITS:  # htol() complains first
-            message = (f'input string too large: "{body}" ({len(body)} vs {MAX_HEX_DIGITS})\n'
-                       f"sym: {message}")
-        raise CommandError(message)
+    """crash reads the address with htol(RETURN_ON_ERROR): its complaint comes first."""
+    try:
+        value = htol(text)
+    except NumberError as e:
+        raise CommandError(f"invalid address: {text}", [str(e)]) from None
+    if not symtab.in_range(value):
+        raise CommandError(f"invalid address: {text}")
     found = symtab.lookup_address(value)
     if found is None:
         yield ModuleAddress(value, symtab.symstr(value))
@@ -216,20 +211,3 @@ def shown(symtab: CrashSymbolTable, sym: Symbol, offset: int, args,
     if args.section:
         return line(sym, offset, tag, section=symtab.section_name(addr))
     return line(sym, offset, tag, source=symtab.source_line(addr))
-
-
-def is_hexadecimal(text: str) -> bool:
-    """crash's hexadecimal(): hex digits and x's, with at least one digit."""
-    digits = sum(c in "0123456789abcdefABCDEF" for c in text)
-    return digits > 0 and all(c in "0123456789abcdefABCDEFxX" for c in text)
-
-
-def parse_address(text: str) -> int | None:
-    """crash's htol(): an optional 0x, then at most 16 hex digits."""
-    body = text[2:] if text[:2].lower() == "0x" else text
-    if not body or len(body) > MAX_HEX_DIGITS:
-        return None
-    try:
-        return int(body, 16)
-    except ValueError:
-        return None

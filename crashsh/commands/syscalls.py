@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.commands.tools import parse_crash_number
+from crashsh.conventions.numbers import is_number, stol
 from crashsh.dumpfacts import per_dump
-from crashsh.kernel.tasks import is_number_arg
 
 HEADER_WORDS = ("NUM", "SYSTEM")  # the first two words of crash's header line
 
@@ -147,8 +146,8 @@ def filtered(rows: list[SyscallEntry], spec: str, header_printed: bool,
     included), under a header unless an earlier argument printed one; a number stops at
     its first match."""
     number = None
-    if is_number_arg(spec):
-        value = parse_crash_number(spec)
+    if is_number(spec):
+        value = stol(spec)
         number = f"{value:x}" if radix == 16 else str(value)
     lines: Iterable[tuple[SyscallHeader | SyscallEntry, tuple[str, str]]] = (
         (SyscallHeader(), HEADER_WORDS), *((row, row.words) for row in rows))

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import drgn
 
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import is_number
+from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser
@@ -34,14 +37,6 @@ class TaskDump:
 
 
 @dataclass
-class TaskNotice:
-    """A message of crash's, printed as ``task: TEXT`` (with a blank line after, if asked)."""
-
-    text: str
-    blank_line: bool = False
-
-
-@dataclass
 class TaskMembers:
     """`task -R`: the lines crash picks out of gdb's text, under the task line.
 
@@ -50,7 +45,7 @@ class TaskMembers:
     """
 
     header: TaskHeader
-    items: list[str | TaskNotice] = field(default_factory=list)
+    items: list[str | Notice] = field(default_factory=list)
 
 
 def task_parser() -> CommandParser:
@@ -69,7 +64,7 @@ class TaskArguments:
 
     tasks: list[drgn.Object] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
-    notices: list[TaskNotice] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     bogus: int = 0  # invalid pid or task arguments
 
 
@@ -93,28 +88,28 @@ def read_arguments(prog: drgn.Program, texts: list[str]) -> TaskArguments:
     if not texts:
         return words
     task_type = prog.type("struct task_struct")
-    contexts = tasks.task_contexts(prog)
-    pids = {tc.pid for tc in contexts}
-    addresses = {tc.address: tc.task for tc in contexts}
+    table = task_table(prog)
     for text in texts:
-        if tasks.is_number_arg(text):
-            found = tasks.parse_task_arg(text, pids, addresses)
+        if is_number(text):
+            found = table.find(text)
             if found is None:
                 words.bogus += 1
-                words.notices.append(TaskNotice(f"invalid task or pid value: {text}", True))
-            elif found[0] == "pid":
-                words.tasks += [tc.task for tc in contexts if tc.pid == found[1]]
+                words.notices.append(notice(invalid_task(text)))
             else:
-                words.tasks.append(addresses[found[1]])
+                words.tasks += found.tasks
         elif any(c in text for c in ",.[") or is_member(task_type, text):
             words.members += split_members(text)
         else:
-            words.notices.append(
-                TaskNotice(f"invalid task, pid, or task_struct member: {text}", True))
+            words.notices.append(notice(f"invalid task, pid, or task_struct member: {text}"))
     return words
 
 
-def task_outputs(session, notices: list[TaskNotice], selected: list[drgn.Object],
+def notice(message: str) -> Notice:
+    """cmd_task's message about an argument, with its blank line."""
+    return Notice("task", message, blank_after=True)
+
+
+def task_outputs(session, notices: list[Notice], selected: list[drgn.Object],
                  members: list[str], radix: int) -> Iterator[object]:
     yield from notices
     for task in selected:
@@ -154,23 +149,23 @@ def thread_info(task: drgn.Object) -> drgn.Object | None:
 
 
 def select_members(prog: drgn.Program, structs: list[StructValue],
-                   members: list[str]) -> list[str | TaskNotice]:
+                   members: list[str]) -> list[str | Notice]:
     """crash's task_struct_member(): grep gdb's text for each member, in the order given."""
     lines = [line for s in structs for line in f"struct {s.name} {s.text}\n".splitlines(True)]
     types = [prog.type(f"struct {s.name}") for s in structs]
     tree = None
-    items: list[str | TaskNotice] = []
+    items: list[str | Notice] = []
     for member in members:
         if "." in member or "[" in member:
             tree = tree or gdbvalues.element_tree(lines)
             found = gdbvalues.extended_member(tree, member)
             if found is None:
-                items.append(TaskNotice(f"invalid data structure member reference: {member}"))
+                items.append(Notice("task", f"invalid data structure member reference: {member}"))
             else:
                 items += [line.rstrip("\n") for line in found]
             continue
         if not any(is_member(type, member) for type in types):
-            items.append(TaskNotice(f"{member}: not a task_struct or thread_info member"))
+            items.append(Notice("task", f"{member}: not a task_struct or thread_info member"))
         items += [line.rstrip("\n") for line in gdbvalues.grep_member(lines, member)]
     return items
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import drgn
-
+from crashsh.conventions.expressions import evaluate
+from crashsh.conventions.numbers import htol, stol
 from crashsh.dumpfacts import MASK64, facts
-from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
-OPERATORS = "#><+-&|*/%^"
-SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 X86_64_PAGE_SHIFT = 12  # btop and ptob without a dump
 
 
@@ -52,107 +49,14 @@ def eval_parser() -> CommandParser:
     return p
 
 
-def parse_operand(prog: drgn.Program | None, text: str) -> int | None:
-    """crash's calculate(): a symbol, or a number with an optional ~ and k/m/g suffix."""
-    complement = text.startswith("~")
-    if complement:
-        text = text[1:]
-    value = symbol_value(prog, text)
-    if value is None:
-        factor = 1
-        if text[-1:].lower() in SUFFIXES:
-            factor, text = SUFFIXES[text[-1].lower()], text[:-1]
-        value = parse_crash_number(text)
-        if value is None:
-            return None
-        value *= factor
-    return (~value if complement else value) & MASK64
-
-
-def symbol_value(prog: drgn.Program | None, name: str) -> int | None:
-    if prog is None or not name:
-        return None
-    try:
-        return prog.symbol(name).address
-    except (LookupError, ValueError):
-        return None
-
-
-def parse_crash_number(text: str) -> int | None:
-    """crash's stol(): all decimal digits is decimal, any other hex string is hex."""
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    body = text[2:] if text.lower().startswith("0x") else text
-    try:
-        return int(body, 16) if body else None
-    except ValueError:
-        return None
-
-
-def evaluate(prog: drgn.Program | None, expression: str) -> int:
-    """Evaluate crash's one-operator expression (with or without the outer parentheses)."""
-    work = expression
-    if "(" in work or ")" in work:
-        if not (work.startswith("(") and work.endswith(")") and work.count("(") == 1
-                and work.count(")") == 1):
-            raise ValueError(expression)
-        work = work[1:-1]
-    if work.startswith("-"):
-        work = "0" + work
-    positions = [i for i, c in enumerate(work) if c in OPERATORS]
-    if not positions:
-        value = parse_operand(prog, work)
-        if value is None:
-            raise ValueError(expression)
-        return value
-    at = positions[0]
-    op = work[at]
-    width = 1
-    if op in "<>":
-        if work[at + 1 : at + 2] != op:
-            raise ValueError(expression)
-        width = 2
-    left, right = work[:at].strip(), work[at + width :].strip()
-    if not left or not right:
-        raise ValueError(expression)
-    a, b = parse_operand(prog, left), parse_operand(prog, right)
-    if a is None or b is None:
-        raise ValueError(expression)
-    return apply_operator(op, a, b)
-
-
-def apply_operator(op: str, a: int, b: int) -> int:
-    if op in "/%" and b == 0:
-        raise CommandError("divide by zero")
-    result = {
-        "+": lambda: a + b,
-        "-": lambda: a - b,
-        "&": lambda: a & b,
-        "|": lambda: a | b,
-        "*": lambda: a * b,
-        "/": lambda: a // b,
-        "%": lambda: a % b,
-        "<": lambda: a << b if b < 64 else 0,
-        ">": lambda: a >> b,
-        "^": lambda: a ^ b,
-        "#": lambda: pow(a, b, 1 << 64),
-    }[op]()
-    return result & MASK64
-
-
 @command("eval", "evaluate", eval_parser, needs_dump=False,
          synopsis="[-b][-l] (expression) | value")
 def run_eval(session, args) -> Number:
+    """cmd_eval: the first (expression) argument, else all of them in parentheses."""
     words = args.expression
     first_paren = next((w for w in words if w.startswith("(")), None)
     expression = first_paren or "(" + " ".join(words).strip() + ")"
-    prog = session.prog if session else None
-    try:
-        return Number(evaluate(prog, expression), args.bits)
-    except ValueError:
-        raise CommandError(f"invalid expression: {expression}") from None
+    return Number(evaluate(session.prog if session else None, expression), args.bits)
 
 
 # -- ascii --------------------------------------------------------------------------------
@@ -177,15 +81,6 @@ def ascii_text(value: int) -> str:
     return "".join(chars)
 
 
-def parse_hex(text: str) -> int:
-    """crash's htoll(): a hex number, with or without 0x."""
-    body = text[2:] if text.lower().startswith("0x") else text
-    try:
-        return int(body, 16)
-    except ValueError:
-        raise CommandError(f'invalid input: "{text}"') from None
-
-
 def ascii_parser() -> CommandParser:
     p = CommandParser("ascii", "translate a hexadecimal value to ASCII")
     p.add_argument("values", nargs="*")
@@ -195,10 +90,10 @@ def ascii_parser() -> CommandParser:
 @command("ascii", "translate a hexadecimal value to ASCII", ascii_parser, needs_dump=False,
          synopsis="value ...")
 def run_ascii(session, args):
+    """Each value in turn (crash stops at the first it cannot read)."""
     if not args.values:
         return AsciiChart()
-    values = [parse_hex(v) & MASK64 for v in args.values]
-    return [AsciiValue(v, ascii_text(v)) for v in values]
+    return (AsciiValue(v, ascii_text(v)) for v in map(htol, args.values))
 
 
 # -- btop / ptob --------------------------------------------------------------------------
@@ -217,17 +112,11 @@ def page_shift(session) -> int:
          synopsis="address ...", needs_dump=False)
 def run_btop(session, args):
     shift = page_shift(session)
-    return [PageConversion(v, v >> shift) for v in map(parse_hex, args.values)]
+    return (PageConversion(v, v >> shift) for v in map(htol, args.values))
 
 
 @command("ptob", "page to bytes", lambda: page_parser("ptob", "page frame number to bytes"),
          synopsis="page_number ...", needs_dump=False)
 def run_ptob(session, args):
-    values = []
-    for text in args.values:
-        value = parse_crash_number(text)
-        if value is None:
-            raise CommandError(f'invalid input: "{text}"')
-        values.append(value)
     shift = page_shift(session)
-    return [PageConversion(v, (v << shift) & MASK64) for v in values]
+    return (PageConversion(v, (v << shift) & MASK64) for v in map(stol, args.values))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import drgn
 from drgn import FindObjectFlags, SymbolKind, TypeKind
 
+from crashsh.conventions.usage import usage_block, usage_error
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
@@ -22,7 +23,6 @@ from crashsh.toolchain.gdbtypes import (
 
 SYNOPSIS = ("[[-o] [struct | union | typedef | symbol]] | \n"
             "         [[-r [size|range]] [-m member]]")
-USAGE = f'Usage:\n  whatis {SYNOPSIS}\nEnter "help whatis" for details.'
 KEYWORDS = ("struct", "union", "enum")
 # crash's datatype_info accepts these type codes; bool, float and void go to gdb's whatis
 DATATYPE_KINDS = (
@@ -82,7 +82,7 @@ def run_whatis(session, args):
     words = list(args.words)
     at = 1 if words[:1] and words[0] in KEYWORDS else 0
     if len(words) <= at:
-        raise HelpRequested(USAGE + "\n")  # crash prints only its usage
+        raise HelpRequested(usage_block("whatis"))  # crash prints only its usage
     name = words[at]
     found = (None if at else symbol_declaration(prog, name)) or datatype(prog, name, args.offsets)
     if found:
@@ -92,7 +92,7 @@ def run_whatis(session, args):
     text = gdb_whatis(prog, expression)
     if text is None:
         # crash prints the reason and then its usage, both in the command's output
-        raise CommandError(f"cannot resolve: {expression}\n{USAGE}")
+        raise usage_error("whatis", f"cannot resolve: {expression}")
     return SymbolDeclaration(expression, text)
 
 

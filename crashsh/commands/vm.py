@@ -9,9 +9,11 @@ import drgn
 from drgn.helpers.linux.mm import for_each_vma
 from drgn.helpers.linux.slab import slab_object_info
 
-from crashsh.commands.files import Notice, filename_component, task_arguments
+from crashsh.commands.files import filename_component
 from crashsh.commands.task import StructValue
-from crashsh.commands.tools import parse_hex
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import dtol, htol, is_decimal, is_number
+from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import paths, swap, tasks
@@ -125,13 +127,14 @@ def vm_parser() -> CommandParser:
     p = CommandParser("vm", "virtual memory")
     p.add_argument("-p", dest="physical", action="store_true",
                    help="translate each page of each VMA")
-    p.add_argument("-P", dest="single_vma", help="translate the pages of this VMA only")
+    p.add_argument("-P", dest="single_vma", type=htol,
+                   help="translate the pages of this VMA only")
     p.add_argument("-m", dest="mm", action="store_true", help="dump the mm_struct")
     p.add_argument("-v", dest="vmas", action="store_true", help="dump each vm_area_struct")
     p.add_argument("-R", dest="reference", action="append",
                    help="only VMAs and pages referencing a name or a number")
     p.add_argument("-M", dest="forced_mm", help="the mm_struct to use for a task without one")
-    p.add_argument("-f", dest="flags", help="translate a vm_flags value")
+    p.add_argument("-f", dest="flags", type=htol, help="translate a vm_flags value")
     p.add_argument("-x", dest="hex", action="store_true", help="hexadecimal struct output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal struct output")
     p.add_argument("tasks", nargs="*", metavar="pid | task")
@@ -143,7 +146,7 @@ def vm_parser() -> CommandParser:
                   "     [-f vm_flags]")
 def run_vm(session, args):
     if args.flags is not None:
-        return vm_flags(session.prog, parse_hex(args.flags))
+        return vm_flags(session.prog, args.flags)
     options = vm_options(session, args)
     if not args.tasks:
         found = vm_of(session, session.context, options, header=options.reference is None)
@@ -152,15 +155,17 @@ def run_vm(session, args):
 
 
 def vm_options(session, args) -> VmOptions:
-    modes = [m for m in ("physical", "mm", "vmas", "single_vma") if getattr(args, m)]
+    modes = [m for m in ("physical", "mm", "vmas") if getattr(args, m)]
+    if args.single_vma is not None:
+        modes.append("single_vma")
     references = args.reference or []
     if len(modes) > 1 or len(references) > 1 or references and modes not in ([], ["physical"]):
         raise UsageError("conflicting options", "")
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")
     forced = 0
-    if args.forced_mm:
-        forced = parse_hex(args.forced_mm)
+    if args.forced_mm is not None:
+        forced = htol(args.forced_mm)
         if forced < KERNEL_SPACE_START:
             raise CommandError(f"invalid mm_struct address: {args.forced_mm}")
     mode = MODES[modes[0]] if modes else "physical" if references else "list"
@@ -168,7 +173,7 @@ def vm_options(session, args) -> VmOptions:
         mode=mode,
         radix=16 if args.hex else 10 if args.decimal else session.settings.radix,
         reference=VmReference.parse(references[0]) if references else None,
-        single_vma=parse_hex(args.single_vma) if args.single_vma else 0,
+        single_vma=args.single_vma or 0,
         forced_mm=forced,
     )
 
@@ -177,13 +182,15 @@ def vm_of_arguments(session, texts: list[str], options: VmOptions) -> Iterator[o
     """cmd_vm's loop: every task line but the first follows a blank line; without -R an
     invalid argument counts too."""
     shown = 0
-    for text, found in task_arguments(session.prog, texts):
+    table = task_table(session.prog)
+    for text in texts:
+        found = table.find(text)
         if found is None:
-            yield Notice("vm", f"invalid task or pid value: {text}", shown > 0)
+            yield Notice("vm", invalid_task(text), blank_before=shown > 0)
             shown += 1
             continue
-        for tc in found[1]:
-            item = vm_of(session, tc.task, options, header=options.reference is None)
+        for task in found.tasks:
+            item = vm_of(session, task, options, header=options.reference is None)
             if item is None:
                 continue
             if options.reference is None:
@@ -333,9 +340,9 @@ class VmReference:
 
     @classmethod
     def parse(cls, text: str) -> "VmReference":
-        if not tasks.is_number_arg(text):
+        if not is_number(text):
             return cls(text)
-        return cls(text, parse_hex(text), int(text) if text.isdigit() else 0)
+        return cls(text, htol(text), dtol(text) if is_decimal(text) else 0)
 
     def number(self, value: int | None) -> bool:
         return self.hexval is not None and self.hexval == value

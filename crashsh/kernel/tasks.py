@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from functools import cached_property
 
 import drgn
@@ -18,9 +17,6 @@ INTERRUPTIBLE, UNINTERRUPTIBLE, STOPPED, TRACED = 0x1, 0x2, 0x4, 0x8
 EXIT_DEAD, EXIT_ZOMBIE, PARKED, TASK_DEAD = 0x10, 0x20, 0x40, 0x80
 WAKEKILL, WAKING, NOLOAD, NEW = 0x100, 0x200, 0x400, 0x800
 PF_EXITING, PF_KTHREAD = 0x00000004, 0x00200000  # task->flags
-
-HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-MAX_HEXADDR_STRLEN = 16  # crash's limit for a hexadecimal task address
 
 # The states crash tests in this order, a later match overriding an earlier one.
 CODED_STATES = (
@@ -131,53 +127,6 @@ def tasks_with_pid(prog: drgn.Program, pid: int) -> int:
     if pid == 0:
         return len(present_cpus(prog))
     return 1
-
-
-def resolve_task(prog: drgn.Program, text: str) -> drgn.Object:
-    """A pid or a task_struct address, as crash's str_to_context reads *text*.
-
-    Raises ValueError when *text* names no task in crash's task table.
-    """
-    table = crash_task_table(prog)
-    by_pid: dict[int, drgn.Object] = {}
-    for task in table:
-        by_pid.setdefault(task.pid.value_(), task)
-    by_address = {task.value_(): task for task in table}
-    found = parse_task_arg(text, by_pid, by_address)
-    if found is None:
-        raise ValueError(text)
-    kind, value = found
-    return by_pid[value] if kind == "pid" else by_address[value]
-
-
-def is_number_arg(text: str) -> bool:
-    """crash's IS_A_NUMBER: only hex digits and x/X, at least one digit (decimal text too)."""
-    return any(c in HEX_DIGITS for c in text) and all(c in HEX_DIGITS or c in "xX" for c in text)
-
-
-def parse_task_arg(
-    text: str, pids: Collection[int], addresses: Collection[int]
-) -> tuple[str, int] | None:
-    """crash's str_to_context: ``("pid", n)`` or ``("task", address)`` for *text*, or None.
-
-    A decimal reading and a hexadecimal one are both tried; the text is invalid when it
-    names more than one thing, except that a decimal pid wins over a hexadecimal pid.
-    """
-    dvalue = int(text) if text.isdigit() else None
-    hvalue = None
-    if is_number_arg(text):
-        digits = text[2:] if text[:2] in ("0x", "0X") else text
-        if len(digits) <= MAX_HEXADDR_STRLEN:
-            hvalue = int(digits.replace("x", "").replace("X", ""), 16)
-    readings = []
-    if dvalue is not None:
-        readings += [("pid", dvalue, pids), ("task", dvalue, addresses)]
-    if hvalue is not None and hvalue != dvalue:
-        readings += [("pid", hvalue, pids), ("task", hvalue, addresses)]
-    found = [(kind, value) for kind, value, known in readings if value in known]
-    if len(found) == 1 or found == [("pid", dvalue), ("pid", hvalue)]:
-        return found[0]
-    return None
 
 
 def comm(task: drgn.Object) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.bt import (BtListing, BtMessage, BtStyle, ForeachTrace, StackGroups,
+from crashsh.commands.bt import (BtListing, BtStyle, ForeachTrace, StackGroups,
                                  StackOverflowReport, StackSearchListing, TaskTrace)
 from crashsh.commands.memory import MemoryDisplay
+from crashsh.conventions.notices import Notice
 from crashsh.kernel.stack import (Entry, ExceptionFrame, Frame, Note, StackSwitch, StackWord,
                                   TextStart, TextSymbol)
 from crashsh.render.common import task_header_line
@@ -125,8 +126,8 @@ def _(listing: BtListing) -> Iterator[str]:
     for i, item in enumerate(listing.traces):
         if i:
             yield "\n"  # crash's print_task_header() newline, also before a later message
-        if isinstance(item, BtMessage):
-            yield f"bt: {item.text}\n"
+        if isinstance(item, Notice):
+            yield item.text()
         else:
             yield from trace_lines(listing.style, item)
 
@@ -135,8 +136,8 @@ def reference_lines(listing: BtListing) -> Iterator[str]:
     """bt -R: each trace that refers to the reference, then a blank line; a task without a
     stack or whose trace failed shows only that."""
     for item in listing.traces:
-        if isinstance(item, BtMessage):
-            yield f"bt: {item.text}\n"
+        if isinstance(item, Notice):
+            yield item.text()
         elif item.no_stack:
             yield "(no stack)\n"
         elif item.error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.files import DentryInfo, InodePages, Notice, OpenFile, TaskFiles
+from crashsh.commands.files import DentryInfo, InodePages, OpenFile, TaskFiles
 from crashsh.render.common import centered, task_header_line
 from crashsh.render.plain import plain
 
@@ -30,11 +30,6 @@ def file_row(f: OpenFile, nrpages: bool) -> str:
     else:
         columns = [address(f.file), address(f.dentry), address(f.inode), f"{f.type:<4}"]
     return f"{f.fd:3d} " + " ".join(columns) + f" {f.path}\n"
-
-
-@plain.register
-def _(notice: Notice) -> Iterator[str]:
-    yield ("\n" if notice.newline_before else "") + f"{notice.command}: {notice.text}\n"
 
 
 @plain.register

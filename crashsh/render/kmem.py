@@ -17,7 +17,6 @@ from crashsh.commands.kmem import (
     FreePages,
     FreeZone,
     HugeStates,
-    KmemNotice,
     MemoryInfo,
     MemoryLayout,
     MemoryNode,
@@ -33,6 +32,7 @@ from crashsh.commands.kmem import (
     VmapTable,
     ZoneReport,
 )
+from crashsh.conventions.notices import Notice
 from crashsh.kernel.memmap import MemoryBlock
 from crashsh.render.common import centered
 from crashsh.render.plain import plain
@@ -56,11 +56,6 @@ def _(separated: Separated) -> Iterator[str]:
             yield "\n"
         for item in group:
             yield from plain(item)
-
-
-@plain.register
-def _(notice: KmemNotice) -> Iterator[str]:
-    yield f"{notice.prefix}: {notice.message}\n"
 
 
 # -- slabs --------------------------------------------------------------------------------------
@@ -318,7 +313,7 @@ def _(huge: HugeStates) -> Iterator[str]:
 def _(report: AddressReport) -> Iterator[str]:
     for finding in report.findings:
         yield from plain(finding)
-        if not isinstance(finding, KmemNotice):
+        if not isinstance(finding, Notice):
             yield "\n"
     yield from plain(report.page)
 

@@ -9,7 +9,6 @@ from crashsh.commands.ps import (
     CpuLastRuns,
     LastRun,
     LastRunAge,
-    Notice,
     ParentChain,
     PsRow,
     StateSummary,
@@ -20,6 +19,7 @@ from crashsh.commands.ps import (
     TaskTimes,
     ThreadGroup,
 )
+from crashsh.conventions.notices import Notice
 from crashsh.records import TaskHeader
 from crashsh.render.common import centered, task_header_line
 from crashsh.render.plain import plain
@@ -28,14 +28,9 @@ ADDRESS_WIDTH = 16
 UNLIMITED = "(unlimited)"
 
 
-def notice_lines(notices: list[Notice]) -> Iterator[str]:
-    for notice in notices:
-        yield f"ps: {notice.message}\n" + ("\n" if notice.blank_line else "")
-
-
 @plain.register
 def _(listing: TaskListing) -> Iterator[str]:
-    yield from notice_lines(listing.notices)
+    yield from map(Notice.text, listing.notices)
     if listing.header:
         column = (centered("KSTACKP", ADDRESS_WIDTH, right_bias=True) if listing.kstackp
                   else centered("TASK", ADDRESS_WIDTH))
@@ -67,7 +62,7 @@ def _(summary: StateSummary) -> Iterator[str]:
 
 @plain.register
 def _(report: TaskReport) -> Iterator[str]:
-    yield from notice_lines(report.notices)
+    yield from map(Notice.text, report.notices)
     for entry in report.entries:
         yield from plain(entry)
 

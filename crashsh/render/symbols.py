@@ -10,7 +10,6 @@ from crashsh.commands.symbols import (
     ModuleStart,
     QueryCount,
     QueryResult,
-    SymbolError,
     SymbolLine,
     SymbolNotFound,
 )
@@ -73,7 +72,3 @@ def _(result: QueryResult) -> Iterator[str]:
 def _(result: QueryCount) -> Iterator[str]:
     yield f"{result.count} found " + (f"({result.last})" if result.last else "") + "\n"
 
-
-@plain.register
-def _(error: SymbolError) -> Iterator[str]:
-    yield f"sym: {error.message}\n"

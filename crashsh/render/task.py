@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.task import TaskDump, TaskMembers, TaskNotice
+from crashsh.commands.task import TaskDump, TaskMembers
 from crashsh.render.common import task_header_line
 from crashsh.render.plain import plain
 
@@ -16,11 +16,6 @@ def _(dump: TaskDump) -> Iterator[str]:
     for i, value in enumerate(dump.structs):
         yield ("\n" if i else "") + f"struct {value.name} {value.text}\n"
     yield "\n"
-
-
-@plain.register
-def _(notice: TaskNotice) -> Iterator[str]:
-    yield f"task: {notice.text}\n" + ("\n" if notice.blank_line else "")
 
 
 @plain.register
