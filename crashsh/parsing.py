@@ -18,6 +18,15 @@ class CommandParser(argparse.ArgumentParser):
     def __init__(self, prog: str, description: str = "", **kwargs) -> None:
         super().__init__(prog=prog, description=description, **kwargs)
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]):
+        """An option's attached "--" (``-p--``) is its argument, as getopt reads it; argparse
+        would drop it as the end of the options and leave the option a list."""
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, self.format_usage())
 

@@ -66,13 +66,14 @@ class Session:
             try:
                 prog.set_kernel()
             except (OSError, ValueError) as e:
-                raise CrashshError(f"cannot open the running kernel ({LIVE_CORE}): {e}") from e
+                raise CrashshError(
+                    f"cannot open the running kernel ({LIVE_CORE}): {reason(e)}") from e
         else:
             kind = _check_dump(vmcore)
             try:
                 prog.set_core_dump(vmcore)
             except (OSError, ValueError, drgn.FaultError) as e:
-                raise CrashshError(f"{vmcore}: cannot open dump: {e}") from e
+                raise CrashshError(f"{vmcore}: cannot open dump: {reason(e)}") from e
         session = cls(prog, sources.vmlinux or "", vmcore, kind)
         session.warnings = _load_debuginfo(prog, sources)
         session.vmlinux = sources.vmlinux or prog.main_module().debug_file_path or ""
@@ -181,3 +182,8 @@ def _vmlinux_problem(prog: drgn.Program, vmlinux: str | None, detail: str) -> st
     if dump_rel and file_rel and dump_rel != file_rel:
         return f"{vmlinux} and the dump do not match: vmlinux is {file_rel}, dump is {dump_rel}"
     return f"{vmlinux} does not match the dump (build IDs differ)"
+
+
+def reason(e: Exception) -> str:
+    """An OSError's strerror ("No such file or directory"), not Python's "[Errno 2] ..."."""
+    return e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -16,7 +16,7 @@ import drgn
 from crashsh import __version__
 from crashsh.interpreter import QUIT_WORDS, LineInterpreter, crash_argv
 from crashsh.registry import command_names, get_command
-from crashsh.runner import CommandRunner
+from crashsh.runner import INTERNAL_ERROR, CommandRunner
 
 HELP_COLUMNS = 5
 
@@ -105,7 +105,10 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.error("crash", f"command not found: {statement.command}")
 
     def pexcept(self, exception: BaseException, **kwargs) -> None:
-        self.error("crash", str(exception))
+        """cmd2's last resort for a failure outside a command (run_command reports those of
+        commands): a crashsh message, never Python's."""
+        self.debug_trace()
+        self.error("crash", INTERNAL_ERROR)
 
     def emptyline(self) -> bool:
         return False
@@ -144,12 +147,12 @@ class CrashShell(CommandRunner, cmd2.Cmd):
 
     def do_help(self, statement: cmd2.Statement) -> None:
         """get help: help [command]"""
-        argv = statement.argv[1:]
+        argv = [name for name in statement.argv[1:] if name.strip()]
         if not argv:
             self.stdout.write(help_screen(sorted(self.visible_command_names())))
             return
         for name in argv:
-            name = self.interpreter.aliases.get(name, name).split()[0]
+            name = (self.interpreter.aliases.get(name, name).split() or [name])[0]
             if name in command_names():
                 self.stdout.write(get_command(name).parser().format_help())
             elif name in QUIT_WORDS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import code
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 from crashsh.errors import CommandError
@@ -42,6 +43,14 @@ def run_py(session, args):
         code.interact(banner="crashsh Python: prog, task, last, drgn helpers. Ctrl-D returns.",
                       local=namespace, exitmsg="")
         return None
+    try:
+        return run_source(source, namespace)
+    except Exception as e:  # noqa: BLE001 - the user's own code failed: say how, as Python does
+        raise CommandError(traceback.format_exception_only(e)[-1].rstrip("\n")) from None
+
+
+def run_source(source: str, namespace: dict) -> str | None:
+    """An expression's value as text (None for None), or a statement run for its effect."""
     try:
         compiled = compile(source, "<py>", "eval")
     except SyntaxError:
