@@ -1,8 +1,10 @@
-"""Argument parsing for crash commands: argparse that raises instead of exiting."""
+"""Argument parsing for crash commands: argparse that raises instead of exiting and reads
+a command line as crash's getopt does."""
 
 from __future__ import annotations
 
 import argparse
+import re
 from typing import NoReturn
 
 from crashsh.errors import UsageError
@@ -12,11 +14,29 @@ class HelpRequested(Exception):
     """``-h``/``--help`` was given; the parser's help text is the message."""
 
 
+# argparse's complaints, in getopt's words (crash prints none for a missing argument)
+GETOPT_WORDS = (
+    (re.compile(r"argument -(\w)\b.*: expected one argument"), "option requires an argument -- '{}'"),
+    (re.compile(r"argument (--\S+?)\b.*: expected one argument"), "option '{}' requires an argument"),
+    (re.compile(r"the following arguments are required: "), ""),
+)
+
+
 class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become UsageError, never SystemExit."""
 
     def __init__(self, prog: str, description: str = "", **kwargs) -> None:
         super().__init__(prog=prog, description=description, **kwargs)
+
+    def parse_args(self, args=None, namespace=None) -> argparse.Namespace:
+        """As crash's getopt: options and arguments in any order, an unknown option an error;
+        words no argument takes are ignored, as crash's commands ignore them."""
+        parsed, extras = self.parse_known_intermixed_args(args, namespace)
+        option = next((word for word in extras if word.startswith("-") and len(word) > 1), None)
+        if option is not None:
+            self.error(f"unrecognized option '{option}'" if option.startswith("--")
+                       else f"invalid option -- '{option[1]}'")
+        return parsed
 
     def _get_values(self, action: argparse.Action, arg_strings: list[str]):
         """An option's attached "--" (``-p--``) is its argument, as getopt reads it; argparse
@@ -28,6 +48,10 @@ class CommandParser(argparse.ArgumentParser):
         return super()._get_values(action, arg_strings)
 
     def error(self, message: str) -> NoReturn:
+        for pattern, words in GETOPT_WORDS:
+            if found := pattern.match(message):
+                message = words.format(*found.groups())
+                break
         raise UsageError(message, self.format_usage())
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:

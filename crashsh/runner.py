@@ -121,8 +121,9 @@ class CommandRunner:
                 pass
 
     def usage_error(self, name: str, message: str, usage: str) -> None:
-        """As crash: the reason on stderr, then crash's usage block in the output."""
-        self.stderr.write(f"{name}: {message}\n")
+        """As crash: the reason (if any) on stderr, then crash's usage block in the output."""
+        if message:
+            self.stderr.write(f"{name}: {message}\n")
         block = usage_block(name)
         if block is None:
             self.error(name, usage.rstrip("\n"))

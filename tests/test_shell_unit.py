@@ -34,17 +34,25 @@ def test_error_of_a_redirected_command_goes_to_file_and_terminal(shell, tmp_path
 
 
 def test_bad_option_prints_usage(shell):
-    shell.run_lines(["eval -Z 1"])
-    assert shell.err.getvalue() == "eval: unrecognized arguments: -Z\n"
+    shell.run_lines(["log -Z"])
+    assert shell.err.getvalue() == "log: invalid option -- 'Z'\n"  # getopt's words
     assert shell.out.getvalue() == (
-        "Usage:\n  eval [-b][-l] (expression) | value\nEnter \"help eval\" for details.\n"
+        "Usage:\n  log [-TtdmascR]\nEnter \"help log\" for details.\n"
     )
     assert shell.failures == 1
 
 
+def test_missing_argument_prints_usage_only(shell):
+    shell.run_lines(["rd"])
+    assert shell.err.getvalue() == ""
+    assert shell.out.getvalue().startswith("Usage:\n  rd [-adDsSupxmfNR]")
+    assert shell.failures == 1
+
+
 def test_invalid_expression_is_crash_message(shell):
-    shell.run_lines(["eval 1024*1024*5"])
-    assert shell.out.getvalue() == "eval: invalid expression: (1024*1024*5)\n"
+    shell.run_lines(["eval 1024*1024*5", "eval -Z 1"])  # eval has no options but -b and -l
+    assert shell.out.getvalue() == ("eval: invalid expression: (1024*1024*5)\n"
+                                    "eval: invalid expression: (-Z 1)\n")
 
 
 def test_builtin_aliases_listed_like_crash(shell):

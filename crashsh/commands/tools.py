@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from crashsh.conventions.expressions import evaluate
 from crashsh.conventions.numbers import htol, stol
 from crashsh.dumpfacts import MASK64, facts
+from crashsh.errors import UsageError
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
@@ -42,21 +43,40 @@ class PageConversion:
 
 # -- eval -------------------------------------------------------------------------------
 def eval_parser() -> CommandParser:
-    p = CommandParser("eval", "evaluate an expression: one operator of + - & | ^ * % / << >> #")
-    p.add_argument("-b", dest="bits", action="store_true", help="also list the bits set")
-    p.add_argument("-l", dest="longlong", action="store_true", help="64-bit (always on x86_64)")
-    p.add_argument("expression", nargs="+")
+    # no getopt in cmd_eval: "-1" is an expression, -b and -l are read by eval_flags()
+    p = CommandParser("eval", "evaluate an expression: one operator of + - & | ^ * % / << >> #",
+                      prefix_chars="\0")
+    p.add_argument("words", nargs="+", metavar="[-b] [-l] (expression) | value",
+                   help="-b: also list the bits set; -l: 64-bit (always on x86_64)")
     return p
+
+
+def eval_flags(words: list[str]) -> tuple[bool, list[str]]:
+    """cmd_eval's reading of its leading -b and -l: (show the bits, the expression words)."""
+    first, rest = words[0], words[1:]
+    if first in ("-lb", "-bl"):
+        bits, words = True, rest
+    elif first == "-l":
+        bits = rest[:1] == ["-b"] and len(rest) > 1
+        words = rest[1:] if bits else rest
+    elif first == "-b" and rest[:1] == ["-l"]:
+        bits, words = True, rest[1:]
+    else:
+        bits = first == "-b" and bool(rest)
+        words = rest if bits else words
+    if not words:
+        raise UsageError("", "")
+    return bits, words
 
 
 @command("eval", "evaluate", eval_parser, needs_dump=False,
          synopsis="[-b][-l] (expression) | value")
 def run_eval(session, args) -> Number:
     """cmd_eval: the first (expression) argument, else all of them in parentheses."""
-    words = args.expression
+    bits, words = eval_flags(args.words)
     first_paren = next((w for w in words if w.startswith("(")), None)
     expression = first_paren or "(" + " ".join(words).strip() + ")"
-    return Number(evaluate(session.prog if session else None, expression), args.bits)
+    return Number(evaluate(session.prog if session else None, expression), bits)
 
 
 # -- ascii --------------------------------------------------------------------------------
@@ -82,7 +102,7 @@ def ascii_text(value: int) -> str:
 
 
 def ascii_parser() -> CommandParser:
-    p = CommandParser("ascii", "translate a hexadecimal value to ASCII")
+    p = CommandParser("ascii", "translate a hexadecimal value to ASCII", prefix_chars="\0")
     p.add_argument("values", nargs="*")
     return p
 
@@ -98,7 +118,7 @@ def run_ascii(session, args):
 
 # -- btop / ptob --------------------------------------------------------------------------
 def page_parser(name: str, what: str) -> CommandParser:
-    p = CommandParser(name, what)
+    p = CommandParser(name, what, prefix_chars="\0")  # no getopt: every word is a value
     p.add_argument("values", nargs="+")
     return p
 
