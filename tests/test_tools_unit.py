@@ -8,7 +8,8 @@ import pytest
 
 from crashsh.commands.tools import Number, ascii_text
 from crashsh.conventions.expressions import evaluate
-from crashsh.conventions.numbers import MASK64, NumberError, stol
+from crashsh.conventions.numbers import NumberError, stol
+from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 from crashsh.render.plain import plain
 

@@ -59,7 +59,7 @@ def run_set(session, args):
         name, values = args.args[0], args.args[1:]
         if name in ("radix", "scroll", "output", "hex", "dec"):
             return change_setting(session, name, values)
-        session.context = task_table(prog).get(name).contexts[0].task
+        session.context = task_table(prog).get(name).tasks[0]
     return context_info(session)
 
 

@@ -11,8 +11,9 @@ from drgn.helpers.linux.mm import access_remote_vm
 
 from crashsh.commands.symbols import symbol_not_found
 from crashsh.conventions.expressions import address_argument
-from crashsh.conventions.numbers import MASK64, htol, signed, stol
+from crashsh.conventions.numbers import htol, signed, stol
 from crashsh.conventions.usage import usage_error
+from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser
 from crashsh.registry import command

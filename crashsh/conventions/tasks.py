@@ -15,7 +15,7 @@ import drgn
 
 from crashsh.conventions.numbers import (MAX_HEXADDR_STRLEN, NumberError, dtol, htol,
                                          is_decimal, is_hexadecimal, line_end_stripped)
-from crashsh.dumpfacts import MASK64
+from crashsh.dumpfacts import MASK64, per_dump
 from crashsh.errors import CommandError
 from crashsh.kernel.tasks import TaskContext, task_contexts
 
@@ -79,8 +79,9 @@ class TaskTable:
         return found
 
 
+@per_dump
 def task_table(prog: drgn.Program) -> TaskTable:
-    """The task table of *prog*, ready to read task arguments."""
+    """The task table of *prog*, indexed once per dump."""
     return TaskTable(task_contexts(prog))
 
 
