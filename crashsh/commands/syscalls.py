@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.conventions.numbers import is_number, stol
+from crashsh.conventions.numbers import NumberError, is_number, stol
 from crashsh.dumpfacts import per_dump
+from crashsh.errors import CommandError
 
 HEADER_WORDS = ("NUM", "SYSTEM")  # the first two words of crash's header line
 
@@ -147,7 +148,10 @@ def filtered(rows: list[SyscallEntry], spec: str, header_printed: bool,
     its first match."""
     number = None
     if is_number(spec):
-        value = stol(spec)
+        try:
+            value = stol(spec)
+        except NumberError:  # crash writes its complaint into the listing's tmpfile: unseen
+            raise CommandError("") from None
         number = f"{value:x}" if radix == 16 else str(value)
     lines: Iterable[tuple[SyscallHeader | SyscallEntry, tuple[str, str]]] = (
         (SyscallHeader(), HEADER_WORDS), *((row, row.words) for row in rows))
