@@ -26,6 +26,8 @@ class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become UsageError, never SystemExit."""
 
     def __init__(self, prog: str, description: str = "", **kwargs) -> None:
+        # a command without options (prefix_chars="\0": every word is an argument) has no -h
+        kwargs.setdefault("add_help", "-" in kwargs.get("prefix_chars", "-"))
         super().__init__(prog=prog, description=description, **kwargs)
 
     def parse_args(self, args=None, namespace=None) -> argparse.Namespace:

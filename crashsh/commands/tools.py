@@ -46,8 +46,9 @@ def eval_parser() -> CommandParser:
     # no getopt in cmd_eval: "-1" is an expression, -b and -l are read by eval_flags()
     p = CommandParser("eval", "evaluate an expression: one operator of + - & | ^ * % / << >> #",
                       prefix_chars="\0")
-    p.add_argument("words", nargs="+", metavar="[-b] [-l] (expression) | value",
-                   help="-b: also list the bits set; -l: 64-bit (always on x86_64)")
+    p.add_argument("words", nargs="+", metavar="word",
+                   help="[-b] [-l] (expression) | value; -b also lists the bits set, -l is "
+                        "64-bit (always so on x86_64)")
     return p
 
 
