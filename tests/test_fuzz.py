@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -29,6 +30,12 @@ SHELL_ONLY = re.compile(r"""[|<>"']|^\s*(help|man|\?)\b""")
 def fingerprint(path: Path) -> tuple[int, int, str]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cpu_seconds() -> float:
+    """The CPU time of this process's finished children (the wall clock varies with load)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def script(lines: list[str]) -> str:
@@ -56,14 +63,14 @@ def test_malformed_lines(kernel, tmp_path):
     before = fingerprint(dump)
     lines = fuzz_lines(SEEDS[kernel.series], LINES, command_words())
     assert len(lines) >= 10_000 and not any(line.lstrip().startswith("!") for line in lines)
-    start = time.monotonic()
+    start, cpu = time.monotonic(), cpu_seconds()
     proc = subprocess.run(
         [sys.executable, "-m", "crashsh", "-s", "-d", kernel.moddir, kernel.vmlinux, str(dump)],
         input=script(lines), capture_output=True, text=True, errors="replace", cwd=tmp_path,
         env={**os.environ, "COLUMNS": "80"}, timeout=600,
     )
-    elapsed = time.monotonic() - start
-    print(f"{kernel.series}: {len(lines)} lines in {elapsed:.1f}s")
+    elapsed, cpu = time.monotonic() - start, cpu_seconds() - cpu
+    print(f"{kernel.series}: {len(lines)} lines in {elapsed:.1f}s ({cpu:.1f}s of CPU)")
     problems = offenders(proc.stdout, lines)
     problems += [f"on stderr: {text}" for text in proc.stderr.splitlines() if RAW_PYTHON.search(text)]
     assert not problems, f"{len(problems)} lines with Python's text:\n" + "\n".join(problems[:40])
