@@ -372,17 +372,22 @@ class LineTable:
         return cu, builder.finish([name for name in files if name is not None])
 
     # -- lookups ------------------------------------------------------------------------------
-    def lookup(self, addr: int) -> str:
-        """crash's get_line_number(): ``<dir>/<file>: <line>``, or "" when gdb has none."""
+    def location(self, addr: int) -> tuple[CompUnit, str, int] | None:
+        """gdb's find_pc_line(): the CU, the file name as its symtab has it, and the line."""
         pc = (addr - self.bias) & MASK64
         offset = self.cu_at(pc)
         if offset is None:
-            return ""
+            return None
         cu, subfiles = self.subfiles(offset)
         found = find_pc_line(subfiles, pc)
+        return None if found is None else (cu, *found)
+
+    def lookup(self, addr: int) -> str:
+        """crash's get_line_number(): ``<dir>/<file>: <line>``, or "" when gdb has none."""
+        found = self.location(addr)
         if found is None:
             return ""
-        name, line = found
+        cu, name, line = found
         if not cu.comp_dir:
             return ""  # gdb_get_line_number() prints nothing without the CU's directory
         if name.startswith("/"):

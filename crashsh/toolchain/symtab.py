@@ -344,8 +344,9 @@ class CrashSymbolTable:
                 return self.module_symbol(table, entry), offset
         return None
 
-    def symstr(self, addr: int) -> str:
-        """crash's value_to_symstr() with decimal offsets: ``name+off``, ``name`` or ""."""
+    def symstr(self, addr: int, radix: int = 10) -> str:
+        """crash's value_to_symstr(): ``name+off`` (offset in *radix*, 10 or 16), ``name`` or ""."""
+        plus = "+0x{:x}" if radix == 16 else "+{}"
         found = self.lookup_address(addr)
         table = self.module_of(addr)
         if found is None:
@@ -353,15 +354,15 @@ class CrashSymbolTable:
                 return ""
             region = table.region_of(addr)
             offset = addr - region.base if region else 0
-            return f"({table.name} module)" + (f"+{offset}" if offset else "")
+            return f"({table.name} module)" + (plus.format(offset) if offset else "")
         sym, offset = found
         name = sym.name
         if table is not None:
             name = name.removeprefix("_MODULE_START_")
             owner = self.module_named(name)
             if owner is not None and addr < self.text_start(owner):
-                return f"({name} module)+{offset}" if offset else f"({name})"
-        return f"{name}+{offset}" if offset else name
+                return f"({name} module){plus.format(offset)}" if offset else f"({name})"
+        return name + plus.format(offset) if offset else name
 
     @staticmethod
     def text_start(table: ModuleTable) -> int:

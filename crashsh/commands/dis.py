@@ -1,0 +1,343 @@
+"""dis: disassemble kernel text as crash does (kernel.c cmd_dis, x86_64.c x86_64_dis_filter).
+
+gdb's ``x/Ni`` text comes from crashsh.toolchain.gdbdis; crash's filter then names every address
+with its own symbol table (``<sym+off>`` in the output radix), adds the target of a jump gdb
+left bare, and marks a function's first ``nopl 0x0(%rax,%rax,1)`` as ``[FTRACE NOP]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import drgn
+
+from crashsh.commands.symbols import (
+    SymbolLine,
+    SymbolNotFound,
+    is_hexadecimal,
+    line,
+    parse_address,
+)
+from crashsh.commands.tools import OPERATORS, evaluate
+from crashsh.dumpfacts import facts
+from crashsh.errors import CommandError
+from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.registry import command
+from crashsh.toolchain.gdbdis import MAX_INSN, GdbDisassembler, Line
+from crashsh.toolchain.symtab import CrashSymbolTable
+
+SYNOPSIS = "[-rfludxs][-b [num]] [address | symbol | (expression)] [count]"
+USAGE = f'Usage:\n  dis {SYNOPSIS}\nEnter "help dis" for details.\n'
+FTRACE_NOPS = ("nopl   0x0(%rax,%rax,1)", "data32 data32 data32 xchg %ax,%ax")
+EXCLUSIVE = (("reverse", "forward", "-r and -f"), ("reverse", "source", "-r and -s"),
+             ("forward", "source", "-f and -s"), ("decimal", "hex", "-d and -x"),
+             ("user", "source", "-s can only be used with kernel addresses"))
+MAX_COUNT_BYTES = 1 << 20  # a count's instructions are read at most this far
+PAGE = 4096
+
+
+@dataclass
+class Instruction:
+    """One line of ``dis``: ``0xADDR <symbol>:\\tTEXT``; ``text`` None when the bytes at
+    *address* cannot be read (crash then leaves the line unfinished, without a newline)."""
+
+    address: int
+    symbol: str
+    text: str | None
+
+
+@dataclass
+class RawInstruction:
+    """gdb's own ``x/i`` line, unfiltered (an address without a kernel symbol)."""
+
+    address: int
+    text: str | None
+
+
+@dataclass
+class SourceLine:
+    """``dis -l``: gdb's ``file: line`` before the instructions it covers."""
+
+    location: str
+
+
+@dataclass
+class SourceFile:
+    """``dis -s``: the file and line of the address (the source itself is not on this host)."""
+
+    file: str
+    line: int
+
+
+@dataclass
+class DisWarning:
+    message: str
+
+
+@dataclass
+class DuplicateTextSymbols:
+    """A name with several text symbols: crash lists them (with their source lines) and stops."""
+
+    name: str
+    symbols: list[SymbolLine]
+
+
+@dataclass
+class BugBytes:
+    """``dis -b``: the bytes skipped after a ud2a (0 on kernels since 2.6.20)."""
+
+    count: int
+
+
+def dis_parser() -> CommandParser:
+    p = CommandParser("dis", "disassemble")
+    for flag, dest, text in (("-r", "reverse", "from the routine's start up to the address"),
+                             ("-f", "forward", "from the address to the routine's end"),
+                             ("-l", "lines", "show source line numbers"),
+                             ("-u", "user", "a user virtual address"),
+                             ("-d", "decimal", "decimal offsets"),
+                             ("-x", "hex", "hexadecimal offsets"),
+                             ("-s", "source", "show the source file and line")):
+        p.add_argument(flag, dest=dest, action="store_true", help=text)
+    p.add_argument("-b", "-B", dest="bug_bytes", nargs="?", const="", default=None,
+                   help="bytes to skip after ud2a")
+    p.add_argument("target", nargs="?")
+    p.add_argument("count", nargs="?")
+    return p
+
+
+@command("dis", "disassemble", dis_parser, synopsis=SYNOPSIS)
+def run_dis(session, args) -> Iterator[object]:
+    for a, b, what in EXCLUSIVE:
+        if getattr(args, a) and getattr(args, b):
+            raise CommandError(what if "only" in what else f"{what} are mutually exclusive")
+    if args.target is None:
+        if args.bug_bytes == "":
+            yield BugBytes(0)
+            return
+        if args.bug_bytes is not None:
+            return
+        raise HelpRequested(USAGE)
+    if args.user:
+        raise CommandError("-u (user virtual addresses) is not supported yet")
+    yield from disassemble(session.prog, args)
+
+
+def can_eval(text: str) -> bool:
+    """crash's can_eval(): a ``(...)`` pair, or an operator with text on both sides."""
+    if text.startswith("(") and text.endswith(")") and len(text) > 2:
+        return True
+    at = next((i for i, c in enumerate(text) if c in OPERATORS), None)
+    return at is not None and 0 < at < len(text) - 1
+
+
+@dataclass
+class Request:
+    """What cmd_dis works out from its arguments before it asks gdb."""
+
+    addr: int
+    symbol_start: int | None  # the symbol named (sp), when the target was a name or address
+    function_only: bool
+    unfiltered: bool = False
+
+
+def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
+            text: str) -> Request | SymbolNotFound | DuplicateTextSymbols:
+    if can_eval(text):
+        try:
+            return Request(evaluate(prog, text), None, False)
+        except ValueError:
+            raise CommandError(f"invalid expression: {text}") from None
+    if is_hexadecimal(text) and symtab.lookup_name(text) is None:
+        addr = parse_address(text)
+        if addr is None:
+            raise CommandError(f"invalid expression: {text}")
+        found = symtab.lookup_address(addr)
+        if found is None:
+            return Request(addr, None, False, unfiltered=True)
+        sym, offset = found
+        return Request(addr, None, not offset and symtab.is_text_symbol(sym))
+    syms = symtab.lookup_all(text)
+    if not syms:
+        return SymbolNotFound(text, [line(s, module=s.module) for s in symtab.query(text)])
+    texts = [s for s in syms if symtab.is_text_symbol(s)]
+    if len(texts) > 1:
+        return DuplicateTextSymbols(text, [line(s, module=s.module, source=symtab.source_line(s.value))
+                                           for s in texts])
+    sym = texts[0] if texts else syms[0]
+    return Request(sym.value, sym.value, symtab.is_text_symbol(sym))
+
+
+def function_end(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> int:
+    """gdb's find_pc_partial_function() end (the ELF symbol's size), else the next symbol."""
+    try:
+        sym = prog.symbol(addr)
+    except LookupError:
+        sym = None
+    if sym is not None and sym.size and sym.address <= addr < sym.address + sym.size:
+        return sym.address + sym.size
+    found = symtab.lookup_address(addr)
+    following = symtab.next_symbol(found[0]) if found else None
+    if following is None:
+        raise CommandError(f"gdb unable to disassemble kernel virtual address {addr:x}")
+    return following.value
+
+
+def read_text(prog: drgn.Program, addr: int, size: int) -> bytes:
+    """The readable bytes from *addr* on, up to *size* (stops at the first unreadable page)."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = min(size - len(data), PAGE - (addr + len(data)) % PAGE)
+        try:
+            data += prog.read(addr + len(data), chunk)
+        except drgn.FaultError:
+            break
+    return bytes(data)
+
+
+def disassemble(prog: drgn.Program, args) -> Iterator[object]:
+    symtab = facts(prog).symtab
+    radix = 16 if args.hex else 10
+    request = resolve(prog, symtab, args.target)
+    if not isinstance(request, Request):
+        yield request
+        return
+    count = None
+    if args.count is not None:
+        count = parse_count(args.count)
+        args.forward = False
+        request.function_only = False
+    if args.source:
+        yield from source_file(prog, symtab, request.addr, args.target)
+        return
+    if request.unfiltered:
+        yield DisWarning(f"{request.addr:x}: no associated kernel symbol found")
+        yield from raw(prog, request.addr, count or 1)
+        return
+    if request.addr < facts(prog).page_offset:
+        raise CommandError(f"{request.addr:x} is not a kernel virtual address")
+    end = None
+    if args.reverse or args.forward or request.function_only:
+        end = function_end(prog, symtab, request.symbol_start or request.addr)
+    start = target = request.addr
+    if args.reverse or args.forward:
+        start = symtab.lookup_address(target)[0].value
+    if args.reverse or count is None and end is not None:
+        limit = max(end or 0, target + 1) - start
+        lines = filtered(prog, symtab, start, limit, None, radix)
+    else:
+        lines = filtered(prog, symtab, start, (count or 1) * MAX_INSN, count or 1, radix)
+    shown = select(lines, args, target, end if count is None else None, count)
+    yield from with_sources(symtab, shown) if args.lines else shown
+
+
+def parse_count(text: str) -> int:
+    try:
+        count = int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        raise CommandError(f"invalid count argument: {text}") from None
+    if count == 0:
+        raise CommandError("invalid count argument: 0")
+    if count * MAX_INSN > MAX_COUNT_BYTES:
+        raise CommandError(f"invalid count argument: {text}")
+    return count
+
+
+def select(lines: Iterator[Instruction], args, target: int, end: int | None,
+           count: int | None) -> list[Instruction]:
+    """cmd_dis's loop over gdb's lines: -f skips to the target, -r stops at it (keeping the
+    last *count* lines), a function stops at its end, a count after that many."""
+    shown: list[Instruction] = []
+    for ins in lines:
+        if args.forward and ins.address < target:
+            continue
+        if not args.reverse and count is None and end is not None and ins.address >= end:
+            break
+        shown.append(ins)
+        if ins.text is None:
+            break
+        if args.reverse and ins.address >= target:
+            break
+        if not args.reverse and count is not None and len(shown) == count:
+            break
+    if args.reverse and count is not None:
+        shown = shown[-count:]
+    return shown
+
+
+def with_sources(symtab: CrashSymbolTable, shown: list[Instruction]) -> Iterator[object]:
+    last = ""
+    for ins in shown:
+        location = symtab.source_line(ins.address) or ""
+        if location != last:
+            yield SourceLine(location)
+            last = location
+        yield ins
+
+
+def filtered(prog: drgn.Program, symtab: CrashSymbolTable, start: int, size: int,
+             count: int | None, radix: int) -> Iterator[Instruction]:
+    wanted = size + MAX_INSN
+    data = read_text(prog, start, wanted)
+    at, done = start, 0
+    for found in GdbDisassembler().lines(data, start, count=count):
+        yield Instruction(found.addr, symtab.symstr(found.addr, radix),
+                          annotated(prog, symtab, found, radix))
+        at, done = found.addr + found.size, done + 1
+    if len(data) < wanted and (count is None or done < count):
+        yield Instruction(at, symtab.symstr(at, radix), None)  # gdb met unreadable bytes
+
+
+def gdb_names(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> bool:
+    """Whether gdb prints ``<symbol>`` after *addr*: a vmlinux ELF symbol holds it (gdb skips
+    ``.L`` labels and, without ``mod -S``, knows no module symbols)."""
+    if symtab.module_of(addr) is not None:
+        return False
+    return any(not s.name.startswith(".L") for s in prog.symbols(addr))
+
+
+def annotated(prog: drgn.Program, symtab: CrashSymbolTable, found: Line, radix: int) -> str:
+    """x86_64_dis_filter(): gdb's ``<sym>`` replaced by crash's, a bare jump target named, and
+    the ftrace NOP at a symbol marked."""
+    text = found.text
+    if found.rip_relative:
+        text += f"        # 0x{found.target:x}"
+    if found.target is not None:
+        name = symtab.symstr(found.target, radix)
+        if gdb_names(prog, symtab, found.target) or (text.startswith("j") and name):
+            text += f" <{name}>"
+    if text.startswith(FTRACE_NOPS):
+        at = symtab.lookup_address(found.addr)
+        if at is not None and at[1] == 0:
+            text += " [FTRACE NOP]"
+    return text
+
+
+def raw(prog: drgn.Program, addr: int, count: int) -> Iterator[RawInstruction]:
+    """gdb's unfiltered ``x/Ni``: gdb's own text, no symbols (the address has none)."""
+    wanted = (count + 1) * MAX_INSN
+    data = read_text(prog, addr, wanted)
+    at, done = addr, 0
+    for found in GdbDisassembler().lines(data, addr, count=count):
+        yield RawInstruction(found.addr, found.text)
+        at, done = found.addr + found.size, done + 1
+    if len(data) < wanted and done < count:
+        yield RawInstruction(at, None)
+
+
+def source_file(prog: drgn.Program, symtab: CrashSymbolTable, addr: int,
+                name: str) -> Iterator[object]:
+    """list_source_code(): the file and line, then "source code is not available"."""
+    found = symtab.lookup_address(addr)
+    if found is None or not symtab.is_text_symbol(found[0]):
+        raise CommandError(f"{addr:x}: not a kernel text address")
+    table = symtab.module_of(addr)
+    if table is not None and not table.loaded:
+        raise CommandError(f"{table.name}: module source code is not available")
+    lines = symtab.kernel_lines if table is None else symtab.module_lines(table.name)
+    location = lines.location(addr)
+    if location is None:
+        raise CommandError(f"gdb command failed: list *0x{addr:x}")
+    yield SourceFile(location[1], location[2])
+    raise CommandError(f"{name}: source code is not available\n")

@@ -1,0 +1,121 @@
+"""gdb's x86-64 AT&T disassembly text (what crash's ``dis`` reads from gdb's ``x/Ni``).
+
+iced-x86's GAS formatter, configured as close to gdb (binutils' i386-dis.c) as its options go;
+what it cannot be told is fixed up per instruction: the scale ``,1`` whenever there is an index
+register, the ``%es:``/``%ds:`` of string operands, ``$1`` of the shift-by-one forms, three
+operands of ``imul $imm,%r,%r``, ``(%dx)`` of in/out, no size suffix where gdb prints none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import iced_x86 as iced
+
+MAX_INSN = 15  # the longest x86 instruction: gdb may read this far past the end of a range
+COMMENT_GAP = "        "  # gdb's spacing before a ``# target`` comment
+
+CODE_NAMES = {getattr(iced.Code, n): n for n in dir(iced.Code) if not n.startswith("_")}
+ES_KINDS = {iced.OpKind.MEMORY_ESDI, iced.OpKind.MEMORY_ESEDI, iced.OpKind.MEMORY_ESRDI}
+DS_KINDS = {iced.OpKind.MEMORY_SEG_SI, iced.OpKind.MEMORY_SEG_ESI, iced.OpKind.MEMORY_SEG_RSI,
+            iced.OpKind.MEMORY_SEG_DI, iced.OpKind.MEMORY_SEG_EDI, iced.OpKind.MEMORY_SEG_RDI}
+BRANCHES = {iced.OpKind.NEAR_BRANCH16, iced.OpKind.NEAR_BRANCH32, iced.OpKind.NEAR_BRANCH64}
+SCALE = re.compile(r"(\((?:%\w+)?,%\w+)\)")
+NO_SUFFIX = {"pushq": "push", "popq": "pop", "callq": "call", "jmpq": "jmp",
+             "lcalll": "lcall", "ljmpl": "ljmp",
+             "lcallq": "lcall", "ljmpq": "ljmp"}
+
+
+def gdb_formatter() -> iced.Formatter:
+    fmt = iced.Formatter(iced.FormatterSyntax.GAS)
+    fmt.first_operand_char_index = 7  # gdb pads the mnemonic to 6 and a space
+    fmt.space_after_operand_separator = False
+    fmt.hex_prefix = "0x"
+    fmt.hex_suffix = ""
+    fmt.uppercase_hex = False
+    fmt.small_hex_numbers_in_decimal = False
+    fmt.branch_leading_zeros = False
+    fmt.displacement_leading_zeros = False
+    fmt.leading_zeros = False
+    fmt.rip_relative_addresses = True  # disp(%rip); gdb adds the target as a comment
+    fmt.show_branch_size = False
+    fmt.signed_immediate_operands = False
+    fmt.gas_show_mnemonic_size_suffix = False
+    fmt.show_zero_displacements = True
+    fmt.show_useless_prefixes = True
+    return fmt
+
+
+@dataclass
+class Line:
+    """One disassembled instruction: its address, length, gdb's text, and the address gdb
+    would annotate with ``<symbol>`` (a branch target or a RIP-relative operand's address)."""
+
+    addr: int
+    size: int
+    text: str
+    target: int | None = None
+    rip_relative: bool = False
+
+
+class GdbDisassembler:
+    """Decode and print instructions the way gdb's x86-64 AT&T disassembler does."""
+
+    def __init__(self) -> None:
+        self.fmt = gdb_formatter()
+
+    def lines(self, data: bytes, addr: int, count: int | None = None,
+              end: int | None = None) -> Iterator[Line]:
+        """Instructions decoded from *data* at *addr*: *count* of them, or those starting
+        before *end*, or all that fit."""
+        decoder = iced.Decoder(64, data, ip=addr)
+        done = 0
+        for ins in decoder:
+            if count is not None and done >= count or end is not None and ins.ip >= end:
+                return
+            if ins.code == iced.Code.INVALID and ins.ip + MAX_INSN > addr + len(data):
+                return  # ran out of bytes rather than met a bad opcode
+            yield self.line(ins)
+            done += 1
+
+    def line(self, ins: iced.Instruction) -> Line:
+        text = self.text(ins)
+        if ins.is_ip_rel_memory_operand:
+            return Line(ins.ip, ins.len, text, ins.ip_rel_memory_address, True)
+        target = None
+        if ins.op_count and ins.op0_kind in BRANCHES:
+            target = ins.near_branch_target
+        return Line(ins.ip, ins.len, text, target)
+
+    def text(self, ins: iced.Instruction) -> str:
+        if ins.code == iced.Code.INVALID:
+            return "(bad)"
+        name = CODE_NAMES.get(ins.code, "")
+        mnemonic = self.fmt.format_mnemonic(ins)
+        operands = [self.fmt.format_operand(ins, i)
+                    for i in range(self.fmt.operand_count(ins))]
+        kinds = [ins.op_kind(i) for i in range(ins.op_count)]
+        if name.startswith("IMUL_R") and "_IMM" in name and len(operands) == 2:
+            operands.append(operands[1])  # gdb prints the destination twice
+        for i, operand in enumerate(operands):
+            operand = SCALE.sub(r"\1,1)", operand)
+            if "(%" in operand and ":" not in operand:
+                if ES_KINDS.intersection(kinds) and re.fullmatch(r"\(%[re]?di\)", operand):
+                    operand = "%es:" + operand
+                elif DS_KINDS.intersection(kinds) and re.fullmatch(r"\(%[re]?[sd]i\)", operand):
+                    operand = "%ds:" + operand
+                elif name.startswith("XLAT"):
+                    operand = "%ds:" + operand
+            if operand == "%dx" and name.startswith(("IN_", "OUT_")):
+                operand = "(%dx)"
+            if name.endswith("_1") and operand == "$0x1":
+                operand = "$1"
+            operands[i] = operand
+        words = mnemonic.split(" ")
+        words[-1] = NO_SUFFIX.get(words[-1], words[-1])
+        mnemonic = " ".join(words)
+        if not operands:
+            return mnemonic
+        return f"{mnemonic:<6} {','.join(operands)}"
