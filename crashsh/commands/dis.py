@@ -340,4 +340,4 @@ def source_file(prog: drgn.Program, symtab: CrashSymbolTable, addr: int,
     if location is None:
         raise CommandError(f"gdb command failed: list *0x{addr:x}")
     yield SourceFile(location[1], location[2])
-    raise CommandError(f"{name}: source code is not available\n")
+    raise CommandError(f"{name}: source code is not available")

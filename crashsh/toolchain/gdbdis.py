@@ -72,12 +72,18 @@ class GdbDisassembler:
         before *end*, or all that fit."""
         decoder = iced.Decoder(64, data, ip=addr)
         done = 0
-        for ins in decoder:
+        while decoder.can_decode:
+            at = decoder.position
+            ins = decoder.decode()
             if count is not None and done >= count or end is not None and ins.ip >= end:
                 return
-            if ins.code == iced.Code.INVALID and ins.ip + MAX_INSN > addr + len(data):
-                return  # ran out of bytes rather than met a bad opcode
-            yield self.line(ins)
+            if ins.code == iced.Code.INVALID:
+                if ins.ip + MAX_INSN > addr + len(data):
+                    return  # ran out of bytes rather than met a bad opcode
+                decoder.position, decoder.ip = at + 1, ins.ip + 1  # gdb skips one byte
+                yield Line(ins.ip, 1, "(bad)")
+            else:
+                yield self.line(ins)
             done += 1
 
     def line(self, ins: iced.Instruction) -> Line:

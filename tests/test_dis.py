@@ -1,0 +1,48 @@
+"""dis: gdb's AT&T text for known encodings, and dis output checked against drgn."""
+
+from __future__ import annotations
+
+import pytest
+
+from crashsh.toolchain.gdbdis import GdbDisassembler
+
+
+@pytest.mark.parametrize("code, text", [
+    ("0f1f440000", "nopl   0x0(%rax,%rax,1)"),
+    ("488b4500", "mov    0x0(%rbp),%rax"),
+    ("f348ab", "rep stos %rax,%es:(%rdi)"),
+    ("d1e8", "shr    $1,%eax"),
+    ("4869c0e8030000", "imul   $0x3e8,%rax,%rax"),
+    ("ec", "in     (%dx),%al"),
+    ("ff7520", "push   0x20(%rbp)"),
+    ("1f" + "90" * 15, "(bad)"),  # invalid in 64-bit mode: gdb skips one byte
+    ("66480f6ec0", "movq   %rax,%xmm0"),
+])
+def test_gdb_text(code: str, text: str) -> None:
+    line = next(GdbDisassembler().lines(bytes.fromhex(code), 0xFFFFFFFF81000000))
+    assert line.text == text
+
+
+def test_rip_relative_target() -> None:
+    line = next(GdbDisassembler().lines(bytes.fromhex("488b0510000000"), 0x1000))
+    assert line.text == "mov    0x10(%rip),%rax"
+    assert line.rip_relative and line.target == 0x1000 + 7 + 0x10
+
+
+@pytest.mark.vmcore
+def test_dis_function_matches_drgn(crashsh) -> None:
+    """`dis schedule` starts at drgn's symbol and covers exactly its ELF size."""
+    prog = crashsh.session.prog
+    sym = prog.symbol("schedule")
+    lines = crashsh.run("dis schedule").splitlines()
+    addrs = [int(l.split()[0], 16) for l in lines]
+    assert addrs[0] == sym.address
+    assert addrs[-1] < sym.address + sym.size <= addrs[-1] + 15
+    assert lines[0].endswith("[FTRACE NOP]") or "endbr64" in lines[0]  # crash marks only at +0
+
+
+@pytest.mark.vmcore
+def test_dis_source_file(crashsh) -> None:
+    text = crashsh.run("dis -s schedule")
+    assert text.startswith("FILE: kernel/sched/core.c\nLINE: ")
+    assert text.endswith("dis: schedule: source code is not available\n")
