@@ -7,7 +7,7 @@ left bare, and marks a function's first ``nopl 0x0(%rax,%rax,1)`` as ``[FTRACE N
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import drgn
@@ -19,13 +19,14 @@ from crashsh.commands.symbols import (
     line,
     parse_address,
 )
+from crashsh.commands.memory import read_user
 from crashsh.commands.tools import OPERATORS, evaluate
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.gdbdis import MAX_INSN, GdbDisassembler, Line
-from crashsh.toolchain.symtab import CrashSymbolTable
+from crashsh.toolchain.symtab import CrashSymbolTable, Symbol
 
 SYNOPSIS = "[-rfludxs][-b [num]] [address | symbol | (expression)] [count]"
 USAGE = f'Usage:\n  dis {SYNOPSIS}\nEnter "help dis" for details.\n'
@@ -33,7 +34,8 @@ FTRACE_NOPS = ("nopl   0x0(%rax,%rax,1)", "data32 data32 data32 xchg %ax,%ax")
 EXCLUSIVE = (("reverse", "forward", "-r and -f"), ("reverse", "source", "-r and -s"),
              ("forward", "source", "-f and -s"), ("decimal", "hex", "-d and -x"),
              ("user", "source", "-s can only be used with kernel addresses"))
-MAX_COUNT_BYTES = 1 << 20  # a count's instructions are read at most this far
+MAX_COUNT = 1 << 18  # instructions gdb is asked for at most (crash has no limit)
+NOT_PRESENT = "Page not present"  # drgn's fault on a page the page tables do not map
 PAGE = 4096
 
 
@@ -49,9 +51,11 @@ class Instruction:
 
 @dataclass
 class RawInstruction:
-    """gdb's own ``x/i`` line, unfiltered (an address without a kernel symbol)."""
+    """gdb's own ``x/i`` line, unfiltered: ``   0xADDR[ <symbol>]:\tTEXT`` (``text`` None:
+    unreadable)."""
 
     address: int
+    symbol: str | None
     text: str | None
 
 
@@ -72,6 +76,13 @@ class SourceFile:
 
 @dataclass
 class DisWarning:
+    message: str
+
+
+@dataclass
+class ReadError:
+    """A failed read crash reports as ``dis: message`` ahead of the lines."""
+
     message: str
 
 
@@ -119,9 +130,7 @@ def run_dis(session, args) -> Iterator[object]:
         if args.bug_bytes is not None:
             return
         raise HelpRequested(USAGE)
-    if args.user:
-        raise CommandError("-u (user virtual addresses) is not supported yet")
-    yield from disassemble(session.prog, args)
+    yield from disassemble(session, args)
 
 
 def can_eval(text: str) -> bool:
@@ -137,7 +146,7 @@ class Request:
     """What cmd_dis works out from its arguments before it asks gdb."""
 
     addr: int
-    symbol_start: int | None  # the symbol named (sp), when the target was a name or address
+    symbol: Symbol | None  # crash's sp: the symbol named, or found at a hex address
     function_only: bool
     unfiltered: bool = False
 
@@ -157,7 +166,7 @@ def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
         if found is None:
             return Request(addr, None, False, unfiltered=True)
         sym, offset = found
-        return Request(addr, None, not offset and symtab.is_text_symbol(sym))
+        return Request(addr, sym, not offset and symtab.is_text_symbol(sym))
     syms = symtab.lookup_all(text)
     if not syms:
         return SymbolNotFound(text, [line(s, module=s.module) for s in symtab.query(text)])
@@ -166,37 +175,61 @@ def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
         return DuplicateTextSymbols(text, [line(s, module=s.module, source=symtab.source_line(s.value))
                                            for s in texts])
     sym = texts[0] if texts else syms[0]
-    return Request(sym.value, sym.value, symtab.is_text_symbol(sym))
+    return Request(sym.value, sym, symtab.is_text_symbol(sym))
 
 
-def function_end(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> int:
-    """gdb's find_pc_partial_function() end (the ELF symbol's size), else the next symbol."""
-    try:
-        sym = prog.symbol(addr)
-    except LookupError:
-        sym = None
+def function_end(prog: drgn.Program, symtab: CrashSymbolTable, request: Request) -> int:
+    """gdb's find_pc_partial_function() end (the ELF symbol's size), else crash's next symbol
+    (always for a module before ``mod -S``: crash's gdb has no object file for it)."""
+    addr = request.symbol.value if request.symbol else request.addr
+    sym = None
+    table = symtab.module_of(addr)
+    if table is None or table.loaded:
+        try:
+            sym = prog.symbol(addr)
+        except LookupError:
+            pass
     if sym is not None and sym.size and sym.address <= addr < sym.address + sym.size:
         return sym.address + sym.size
-    found = symtab.lookup_address(addr)
-    following = symtab.next_symbol(found[0]) if found else None
+    found = request.symbol
+    if found is None and (at := symtab.lookup_address(addr)) is not None:
+        found = at[0]
+    following = symtab.next_symbol(found) if found else None
     if following is None:
         raise CommandError(f"gdb unable to disassemble kernel virtual address {addr:x}")
     return following.value
 
 
-def read_text(prog: drgn.Program, addr: int, size: int) -> bytes:
-    """The readable bytes from *addr* on, up to *size* (stops at the first unreadable page)."""
+Reader = Callable[[int, int], bytes]
+
+
+def read_text(read: Reader, addr: int, size: int) -> tuple[bytes, drgn.FaultError | None]:
+    """The readable bytes from *addr* on, up to *size*, and the fault that stopped the read at
+    an unreadable page (None: all read)."""
     data = bytearray()
     while len(data) < size:
         chunk = min(size - len(data), PAGE - (addr + len(data)) % PAGE)
         try:
-            data += prog.read(addr + len(data), chunk)
-        except drgn.FaultError:
-            break
-    return bytes(data)
+            data += read(addr + len(data), chunk)
+        except drgn.FaultError as fault:
+            return bytes(data), fault
+    return bytes(data), None
 
 
-def disassemble(prog: drgn.Program, args) -> Iterator[object]:
+def user_reader(session) -> Reader:
+    """``dis -u``: memory of the current context's address space (kernel addresses as such)."""
+    page_offset = facts(session.prog).page_offset
+
+    def read(addr: int, size: int) -> bytes:
+        if addr >= page_offset:
+            return session.prog.read(addr, size)
+        return read_user(session.context, addr, size)
+
+    return read
+
+
+def disassemble(session, args) -> Iterator[object]:
+    prog = session.prog
     symtab = facts(prog).symtab
     radix = 16 if args.hex else 10
     request = resolve(prog, symtab, args.target)
@@ -211,23 +244,37 @@ def disassemble(prog: drgn.Program, args) -> Iterator[object]:
     if args.source:
         yield from source_file(prog, symtab, request.addr, args.target)
         return
+    if args.user:
+        yield from raw(prog, symtab, user_reader(session), request.addr, count or 1)
+        return
     if request.unfiltered:
         yield DisWarning(f"{request.addr:x}: no associated kernel symbol found")
-        yield from raw(prog, request.addr, count or 1)
+        yield from raw(prog, symtab, prog.read, request.addr, count or 1)
         return
     if request.addr < facts(prog).page_offset:
         raise CommandError(f"{request.addr:x} is not a kernel virtual address")
     end = None
     if args.reverse or args.forward or request.function_only:
-        end = function_end(prog, symtab, request.symbol_start or request.addr)
+        end = function_end(prog, symtab, request)
     start = target = request.addr
     if args.reverse or args.forward:
         start = symtab.lookup_address(target)[0].value
-    if args.reverse or count is None and end is not None:
-        limit = max(end or 0, target + 1) - start
-        lines = filtered(prog, symtab, start, limit, None, radix)
+    # gdb's x/N: N instructions (crash asks for as many as the range has bytes)
+    if args.reverse:
+        wanted = max(target - start, 1)
+    elif count is not None:
+        wanted = count
     else:
-        lines = filtered(prog, symtab, start, (count or 1) * MAX_INSN, count or 1, radix)
+        wanted = end - start if end is not None else 1
+    decoded = gdb_x(prog.read, start, wanted)
+    if decoded.fault is not None and NOT_PRESENT in decoded.fault.message:
+        # gdb's read fails past the range: crash's readmem reports it (twice) straight away
+        for _ in range(2):
+            yield ReadError(f"invalid kernel virtual address: {decoded.fault.address:x}  "
+                            'type: "gdb_readmem_callback"')
+    lines = [Instruction(found.addr, symtab.symstr(found.addr, radix),
+                         None if found.text is None else annotated(prog, symtab, found, radix))
+             for found in decoded.lines]
     shown = select(lines, args, target, end if count is None else None, count)
     yield from with_sources(symtab, shown) if args.lines else shown
 
@@ -239,12 +286,12 @@ def parse_count(text: str) -> int:
         raise CommandError(f"invalid count argument: {text}") from None
     if count == 0:
         raise CommandError("invalid count argument: 0")
-    if count * MAX_INSN > MAX_COUNT_BYTES:
+    if count > MAX_COUNT:
         raise CommandError(f"invalid count argument: {text}")
     return count
 
 
-def select(lines: Iterator[Instruction], args, target: int, end: int | None,
+def select(lines: list[Instruction], args, target: int, end: int | None,
            count: int | None) -> list[Instruction]:
     """cmd_dis's loop over gdb's lines: -f skips to the target, -r stops at it (keeping the
     last *count* lines), a function stops at its end, a count after that many."""
@@ -276,36 +323,43 @@ def with_sources(symtab: CrashSymbolTable, shown: list[Instruction]) -> Iterator
         yield ins
 
 
-def filtered(prog: drgn.Program, symtab: CrashSymbolTable, start: int, size: int,
-             count: int | None, radix: int) -> Iterator[Instruction]:
-    wanted = size + MAX_INSN
-    data = read_text(prog, start, wanted)
-    at, done = start, 0
-    for found in GdbDisassembler().lines(data, start, count=count):
-        yield Instruction(found.addr, symtab.symstr(found.addr, radix),
-                          annotated(prog, symtab, found, radix))
-        at, done = found.addr + found.size, done + 1
-    if len(data) < wanted and (count is None or done < count):
-        yield Instruction(at, symtab.symstr(at, radix), None)  # gdb met unreadable bytes
+@dataclass
+class Decoded:
+    """gdb's ``x/Ni``: the lines it printed (the last one unfinished, ``text`` None, when it
+    could not read the bytes) and the read that failed."""
+
+    lines: list[Line]
+    fault: drgn.FaultError | None
+
+
+def gdb_x(read: Reader, start: int, count: int) -> Decoded:
+    data, fault = read_text(read, start, (count + 1) * MAX_INSN)
+    lines = list(GdbDisassembler().lines(data, start, count=count))
+    if len(lines) == count:
+        return Decoded(lines, None)  # gdb did not read as far as the fault
+    at = lines[-1].addr + lines[-1].size if lines else start
+    return Decoded(lines + [Line(at, 0, None)], fault)
 
 
 def gdb_names(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> bool:
-    """Whether gdb prints ``<symbol>`` after *addr*: a vmlinux ELF symbol holds it (gdb skips
-    ``.L`` labels and, without ``mod -S``, knows no module symbols)."""
-    if symtab.module_of(addr) is not None:
+    """Whether gdb prints ``<symbol>`` after *addr*: only a kernel virtual address (crash's
+    gdb_print_callback), named by a vmlinux ELF symbol holding it (gdb skips ``.L`` labels), or
+    in a module by crash's own table (gdb_lookup_module_symbol)."""
+    if addr < facts(prog).page_offset:
         return False
+    if symtab.module_of(addr) is not None:
+        return symtab.lookup_address(addr) is not None
     return any(not s.name.startswith(".L") for s in prog.symbols(addr))
 
 
 def annotated(prog: drgn.Program, symtab: CrashSymbolTable, found: Line, radix: int) -> str:
     """x86_64_dis_filter(): gdb's ``<sym>`` replaced by crash's, a bare jump target named, and
     the ftrace NOP at a symbol marked."""
-    text = found.text
-    if found.rip_relative:
-        text += f"        # 0x{found.target:x}"
-    if found.target is not None:
+    text = gdb_text(prog, symtab, found, radix)
+    if not found.rip_relative and found.target is not None and not text.endswith(">") \
+            and text.startswith("j"):
         name = symtab.symstr(found.target, radix)
-        if gdb_names(prog, symtab, found.target) or (text.startswith("j") and name):
+        if name:
             text += f" <{name}>"
     if text.startswith(FTRACE_NOPS):
         at = symtab.lookup_address(found.addr)
@@ -314,16 +368,24 @@ def annotated(prog: drgn.Program, symtab: CrashSymbolTable, found: Line, radix: 
     return text
 
 
-def raw(prog: drgn.Program, addr: int, count: int) -> Iterator[RawInstruction]:
-    """gdb's unfiltered ``x/Ni``: gdb's own text, no symbols (the address has none)."""
-    wanted = (count + 1) * MAX_INSN
-    data = read_text(prog, addr, wanted)
-    at, done = addr, 0
-    for found in GdbDisassembler().lines(data, addr, count=count):
-        yield RawInstruction(found.addr, found.text)
-        at, done = found.addr + found.size, done + 1
-    if len(data) < wanted and done < count:
-        yield RawInstruction(at, None)
+def gdb_text(prog: drgn.Program, symtab: CrashSymbolTable, found: Line, radix: int) -> str:
+    """gdb's line: a RIP-relative operand's ``# address`` and ``<symbol>`` where gdb knows one
+    (crash's filter puts its own name, in its radix, in gdb's brackets)."""
+    text = found.text
+    if found.rip_relative:
+        text += f"        # 0x{found.target:x}"
+    if found.target is not None and gdb_names(prog, symtab, found.target):
+        text += f" <{symtab.symstr(found.target, radix)}>"
+    return text
+
+
+def raw(prog: drgn.Program, symtab: CrashSymbolTable, read: Reader, addr: int,
+        count: int) -> Iterator[RawInstruction]:
+    """gdb's unfiltered ``x/Ni`` (an address without a kernel symbol, or ``-u``)."""
+    for found in gdb_x(read, addr, count).lines:
+        symbol = symtab.symstr(found.addr) if gdb_names(prog, symtab, found.addr) else None
+        text = None if found.text is None else gdb_text(prog, symtab, found, 10)
+        yield RawInstruction(found.addr, symbol, text)
 
 
 def source_file(prog: drgn.Program, symtab: CrashSymbolTable, addr: int,

@@ -10,6 +10,7 @@ from crashsh.commands.dis import (
     DuplicateTextSymbols,
     Instruction,
     RawInstruction,
+    ReadError,
     SourceFile,
     SourceLine,
 )
@@ -25,7 +26,8 @@ def _(ins: Instruction) -> Iterator[str]:
 
 @plain.register
 def _(ins: RawInstruction) -> Iterator[str]:
-    yield f"   0x{ins.address:x}:\t" + ("" if ins.text is None else ins.text + "\n")
+    symbol = "" if ins.symbol is None else f" <{ins.symbol}>"
+    yield f"   0x{ins.address:x}{symbol}:\t" + ("" if ins.text is None else ins.text + "\n")
 
 
 @plain.register
@@ -53,3 +55,8 @@ def _(found: DuplicateTextSymbols) -> Iterator[str]:
     yield f"dis: {found.name}: duplicate text symbols found:\n"
     for sym in found.symbols:
         yield symbol_text(sym) + "\n"
+
+
+@plain.register
+def _(error: ReadError) -> Iterator[str]:
+    yield f"dis: {error.message}\n"

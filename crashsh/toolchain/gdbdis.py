@@ -22,10 +22,21 @@ ES_KINDS = {iced.OpKind.MEMORY_ESDI, iced.OpKind.MEMORY_ESEDI, iced.OpKind.MEMOR
 DS_KINDS = {iced.OpKind.MEMORY_SEG_SI, iced.OpKind.MEMORY_SEG_ESI, iced.OpKind.MEMORY_SEG_RSI,
             iced.OpKind.MEMORY_SEG_DI, iced.OpKind.MEMORY_SEG_EDI, iced.OpKind.MEMORY_SEG_RDI}
 BRANCHES = {iced.OpKind.NEAR_BRANCH16, iced.OpKind.NEAR_BRANCH32, iced.OpKind.NEAR_BRANCH64}
+LEGACY_PREFIXES = frozenset({0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3})
+NULL_SEGMENTS = {iced.Register.ES: "%es", iced.Register.CS: "%cs", iced.Register.SS: "%ss",
+                 iced.Register.DS: "%ds"}
 SCALE = re.compile(r"(\((?:%\w+)?,%\w+)\)")
 NO_SUFFIX = {"pushq": "push", "popq": "pop", "callq": "call", "jmpq": "jmp",
              "lcalll": "lcall", "ljmpl": "ljmp",
              "lcallq": "lcall", "ljmpq": "ljmp"}
+
+
+def legacy_prefixes(raw: bytes) -> bytes:
+    """The legacy prefix bytes an instruction starts with (before any REX or opcode)."""
+    end = 0
+    while end < len(raw) and raw[end] in LEGACY_PREFIXES:
+        end += 1
+    return raw[:end]
 
 
 def gdb_formatter() -> iced.Formatter:
@@ -55,7 +66,7 @@ class Line:
 
     addr: int
     size: int
-    text: str
+    text: str | None  # None: the bytes could not be read
     target: int | None = None
     rip_relative: bool = False
 
@@ -83,11 +94,11 @@ class GdbDisassembler:
                 decoder.position, decoder.ip = at + 1, ins.ip + 1  # gdb skips one byte
                 yield Line(ins.ip, 1, "(bad)")
             else:
-                yield self.line(ins)
+                yield self.line(ins, data[at:at + ins.len])
             done += 1
 
-    def line(self, ins: iced.Instruction) -> Line:
-        text = self.text(ins)
+    def line(self, ins: iced.Instruction, raw: bytes = b"") -> Line:
+        text = self.text(ins, raw)
         if ins.is_ip_rel_memory_operand:
             return Line(ins.ip, ins.len, text, ins.ip_rel_memory_address, True)
         target = None
@@ -95,7 +106,7 @@ class GdbDisassembler:
             target = ins.near_branch_target
         return Line(ins.ip, ins.len, text, target)
 
-    def text(self, ins: iced.Instruction) -> str:
+    def text(self, ins: iced.Instruction, raw: bytes = b"") -> str:
         if ins.code == iced.Code.INVALID:
             return "(bad)"
         name = CODE_NAMES.get(ins.code, "")
@@ -121,6 +132,14 @@ class GdbDisassembler:
             operands[i] = operand
         words = mnemonic.split(" ")
         words[-1] = NO_SUFFIX.get(words[-1], words[-1])
+        segment = NULL_SEGMENTS.get(ins.segment_prefix)
+        if segment is not None and any(op.startswith(segment + ":") for op in operands):
+            # 64-bit mode ignores es/cs/ss/ds overrides: gdb prints them as prefix words
+            operands = [op.removeprefix(segment + ":") for op in operands]
+            words[-1:] = [segment[1:], words[-1]]
+        if name.startswith("NOP"):  # each 0x66 beyond the one of nopw (66 90 is xchg %ax,%ax)
+            extra = legacy_prefixes(raw).count(0x66) - (name in ("NOP_RM16", "NOPW"))
+            words[:0] = ["data16"] * extra
         mnemonic = " ".join(words)
         if not operands:
             return mnemonic
