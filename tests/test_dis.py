@@ -17,10 +17,23 @@ from crashsh.toolchain.gdbdis import GdbDisassembler
     ("ff7520", "push   0x20(%rbp)"),
     ("1f" + "90" * 15, "(bad)"),  # invalid in 64-bit mode: gdb skips one byte
     ("66480f6ec0", "movq   %rax,%xmm0"),
+    ("662e0f1f840000000000", "cs nopw 0x0(%rax,%rax,1)"),
+    ("66662e0f1f840000000000", "data16 cs nopw 0x0(%rax,%rax,1)"),
+    ("26d01e", "es rcrb $1,(%rsi)"),
+    ("4318850c0c0c0c", "rex.XB sbb %al,0xc0c0c0c(%r13)"),
+    ("4e55", "rex.WRX push %rbp"),
+    ("4155", "push   %r13"),
 ])
 def test_gdb_text(code: str, text: str) -> None:
     line = next(GdbDisassembler().lines(bytes.fromhex(code), 0xFFFFFFFF81000000))
     assert line.text == text
+
+
+def test_two_rex_prefixes() -> None:
+    """Only the last REX counts: gdb prints the first one as an instruction of its own."""
+    lines = list(GdbDisassembler().lines(bytes.fromhex("474e55"), 0x1000))
+    assert [(l.addr, l.text) for l in lines] == [(0x1000, "rex.RXB"),
+                                                 (0x1001, "rex.WRX push %rbp")]
 
 
 def test_rip_relative_target() -> None:
@@ -45,4 +58,4 @@ def test_dis_function_matches_drgn(crashsh) -> None:
 def test_dis_source_file(crashsh) -> None:
     text = crashsh.run("dis -s schedule")
     assert text.startswith("FILE: kernel/sched/core.c\nLINE: ")
-    assert text.endswith("dis: schedule: source code is not available\n")
+    assert text.endswith("dis: schedule: source code is not available\n\n")

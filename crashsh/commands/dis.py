@@ -155,9 +155,10 @@ def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
             text: str) -> Request | SymbolNotFound | DuplicateTextSymbols:
     if can_eval(text):
         try:
-            return Request(evaluate(prog, text), None, False)
+            addr = evaluate(prog, text)
         except ValueError:
             raise CommandError(f"invalid expression: {text}") from None
+        return expression_request(symtab, text, addr)
     if is_hexadecimal(text) and symtab.lookup_name(text) is None:
         addr = parse_address(text)
         if addr is None:
@@ -172,10 +173,36 @@ def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
         return SymbolNotFound(text, [line(s, module=s.module) for s in symtab.query(text)])
     texts = [s for s in syms if symtab.is_text_symbol(s)]
     if len(texts) > 1:
-        return DuplicateTextSymbols(text, [line(s, module=s.module, source=symtab.source_line(s.value))
-                                           for s in texts])
+        return duplicates(symtab, text, texts)
     sym = texts[0] if texts else syms[0]
     return Request(sym.value, sym, symtab.is_text_symbol(sym))
+
+
+def duplicates(symtab: CrashSymbolTable, name: str, texts: list[Symbol]) -> DuplicateTextSymbols:
+    return DuplicateTextSymbols(name, [line(s, module=s.module, source=symtab.source_line(s.value))
+                                       for s in texts])
+
+
+def expression_request(symtab: CrashSymbolTable, text: str,
+                       addr: int) -> Request | DuplicateTextSymbols:
+    """resolve_text_symbol() for ``symbol+offset``: a name with several text symbols is listed,
+    and an expression that lands in another symbol is refused."""
+    name = text.strip("()")
+    at = next((i for i, c in enumerate(name) if c in OPERATORS), len(name))
+    name = name[:at].strip()
+    named = symtab.lookup_name(name)
+    if named is not None and symtab.is_text_symbol(named):
+        texts = [s for s in symtab.lookup_all(name) if symtab.is_text_symbol(s)]
+        if len(texts) > 1:
+            return duplicates(symtab, text, texts)
+    else:
+        named = None
+    found = symtab.lookup_address(addr)
+    if found is not None and found[0].name not in text and named is not None \
+            and found[0] != named:
+        raise CommandError(f"invalid expression: {text} evaluates to: "
+                           f"{found[0].name}+{found[1]:x}")
+    return Request(addr, None, False)
 
 
 def function_end(prog: drgn.Program, symtab: CrashSymbolTable, request: Request) -> int:
@@ -402,4 +429,4 @@ def source_file(prog: drgn.Program, symtab: CrashSymbolTable, addr: int,
     if location is None:
         raise CommandError(f"gdb command failed: list *0x{addr:x}")
     yield SourceFile(location[1], location[2])
-    raise CommandError(f"{name}: source code is not available")
+    raise CommandError(f"{name}: source code is not available\n")  # crash adds a blank line

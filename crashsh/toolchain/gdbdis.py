@@ -25,10 +25,31 @@ BRANCHES = {iced.OpKind.NEAR_BRANCH16, iced.OpKind.NEAR_BRANCH32, iced.OpKind.NE
 LEGACY_PREFIXES = frozenset({0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3})
 NULL_SEGMENTS = {iced.Register.ES: "%es", iced.Register.CS: "%cs", iced.Register.SS: "%ss",
                  iced.Register.DS: "%ds"}
+REX_BITS = (("W", 8), ("R", 4), ("X", 2), ("B", 1))
 SCALE = re.compile(r"(\((?:%\w+)?,%\w+)\)")
 NO_SUFFIX = {"pushq": "push", "popq": "pop", "callq": "call", "jmpq": "jmp",
              "lcalll": "lcall", "ljmpl": "ljmp",
              "lcallq": "lcall", "ljmpq": "ljmp"}
+
+
+def is_rex(byte: int) -> bool:
+    return 0x40 <= byte <= 0x4F
+
+
+def rex_name(rex: int) -> str:
+    """binutils' name of a REX prefix: ``rex``, ``rex.W``, ``rex.RXB`` ..."""
+    bits = "".join(letter for letter, bit in REX_BITS if rex & bit)
+    return f"rex.{bits}" if bits else "rex"
+
+
+def lone_byte(ins: iced.Instruction, head: bytes) -> str | None:
+    """What gdb prints as a one-byte instruction: an invalid opcode, or a REX prefix that
+    another REX prefix follows (only the last one counts)."""
+    if ins.code == iced.Code.INVALID:
+        return "(bad)"
+    if len(head) == 2 and is_rex(head[0]) and is_rex(head[1]):
+        return rex_name(head[0])
+    return None
 
 
 def legacy_prefixes(raw: bytes) -> bytes:
@@ -88,11 +109,12 @@ class GdbDisassembler:
             ins = decoder.decode()
             if count is not None and done >= count or end is not None and ins.ip >= end:
                 return
-            if ins.code == iced.Code.INVALID:
-                if ins.ip + MAX_INSN > addr + len(data):
-                    return  # ran out of bytes rather than met a bad opcode
-                decoder.position, decoder.ip = at + 1, ins.ip + 1  # gdb skips one byte
-                yield Line(ins.ip, 1, "(bad)")
+            if ins.code == iced.Code.INVALID and ins.ip + MAX_INSN > addr + len(data):
+                return  # ran out of bytes rather than met a bad opcode
+            lone = lone_byte(ins, data[at:at + 2])
+            if lone is not None:  # gdb prints it alone and goes on at the next byte
+                decoder.position, decoder.ip = at + 1, ins.ip + 1
+                yield Line(ins.ip, 1, lone)
             else:
                 yield self.line(ins, data[at:at + ins.len])
             done += 1
@@ -105,6 +127,22 @@ class GdbDisassembler:
         if ins.op_count and ins.op0_kind in BRANCHES:
             target = ins.near_branch_target
         return Line(ins.ip, ins.len, text, target)
+
+    def unused_rex(self, ins: iced.Instruction, raw: bytes) -> int | None:
+        """The REX prefix when one of its bits changes nothing (gdb then prints it as a prefix
+        word): the instruction decodes the same with the bit cleared, or without a bare REX."""
+        at = len(legacy_prefixes(raw))
+        if at >= len(raw) or not is_rex(raw[at]):
+            return None
+        rex = raw[at]
+        same = self.fmt.format(ins)
+        variants = [raw[:at] + raw[at + 1:]] if rex == 0x40 else \
+            [raw[:at] + bytes([rex & ~bit]) + raw[at + 1:] for _, bit in REX_BITS if rex & bit]
+        for variant in variants:
+            other = iced.Decoder(64, variant, ip=ins.ip).decode()
+            if other.code == ins.code and self.fmt.format(other) == same:
+                return rex
+        return None
 
     def text(self, ins: iced.Instruction, raw: bytes = b"") -> str:
         if ins.code == iced.Code.INVALID:
@@ -132,6 +170,9 @@ class GdbDisassembler:
             operands[i] = operand
         words = mnemonic.split(" ")
         words[-1] = NO_SUFFIX.get(words[-1], words[-1])
+        rex = self.unused_rex(ins, raw)
+        if rex is not None:
+            words[-1:] = [rex_name(rex), words[-1]]
         segment = NULL_SEGMENTS.get(ins.segment_prefix)
         if segment is not None and any(op.startswith(segment + ":") for op in operands):
             # 64-bit mode ignores es/cs/ss/ds overrides: gdb prints them as prefix words

@@ -6,7 +6,6 @@ Known differences, left out of the suite:
   session's history; crashsh names the first alias, as a fresh crash session does.
 - freed init text: gdb decodes the leftover bytes of a few instructions differently, and a
   function whose pages are excluded from the dump leaves crash's line unfinished.
-- ``dis -l`` of a module function: crash has no module line table before ``mod -S``.
 - ``dis -s``: crash writes its "source code is not available" error into the redirected
   output's temporary file, so the suite sees only FILE and LINE (tests/test_dis.py checks them).
 """
@@ -44,6 +43,15 @@ CASES = tuple(Case(f"dis {name}", True) for name in FUNCTIONS) + (
     Case("dis crashsh_kthread_fn 6", True),
     Case("dis -r crashsh_kthread_fn+30", True),
     Case("dis -x crashsh_kthread_fn", True),
+    Case("dis -l crashsh_kthread_fn", True),
+    Case("dis -u schedule 3", True),
+    Case("dis -u {schedule_plus_5} 2", True),
+    Case("dis schedule+5000", True),
+    Case("dis fpu__init_cpu_xstate", True),
+    Case("dis -x -r schedule+40 4", True),
+    Case("dis -l -f schedule+100", True),
+    Case("dis -rl schedule+30", True),
+    Case("dis panic+10 3", True),
     Case("dis jiffies", True),
     Case("dis -b", True),
     Case("dis nosuchsym", True),
