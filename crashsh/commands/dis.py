@@ -12,24 +12,21 @@ from dataclasses import dataclass
 
 import drgn
 
-from crashsh.commands.symbols import (
-    SymbolLine,
-    SymbolNotFound,
-    is_hexadecimal,
-    line,
-    parse_address,
-)
 from crashsh.commands.memory import read_user
-from crashsh.commands.tools import OPERATORS, evaluate
-from crashsh.dumpfacts import facts
+from crashsh.commands.symbols import SymbolLine, SymbolNotFound, line
+from crashsh.conventions.expressions import OPERATORS, can_eval, evaluate
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import htol, is_hexadecimal, stol
+from crashsh.conventions.usage import usage_block
+from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.gdbdis import MAX_INSN, GdbDisassembler, Line
+from crashsh.toolchain.gdbsyms import MinimalSymbols
 from crashsh.toolchain.symtab import CrashSymbolTable, Symbol
 
 SYNOPSIS = "[-rfludxs][-b [num]] [address | symbol | (expression)] [count]"
-USAGE = f'Usage:\n  dis {SYNOPSIS}\nEnter "help dis" for details.\n'
 FTRACE_NOPS = ("nopl   0x0(%rax,%rax,1)", "data32 data32 data32 xchg %ax,%ax")
 EXCLUSIVE = (("reverse", "forward", "-r and -f"), ("reverse", "source", "-r and -s"),
              ("forward", "source", "-f and -s"), ("decimal", "hex", "-d and -x"),
@@ -51,7 +48,7 @@ class Instruction:
 
 @dataclass
 class RawInstruction:
-    """gdb's own ``x/i`` line, unfiltered: ``   0xADDR[ <symbol>]:\tTEXT`` (``text`` None:
+    """gdb's own ``x/i`` line, unfiltered: ``   0xADDR[ <symbol>]:\\tTEXT`` (``text`` None:
     unreadable)."""
 
     address: int
@@ -72,18 +69,6 @@ class SourceFile:
 
     file: str
     line: int
-
-
-@dataclass
-class DisWarning:
-    message: str
-
-
-@dataclass
-class ReadError:
-    """A failed read crash reports as ``dis: message`` ahead of the lines."""
-
-    message: str
 
 
 @dataclass
@@ -129,16 +114,8 @@ def run_dis(session, args) -> Iterator[object]:
             return
         if args.bug_bytes is not None:
             return
-        raise HelpRequested(USAGE)
+        raise HelpRequested(usage_block("dis"))
     yield from disassemble(session, args)
-
-
-def can_eval(text: str) -> bool:
-    """crash's can_eval(): a ``(...)`` pair, or an operator with text on both sides."""
-    if text.startswith("(") and text.endswith(")") and len(text) > 2:
-        return True
-    at = next((i for i, c in enumerate(text) if c in OPERATORS), None)
-    return at is not None and 0 < at < len(text) - 1
 
 
 @dataclass
@@ -154,15 +131,9 @@ class Request:
 def resolve(prog: drgn.Program, symtab: CrashSymbolTable,
             text: str) -> Request | SymbolNotFound | DuplicateTextSymbols:
     if can_eval(text):
-        try:
-            addr = evaluate(prog, text)
-        except ValueError:
-            raise CommandError(f"invalid expression: {text}") from None
-        return expression_request(symtab, text, addr)
+        return expression_request(symtab, text, evaluate(prog, text))
     if is_hexadecimal(text) and symtab.lookup_name(text) is None:
-        addr = parse_address(text)
-        if addr is None:
-            raise CommandError(f"invalid expression: {text}")
+        addr = htol(text)
         found = symtab.lookup_address(addr)
         if found is None:
             return Request(addr, None, False, unfiltered=True)
@@ -263,10 +234,9 @@ def disassemble(session, args) -> Iterator[object]:
     if not isinstance(request, Request):
         yield request
         return
-    count = None
-    if args.count is not None:
-        count = parse_count(args.count)
-        args.forward = False
+    count = None if args.count is None else parse_count(args.count)
+    forward = args.forward and count is None  # a count turns -f off
+    if count is not None:
         request.function_only = False
     if args.source:
         yield from source_file(prog, symtab, request.addr, args.target)
@@ -275,16 +245,16 @@ def disassemble(session, args) -> Iterator[object]:
         yield from raw(prog, symtab, user_reader(session), request.addr, count or 1)
         return
     if request.unfiltered:
-        yield DisWarning(f"{request.addr:x}: no associated kernel symbol found")
+        yield Notice("WARNING", f"{request.addr:x}: no associated kernel symbol found")
         yield from raw(prog, symtab, prog.read, request.addr, count or 1)
         return
     if request.addr < facts(prog).page_offset:
         raise CommandError(f"{request.addr:x} is not a kernel virtual address")
     end = None
-    if args.reverse or args.forward or request.function_only:
+    if args.reverse or forward or request.function_only:
         end = function_end(prog, symtab, request)
     start = target = request.addr
-    if args.reverse or args.forward:
+    if args.reverse or forward:
         start = symtab.lookup_address(target)[0].value
     # gdb's x/N: N instructions (crash asks for as many as the range has bytes)
     if args.reverse:
@@ -293,24 +263,22 @@ def disassemble(session, args) -> Iterator[object]:
         wanted = count
     else:
         wanted = end - start if end is not None else 1
-    decoded = gdb_x(prog.read, start, wanted)
+    stop = target + 1 if args.reverse else end if count is None else None
+    decoded = gdb_x(prog.read, start, min(wanted, MAX_COUNT), stop)
     if decoded.fault is not None and NOT_PRESENT in decoded.fault.message:
         # gdb's read fails past the range: crash's readmem reports it (twice) straight away
         for _ in range(2):
-            yield ReadError(f"invalid kernel virtual address: {decoded.fault.address:x}  "
-                            'type: "gdb_readmem_callback"')
-    lines = [Instruction(found.addr, symtab.symstr(found.addr, radix),
-                         None if found.text is None else annotated(prog, symtab, found, radix))
-             for found in decoded.lines]
-    shown = select(lines, args, target, end if count is None else None, count)
+            yield Notice("dis", f"invalid kernel virtual address: {decoded.fault.address:x}  "
+                                'type: "gdb_readmem_callback"')
+    found = select(decoded.lines, args.reverse, forward, target, stop, count)
+    shown = [Instruction(f.addr, symtab.symstr(f.addr, radix),
+                         None if f.text is None else annotated(prog, symtab, f, radix))
+             for f in found]
     yield from with_sources(symtab, shown) if args.lines else shown
 
 
 def parse_count(text: str) -> int:
-    try:
-        count = int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        raise CommandError(f"invalid count argument: {text}") from None
+    count = stol(text)
     if count == 0:
         raise CommandError("invalid count argument: 0")
     if count > MAX_COUNT:
@@ -318,24 +286,24 @@ def parse_count(text: str) -> int:
     return count
 
 
-def select(lines: list[Instruction], args, target: int, end: int | None,
-           count: int | None) -> list[Instruction]:
+def select(lines: list[Line], reverse: bool, forward: bool, target: int,
+           end: int | None, count: int | None) -> list[Line]:
     """cmd_dis's loop over gdb's lines: -f skips to the target, -r stops at it (keeping the
     last *count* lines), a function stops at its end, a count after that many."""
-    shown: list[Instruction] = []
+    shown: list[Line] = []
     for ins in lines:
-        if args.forward and ins.address < target:
+        if forward and ins.addr < target:
             continue
-        if not args.reverse and count is None and end is not None and ins.address >= end:
+        if not reverse and count is None and end is not None and ins.addr >= end:
             break
         shown.append(ins)
         if ins.text is None:
             break
-        if args.reverse and ins.address >= target:
+        if reverse and ins.addr >= target:
             break
-        if not args.reverse and count is not None and len(shown) == count:
+        if not reverse and count is not None and len(shown) == count:
             break
-    if args.reverse and count is not None:
+    if reverse and count is not None:
         shown = shown[-count:]
     return shown
 
@@ -359,24 +327,35 @@ class Decoded:
     fault: drgn.FaultError | None
 
 
-def gdb_x(read: Reader, start: int, count: int) -> Decoded:
+def gdb_x(read: Reader, start: int, count: int, stop: int | None = None) -> Decoded:
+    """gdb's ``x/{count}i start``, its text wanted only for the lines before *stop*."""
     data, fault = read_text(read, start, (count + 1) * MAX_INSN)
-    lines = list(GdbDisassembler().lines(data, start, count=count))
-    if len(lines) == count:
+    dis = GdbDisassembler()
+    lines = list(dis.lines(data, start, count=count, end=stop))
+    if fault is None:
+        return Decoded(lines, None)
+    reached = list(dis.lines(data, start, count=count, text=False))
+    if len(reached) == count:
         return Decoded(lines, None)  # gdb did not read as far as the fault
-    at = lines[-1].addr + lines[-1].size if lines else start
+    at = reached[-1].addr + reached[-1].size if reached else start
     return Decoded(lines + [Line(at, 0, None)], fault)
 
 
 def gdb_names(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> bool:
     """Whether gdb prints ``<symbol>`` after *addr*: only a kernel virtual address (crash's
-    gdb_print_callback), named by a vmlinux ELF symbol holding it (gdb skips ``.L`` labels), or
-    in a module by crash's own table (gdb_lookup_module_symbol)."""
+    gdb_print_callback), named by gdb's minimal symbols of vmlinux, or in a module by crash's
+    own table (gdb_lookup_module_symbol)."""
     if addr < facts(prog).page_offset:
         return False
     if symtab.module_of(addr) is not None:
         return symtab.lookup_address(addr) is not None
-    return any(not s.name.startswith(".L") for s in prog.symbols(addr))
+    return minimal_symbols(prog).names(addr)
+
+
+@per_dump
+def minimal_symbols(prog: drgn.Program) -> MinimalSymbols:
+    symtab = facts(prog).symtab
+    return MinimalSymbols(symtab.vmlinux, symtab.kaslr)
 
 
 def annotated(prog: drgn.Program, symtab: CrashSymbolTable, found: Line, radix: int) -> str:

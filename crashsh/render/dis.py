@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 from crashsh.commands.dis import (
     BugBytes,
-    DisWarning,
     DuplicateTextSymbols,
     Instruction,
     RawInstruction,
-    ReadError,
     SourceFile,
     SourceLine,
 )
@@ -41,11 +39,6 @@ def _(source: SourceFile) -> Iterator[str]:
 
 
 @plain.register
-def _(warning: DisWarning) -> Iterator[str]:
-    yield f"WARNING: {warning.message}\n"
-
-
-@plain.register
 def _(bug: BugBytes) -> Iterator[str]:
     yield f"encoded bytes being skipped after ud2a: {bug.count}\n"
 
@@ -55,8 +48,3 @@ def _(found: DuplicateTextSymbols) -> Iterator[str]:
     yield f"dis: {found.name}: duplicate text symbols found:\n"
     for sym in found.symbols:
         yield symbol_text(sym) + "\n"
-
-
-@plain.register
-def _(error: ReadError) -> Iterator[str]:
-    yield f"dis: {error.message}\n"

@@ -64,6 +64,7 @@ class ElfSymbol(NamedTuple):
     value: int
     info: int
     shndx: int
+    size: int = 0
 
     @property
     def binding(self) -> int:
@@ -120,12 +121,12 @@ class ElfFile:
         strings = self.contents(self.sections[symtab.link])
         table = self.data[symtab.offset:symtab.offset + symtab.size]
         result = []
-        for st_name, info, _other, shndx, value, _size in SYMBOL.iter_unpack(table):
+        for st_name, info, _other, shndx, value, size in SYMBOL.iter_unpack(table):
             if info & 0xF == STT_SECTION and st_name == 0 and shndx < len(self.sections):
                 name = self.sections[shndx].name
             else:
                 name = strings[st_name:strings.index(b"\0", st_name)].decode("utf-8", "replace")
-            result.append(ElfSymbol(name, value, info, shndx))
+            result.append(ElfSymbol(name, value, info, shndx, size))
         return result[1:]
 
     def nm_type(self, sym: ElfSymbol) -> str:

@@ -9,7 +9,7 @@ operands of ``imul $imm,%r,%r``, ``(%dx)`` of in/out, no size suffix where gdb p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import iced_x86 as iced
@@ -99,9 +99,9 @@ class GdbDisassembler:
         self.fmt = gdb_formatter()
 
     def lines(self, data: bytes, addr: int, count: int | None = None,
-              end: int | None = None) -> Iterator[Line]:
+              end: int | None = None, text: bool = True) -> Iterator[Line]:
         """Instructions decoded from *data* at *addr*: *count* of them, or those starting
-        before *end*, or all that fit."""
+        before *end*, or all that fit (without *text*: only where they are)."""
         decoder = iced.Decoder(64, data, ip=addr)
         done = 0
         while decoder.can_decode:
@@ -115,8 +115,10 @@ class GdbDisassembler:
             if lone is not None:  # gdb prints it alone and goes on at the next byte
                 decoder.position, decoder.ip = at + 1, ins.ip + 1
                 yield Line(ins.ip, 1, lone)
-            else:
+            elif text:
                 yield self.line(ins, data[at:at + ins.len])
+            else:
+                yield Line(ins.ip, ins.len, "")
             done += 1
 
     def line(self, ins: iced.Instruction, raw: bytes = b"") -> Line:
