@@ -263,7 +263,8 @@ def disassemble(session, args) -> Iterator[object]:
         wanted = count
     else:
         wanted = end - start if end is not None else 1
-    stop = target + 1 if args.reverse else end if count is None else None
+    # the lines crash may print: -r's last one is the first at or past the target
+    stop = target + MAX_INSN if args.reverse else end if count is None else None
     decoded = gdb_x(prog.read, start, min(wanted, MAX_COUNT), stop)
     if decoded.fault is not None and NOT_PRESENT in decoded.fault.message:
         # gdb's read fails past the range: crash's readmem reports it (twice) straight away
