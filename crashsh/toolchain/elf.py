@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -64,7 +65,6 @@ class ElfSymbol(NamedTuple):
     value: int
     info: int
     shndx: int
-    size: int = 0
 
     @property
     def binding(self) -> int:
@@ -113,20 +113,25 @@ class ElfFile:
         end = self.data.find(b"\0", offset)
         return self.data[offset:end].decode("utf-8", "replace")
 
-    def symbols(self) -> list[ElfSymbol]:
-        """Every .symtab entry but the null one, in file order."""
+    def raw_symbols(self) -> tuple[bytes, Iterator[tuple[int, int, int, int, int, int]]]:
+        """The .symtab's string table and its entries as (st_name, st_info, st_other,
+        st_shndx, st_value, st_size), the null one first."""
         symtab = next((s for s in self.sections if s.type == SHT_SYMTAB), None)
         if symtab is None:
-            return []
+            return b"", iter(())
         strings = self.contents(self.sections[symtab.link])
-        table = self.data[symtab.offset:symtab.offset + symtab.size]
+        return strings, SYMBOL.iter_unpack(self.contents(symtab))
+
+    def symbols(self) -> list[ElfSymbol]:
+        """Every .symtab entry but the null one, in file order."""
+        strings, entries = self.raw_symbols()
         result = []
-        for st_name, info, _other, shndx, value, size in SYMBOL.iter_unpack(table):
+        for st_name, info, _other, shndx, value, _size in entries:
             if info & 0xF == STT_SECTION and st_name == 0 and shndx < len(self.sections):
                 name = self.sections[shndx].name
             else:
                 name = strings[st_name:strings.index(b"\0", st_name)].decode("utf-8", "replace")
-            result.append(ElfSymbol(name, value, info, shndx, size))
+            result.append(ElfSymbol(name, value, info, shndx))
         return result[1:]
 
     def nm_type(self, sym: ElfSymbol) -> str:

@@ -20,10 +20,13 @@ class MinimalSymbols:
         self.starts = [start for start, _, _ in sections]
         self.sections = sections
         by_section: dict[int, list[tuple[int, int]]] = {}
-        for sym in elf.symbols():
-            if sym.kind in (STT_SECTION, STT_FILE) or not sym.name or sym.name.startswith(".L"):
+        strings, entries = elf.raw_symbols()
+        for st_name, info, _other, shndx, value, size in entries:
+            head = strings[st_name:st_name + 2]
+            if info & 0xF in (STT_SECTION, STT_FILE) or head[:1] in (b"", b"\0") \
+                    or head == b".L":
                 continue
-            by_section.setdefault(sym.shndx, []).append((sym.value + bias, sym.size))
+            by_section.setdefault(shndx, []).append((value + bias, size))
         self.symbols = {index: sorted(entries) for index, entries in by_section.items()}
         self.addresses = {index: [a for a, _ in entries] for index, entries in self.symbols.items()}
         self.code = {s.index for s in elf.sections if s.flags & SHF_EXECINSTR}
