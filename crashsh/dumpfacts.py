@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import drgn
 
 if TYPE_CHECKING:
-    from crashsh.toolchain.gdbvalues import ValuePrinter
+    from crashsh.toolchain.gdbvalues import KernelAddresses, ValuePrinter
     from crashsh.toolchain.symtab import CrashSymbolTable
 
 T = TypeVar("T")
@@ -85,13 +85,29 @@ class DumpFacts:
         return CrashSymbolTable(self.prog, module_tables)
 
     @cached_property
+    def kernel_addresses(self) -> KernelAddresses:
+        """What crash's gdb says about an address: its symbol and the string there."""
+        from crashsh.toolchain.gdbvalues import KernelAddresses
+
+        return KernelAddresses(self.prog, self.symtab, self.page_offset, self.page_size)
+
+    @cached_property
     def value_printers(self) -> dict[int, ValuePrinter]:
         """gdb's value printer for each output radix, sharing one view of kernel addresses."""
-        from crashsh.toolchain.gdbvalues import KernelAddresses, ValuePrinter
+        from crashsh.toolchain.gdbvalues import ValuePrinter
 
-        addresses = KernelAddresses(self.prog, self.symtab, self.page_offset, self.page_size)
+        addresses = self.kernel_addresses
         return {radix: ValuePrinter(self.prog, addresses.symbol, addresses.read_string, radix)
                 for radix in (10, 16)}
+
+    @cached_property
+    def format_printers(self) -> dict[str, ValuePrinter]:
+        """gdb's value printer for each ``print/LETTER`` format (x d u o t c)."""
+        from crashsh.toolchain.gdbvalues import ValuePrinter
+
+        addresses = self.kernel_addresses
+        return {letter: ValuePrinter(self.prog, addresses.symbol, addresses.read_string, 10,
+                                     letter) for letter in "xduotc"}
 
 
 def facts(prog: drgn.Program) -> DumpFacts:

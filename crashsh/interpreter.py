@@ -11,6 +11,8 @@ import shlex
 QUIT_WORDS = ("q", "exit", "quit")
 SHELL_CHARACTERS = "|<>"  # pipes and redirection: lines that need the cmd2 shell
 FIRST_WORD = re.compile(r"""\A\s*([^\s"'|<>]*)""")  # the command word, as cmd2 finds it
+# a word with C's -> in it (`p task->comm`): crash does not read its > as a redirection
+ARROW_WORD = re.compile(r"""(?<!\S)([^\s"']*->[^\s"']*)""")
 
 # crash's built-in aliases (cmdline.c alias_init), those whose targets crashsh has; then drgn's.
 BUILTIN_ALIASES = {
@@ -52,7 +54,7 @@ class LineInterpreter:
         while (word := FIRST_WORD.match(line))[1] in self.aliases and word[1] not in expanded:
             expanded.add(word[1])
             line = self.aliases[word[1]] + line[word.end():]
-        return line
+        return ARROW_WORD.sub(r'"\1"', line)
 
     @staticmethod
     def is_quit(line: str) -> bool:

@@ -78,6 +78,13 @@ class CommandRunner:
         if self.debug:
             traceback.print_exc(file=self.stderr)
 
+    def reinterpret(self, words: list[str]) -> list[str] | None:
+        """crash's reading of a line whose first word is no command (a symbol, a type, a gdb
+        print command), or None."""
+        from crashsh.commands.shortcuts import reinterpret
+
+        return reinterpret(self.session, words)
+
     @contextlib.contextmanager
     def paged_output(self):
         """At a terminal with `set scroll on`, page through less -FRX (as crash does); else
@@ -157,7 +164,9 @@ class LineRunner(CommandRunner):
     def command(self, line: str) -> tuple[str, list[str]] | None:
         """(command, argv) of a line read() gave, or None when it is not a plain command."""
         words = self.interpreter.plain_words(line)
-        if not words or words[0] not in command_names():
+        if words and words[0] not in command_names():
+            words = self.reinterpret(words)
+        if not words:
             return None
         return words[0], crash_argv(words[1:])
 

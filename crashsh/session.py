@@ -53,6 +53,7 @@ class Session:
         self.settings = Settings()
         self.warnings: list[str] = []
         self.last_result: object = None
+        self.value_history: list[drgn.Object] = []  # gdb's $1, $2, ... (`p`)
         self._context: drgn.Object | None = None
 
     # -- opening ---------------------------------------------------------------------------

@@ -102,7 +102,11 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         return bool(self._redirecting)
 
     def default(self, statement: cmd2.Statement) -> None:
-        self.error("crash", f"command not found: {statement.command}")
+        words = self.reinterpret([statement.command, *statement.arg_list])
+        if words is None:
+            self.error("crash", f"command not found: {statement.command}")
+        else:
+            self.run_command(words[0], crash_argv(words[1:]))
 
     def pexcept(self, exception: BaseException, **kwargs) -> None:
         """cmd2's last resort for a failure outside a command (run_command reports those of

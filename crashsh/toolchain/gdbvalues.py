@@ -131,15 +131,18 @@ class ValuePrinter:
 
     *symbol* gives the `` <sym+off>`` text for an address (``""`` for none); *read_string*
     the bytes a char pointer points to (up to *limit*, stopping at a fault) or None when the
-    first byte cannot be read.
+    first byte cannot be read. With a format *letter* (``print/x``) scalars, pointers and
+    the characters of strings print as numbers in that format.
     """
 
     def __init__(self, prog: drgn.Program, symbol: Callable[[int], str],
-                 read_string: Callable[[int, int], bytes | None], radix: int = 10) -> None:
+                 read_string: Callable[[int, int], bytes | None], radix: int = 10,
+                 letter: str | None = None) -> None:
         self.prog = prog
         self.symbol = symbol
         self.read_string = read_string
         self.radix = radix
+        self.letter = letter  # gdb's print/FMT letter (x d u o t c); None: natural format
         self._nodes: dict[tuple, Node] = {}  # top-level structs already compiled
 
     # -- entry points -----------------------------------------------------------------------
@@ -182,11 +185,15 @@ class ValuePrinter:
         if kind == TypeKind.POINTER:
             return PointerNode(self, type)
         if kind in (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM):
-            return ScalarNode(scalar_formatter(type, self.radix), drgn.sizeof(type),
-                              is_signed(type))
+            return ScalarNode(self.formatter(type), drgn.sizeof(type), is_signed(type))
         if kind == TypeKind.FLOAT:
             return FloatNode(drgn.sizeof(type))
         return TextNode("<unknown type>")
+
+    def formatter(self, type: drgn.Type) -> Callable[[int], str]:
+        if self.letter:
+            return letter_formatter(self.letter, drgn.sizeof(type))
+        return scalar_formatter(type, self.radix)
 
     def _aggregate(self, type: drgn.Type) -> Node:
         if not type.is_complete():
@@ -195,7 +202,7 @@ class ValuePrinter:
         for member in type.members:
             if member.bit_field_size:
                 resolved = check_typedef(member.type)
-                node: Node = BitFieldNode(scalar_formatter(resolved, self.radix),
+                node: Node = BitFieldNode(self.formatter(resolved),
                                           member.bit_offset % 8, member.bit_field_size,
                                           is_signed(resolved))
             else:
@@ -209,7 +216,7 @@ class ValuePrinter:
         element_size = drgn.sizeof(element) if element.is_complete() else 0
         if length == 0 or element_size == 0:  # gdb: "treat like pointer to first elt."
             return SelfPointerNode(self, element)
-        if is_textual(element):
+        if is_textual(element) and not self.letter:
             return CharArrayNode(length * element_size)
         return ArrayNode(self._compile(element), length, element_size)
 
@@ -241,6 +248,29 @@ def scalar_formatter(type: drgn.Type, radix: int) -> Callable[[int], str]:
     if size == 1:
         return lambda value: f"{value} '{CHAR_CHARS[value & 0xFF]}'"
     return str
+
+
+def letter_formatter(letter: str, size: int) -> Callable[[int], str]:
+    """gdb's print_scalar_formatted for ``print/LETTER`` of a *size*-byte integer."""
+    bits = 8 * size
+    mask = (1 << bits) - 1
+
+    def as_signed(value: int) -> str:
+        value &= mask
+        return str(value - (1 << bits) if value >> (bits - 1) else value)
+
+    def char(value: int) -> str:
+        byte = value & 0xFF
+        return f"{byte - 256 if byte > 127 else byte} '{CHAR_CHARS[byte]}'"
+
+    return {
+        "x": lambda value: f"0x{value & mask:x}",
+        "d": as_signed,
+        "u": lambda value: str(value & mask),
+        "o": lambda value: f"0{value & mask:o}" if value & mask else "0",
+        "t": lambda value: f"{value & mask:b}",
+        "c": char,
+    }[letter]
 
 
 def enum_formatter(type: drgn.Type) -> Callable[[int], str]:
@@ -357,6 +387,8 @@ class PointerNode(Node):
         out.append(self.text(self.read(ctx.buf, off)))
 
     def text(self, address: int) -> str:
+        if self.printer.letter:  # print/FMT: the address as a number
+            return letter_formatter(self.printer.letter, 8)(address)
         text = f"0x{address:x}" + self.printer.symbol(address)
         if self.textual and address:
             text += " " + string_at(self.printer, address)
