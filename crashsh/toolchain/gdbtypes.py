@@ -218,11 +218,13 @@ def insert_name(name: str, text: str) -> str:
     return f"{text[:at]}{name}{text[at:]};"
 
 
-def ptype_text(type: drgn.Type, offsets: bool = False, member: str | None = None) -> str:
+def ptype_text(type: drgn.Type, offsets: bool = False, member: str | None = None,
+               radix: int = 10, address: int = 0) -> str:
     """crash's text of a struct, union, enum or typedef (without the ``SIZE:`` line).
 
-    *offsets* prefixes member lines with ``[offset]`` (``-o``); *member* keeps only that
-    member's line (``struct.member``). A plain base type has no text.
+    *offsets* prefixes member lines with ``[offset]`` (``-o``), in hex with *radix* 16, or
+    ``[address]`` of each member when an *address* is given (``struct -o X ADDR``); *member*
+    keeps only that member's line (``struct.member``). A plain base type has no text.
     """
     resolved = check_typedef(type)
     is_typedef = type.kind == TypeKind.TYPEDEF
@@ -230,7 +232,7 @@ def ptype_text(type: drgn.Type, offsets: bool = False, member: str | None = None
         return enum_listing(type)
     if not is_typedef and resolved.kind not in AGGREGATES:
         return ""
-    rewriter = _PtypeRewriter(type, offsets or member is not None, member)
+    rewriter = _PtypeRewriter(type, offsets or member is not None, member, radix, address)
     return "".join(rewriter.rewrite(type_name(type, "", 1).split("\n")))
 
 
@@ -249,12 +251,16 @@ def enum_listing(type: drgn.Type) -> str:
 class _PtypeRewriter:
     """crash's do_datatype_declaration loop over gdb's ptype lines, with its offset column."""
 
-    def __init__(self, type: drgn.Type, offsets: bool, member: str | None) -> None:
+    def __init__(self, type: drgn.Type, offsets: bool, member: str | None, radix: int = 10,
+                 address: int = 0) -> None:
         self.type = type
         self.name = type.name if type.kind == TypeKind.TYPEDEF else ""
         self.offsets = offsets
         self.member = member
-        self.size_width = len(str(gdb_sizeof(type)))
+        self.radix = radix
+        self.address = address
+        size = gdb_sizeof(type)
+        self.size_width = len(f"0x{size:x}" if radix == 16 else str(size))
         self.block = ""  # crash's IN_UNION / IN_STRUCT flags: "union", "struct", or "both"
 
     def rewrite(self, lines: list[str]) -> Iterator[str]:
@@ -305,7 +311,12 @@ class _PtypeRewriter:
             opener = {"union": "union {\n", "struct": "struct {\n"}.get(self.block, "")
             yield " " * (self.size_width + 5) + opener
             self.block = ""
-        yield f"  [{offset}]".rjust(self.size_width + 4) + line[3:] + "\n"
+        yield self.label(offset).rjust(self.size_width + 4) + line[3:] + "\n"
+
+    def label(self, offset: int) -> str:
+        if self.address:
+            return f"  [{self.address + offset:x}]"
+        return f"  [0x{offset:x}]" if self.radix == 16 else f"  [{offset}]"
 
 
 def _member_name(line: str) -> str:

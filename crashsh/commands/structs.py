@@ -1,0 +1,345 @@
+"""struct and union: a data type's layout, or its contents at an address (crash's
+cmd_datatype_common, do_datatype_addr and parse_for_member in symbols.c).
+
+Without an address crash prints gdb's ptype text (``-o`` adds offsets); with one it prints
+``struct NAME `` and gdb's ``output`` of the object (values never enter gdb's history),
+``count`` objects in a row; ``struct.member[,member]`` keeps the members' lines of that text;
+``-o`` with an address shows each member's address, ``-r`` the raw words, ``-l`` moves the
+address back from an embedded member (a list_head) to the object.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import drgn
+from drgn import TypeKind
+
+from crashsh.commands.memory import MemoryDisplay, memory_rows, reader
+from crashsh.commands.tools import parse_crash_number
+from crashsh.commands.types import lookup_datatype
+from crashsh.errors import CommandError, UsageError
+from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.registry import command
+from crashsh.toolchain import gdbvalues
+from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
+
+SYNOPSIS = ("struct_name[.member[,member]][-o][-l offset][-rfuxdp]\n"
+            "         [address | symbol][:cpuspec] [count | -c count]")
+UNION_SYNOPSIS = SYNOPSIS.replace("struct_name", "union_name")
+KINDS = {TypeKind.STRUCT: "struct", TypeKind.UNION: "union"}
+MAXARGS = 100
+
+
+@dataclass
+class DatatypeLayout:
+    """A declaration: gdb's ptype text as crash rewrites it, then ``SIZE:`` unless None."""
+
+    text: str
+    size: int | None
+    hex: bool = False
+
+
+@dataclass
+class DatatypeValue:
+    """``struct NAME `` and the object's value, or the lines a member list keeps of it."""
+
+    text: str
+    blank_before: bool = False
+
+
+@dataclass
+class DatatypeNotice:
+    """A line crash prints in the output (``struct: MESSAGE`` or plain text)."""
+
+    text: str
+
+
+class IntermixedParser(CommandParser):
+    """Options anywhere among the words, as getopt() permutes them."""
+
+    def parse_args(self, args=None, namespace=None):
+        return self.parse_intermixed_args(args, namespace)
+
+
+def datatype_parser(name: str) -> CommandParser:
+    p = IntermixedParser(name, f"{name} contents", add_help=False)
+    p.add_argument("-p", dest="deref", action="store_true", help="dereference pointers")
+    p.add_argument("-x", "-h", dest="hex", action="store_true", help="hexadecimal output")
+    p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
+    p.add_argument("-c", dest="count", help="count")
+    p.add_argument("-r", dest="raw", action="store_true", help="raw data")
+    p.add_argument("-v", dest="verbose", action="store_true", help="raw data with symbols")
+    p.add_argument("-o", dest="offsets", action="store_true", help="member offsets")
+    p.add_argument("-l", dest="list_offset", help="offset of an embedded list_head")
+    p.add_argument("-f", dest="file", action="store_true", help="dump file offset")
+    p.add_argument("-u", dest="user", action="store_true", help="user virtual address")
+    p.add_argument("words", nargs="*", help="name[.member] [address] [count]")
+    return p
+
+
+@command("struct", "structure contents", lambda: datatype_parser("struct"), synopsis=SYNOPSIS)
+def run_struct(session, args):
+    return datatype_command(session, args, "struct")
+
+
+@command("union", "union contents", lambda: datatype_parser("union"), synopsis=UNION_SYNOPSIS)
+def run_union(session, args):
+    return datatype_command(session, args, "union")
+
+
+@dataclass
+class Request:
+    """What cmd_datatype_common reads from its arguments."""
+
+    type: drgn.Type
+    name: str
+    kind: str
+    members: list[str]
+    address: int | None
+    count: int
+    radix: int
+
+
+def datatype_command(session, args, kind: str) -> list:
+    name = kind
+    words = list(args.words)
+    bad = next((w for w in words if w.startswith("-") and len(w) > 1), None)
+    if bad is not None:
+        raise UsageError(f"invalid option -- '{bad[1]}'", "")
+    if args.hex and args.decimal:
+        raise CommandError("-d and -x are mutually exclusive")
+    if not words:
+        synopsis = SYNOPSIS if kind == "struct" else UNION_SYNOPSIS
+        raise HelpRequested(f'Usage:\n  {name} {synopsis}\nEnter "help {name}" for details.\n')
+    if args.file or args.user:
+        raise CommandError(f"-{'f' if args.file else 'u'} option is not supported")
+    spec = words[0]
+    if spec.count(",") + 1 > MAXARGS:
+        raise CommandError("too many members in comma-separated list!")
+    if spec.endswith((",", ".")):
+        raise CommandError(f"invalid format: {spec}")
+    out: list = []
+    address, count = None, None
+    if args.count is not None:
+        count = int(args.count) if args.count.lstrip("-").isdigit() else 0
+    for word in words[1:]:
+        if address is not None and count is not None:
+            raise CommandError("too many arguments!")
+        number = parse_crash_number(word) if is_number(word) else None
+        if number is not None:
+            if address is not None:
+                count = number
+            elif number < facts_page_offset(session):
+                raise CommandError(f"invalid kernel virtual address: {word}")
+            else:
+                address = number
+            continue
+        symbol = session.symtab.lookup_name(word)
+        if symbol is None:
+            alternatives = [s.name for s in session.symtab.query(word)]
+            out.append(DatatypeNotice(f"symbol not found: {word}\npossible alternatives:\n" + (
+                "".join(f"  {n}\n" for n in alternatives) or "  (none found)\n")))
+            return out
+        address = symbol.value
+    if count is None:
+        count = 1
+    elif address is None:
+        raise CommandError("no kernel virtual address argument entered")
+    if args.deref and address is None:
+        raise CommandError("-p option requires address argument")
+    if args.list_offset is not None and address is not None:
+        address -= list_offset(session.prog, args.list_offset)
+    elif args.list_offset is not None:
+        list_offset(session.prog, args.list_offset)
+    type_name, dot, member_text = spec.partition(".")
+    members = member_text.replace(",", " ").split() if dot else []
+    found = find_datatype(session.prog, type_name)
+    if found is None:
+        raise CommandError(f"invalid data structure reference: {type_name}")
+    type, found_kind = found
+    if found_kind != kind:
+        raise CommandError(f"data type mismatch: {type_name} is not a {kind}")
+    radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
+    offsets = args.offsets
+    if len(members) > 1 and address is None:
+        out.append(DatatypeNotice(f"{name}: " + (
+            "-o option not valid with multiple member format" if offsets else
+            "multiple member format not supported in this syntax")))
+        members, offsets = [], True
+    if len(members) > 1 and address is not None and offsets:
+        raise CommandError("-o option not valid with multiple member format")
+    request = Request(type, type_name, kind, members, address, count, radix)
+    if address is None:
+        if members and resolve_member(type, members[0]) is None:
+            raise CommandError(f"invalid data structure reference: {type_name}.{members[0]}")
+        out.append(declaration(request, offsets, members[0] if members else None))
+        return out
+    out.extend(contents(session, request, offsets, args.raw))
+    return out
+
+
+def facts_page_offset(session) -> int:
+    from crashsh.dumpfacts import facts
+
+    return facts(session.prog).page_offset
+
+
+def is_number(text: str) -> bool:
+    """crash's IS_A_NUMBER: decimal digits, or hex digits with an optional 0x."""
+    body = text[2:] if text.lower().startswith("0x") else text
+    return bool(body) and all(c in "0123456789abcdefABCDEF" for c in body)
+
+
+def list_offset(prog: drgn.Program, text: str) -> int:
+    """``-l offset``: a number, or ``struct.member`` naming the embedded member."""
+    if is_number(text):
+        return parse_crash_number(text) or 0
+    name, dot, member = text.partition(".")
+    found = find_datatype(prog, name) if dot and member and "." not in member else None
+    offset = member_offset(found[0], member) if found else None
+    if offset is None:
+        raise CommandError(f"invalid -l option: {text}")
+    return offset
+
+
+def find_datatype(prog: drgn.Program, name: str) -> tuple[drgn.Type, str] | None:
+    """crash's arg_to_datatype: a struct or union (possibly through a typedef) and its kind;
+    another type gives its own kind name."""
+    found = lookup_datatype(prog, name)
+    if not isinstance(found, drgn.Type):
+        return None
+    resolved = check_typedef(found)
+    return found, KINDS.get(resolved.kind, resolved.kind.name.lower())
+
+
+def resolve_member(type: drgn.Type, path: str) -> drgn.Type | None:
+    """The type of member *path* (``a``, ``a.b``, ``a[1]``), or None (member_to_datatype)."""
+    current = check_typedef(type)
+    for part in path.split("."):
+        name, bracket, index = part.partition("[")
+        if current.kind not in KINDS:
+            return None
+        try:
+            current = check_typedef(current.member(name).type)
+        except LookupError:
+            return None
+        while bracket:
+            if current.kind != TypeKind.ARRAY:
+                return None
+            current = check_typedef(current.type)
+            index = index.partition("]")[2]
+            bracket, _, index = index.partition("[")
+    return current
+
+
+def declaration(request: Request, offsets: bool, member: str | None,
+                address: int = 0) -> DatatypeLayout:
+    """crash's do_datatype_declaration (with ``-o`` or a member: offsets or addresses)."""
+    text = ptype_text(request.type, offsets, member, request.radix, address)
+    size = None if member else gdb_sizeof(request.type)
+    return DatatypeLayout(text, size, request.radix == 16)
+
+
+def contents(session, request: Request, offsets: bool, raw: bool) -> Iterator[object]:
+    """crash's do_datatype_addr: *count* objects from the address (backwards when negative)."""
+    size = gdb_sizeof(request.type)
+    address = request.address
+    if request.count < 0:
+        address -= size * abs(request.count) - size
+    for i in range(abs(request.count)):
+        at = address + i * size
+        for member in request.members or [None]:
+            if member is not None and resolve_member(request.type, member) is None:
+                raise CommandError(
+                    f"invalid data structure reference: {request.name}.{member}")
+            if offsets:
+                layout = declaration(request, True, member, at)
+                yield DatatypeValue(layout.text, bool(i)) if member else layout
+            elif raw:
+                yield raw_dump(session, request, member, at)
+            else:
+                first = request.members[0] if request.members else None
+                yield DatatypeValue(object_text(session, request, member, at),
+                                    bool(i) and member == first)
+
+
+def object_text(session, request: Request, member: str | None, address: int) -> str:
+    """print_struct/print_union: ``struct NAME `` and gdb's value, or a member's lines."""
+    printer = session.value_printer(request.radix)
+    try:
+        value = printer.format(request.type, address)
+    except drgn.FaultError as e:
+        raise CommandError(f"invalid kernel virtual address: {e.address:x}  "
+                           f'type: "gdb_readmem_callback"') from e
+    newline = "\n" if request.kind == "struct" else ""
+    text = f"{request.kind} {request.name} {value}{newline}"
+    if member is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    if "." in member or "[" in member:
+        found = gdbvalues.extended_member(gdbvalues.element_tree(lines), member)
+        return "".join(found or [])
+    return "".join(parse_for_member(lines, member))
+
+
+def parse_for_member(lines: list[str], member: str) -> list[str]:
+    """crash's parse_for_member(PARSE_FOR_DATA): the lines of top-level *member* in gdb's
+    text of a struct (a one-line value, or down to its closing brace)."""
+    lookfor1, lookfor2 = f"  {member} ", f"  {member}["
+    found: list[str] = []
+    indent = on = embed = 0
+    array = False
+    rows = iter(lines)
+    while True:
+        for line in rows:
+            lead = len(line) - len(line.lstrip(" "))
+            if (embed and lead == embed) or ("}}" in line and embed == lead - 2):
+                embed = 0
+            if not on and not embed and "= {" in line and lookfor1 not in line:
+                embed = lead
+            if embed:
+                continue
+            if lookfor1 in line or lookfor2 in line:
+                on += 1
+                if "= {" in line:
+                    indent = lead
+                if "[" in line:
+                    array = True
+            if not on:
+                continue
+            if (indent and on > 1 and lead == indent and "}" not in line) or line[0] == "}":
+                break
+            if indent and on > 1 and indent == lead - 2 and "}}" in line:
+                found.append(line)
+                break
+            if not indent:
+                cut = line.find(", \n")
+                found.append(line if cut < 0 else line[:cut] + "\n")
+                break
+            if "}" in line and lead == indent:
+                cut = line.find("}, \n")
+                found.append(line if cut < 0 else line[:cut] + "}\n")
+                break
+            found.append(line)
+            on += 1
+        if not array:
+            return found
+        on, array = 0, False
+
+
+def raw_dump(session, request: Request, member: str | None, address: int) -> MemoryDisplay:
+    """crash's raw_data_dump: the object's (or member's) bytes as rd shows them."""
+    size = gdb_sizeof(request.type)
+    if member is not None:
+        if "," in ",".join(request.members) and len(request.members) > 1:
+            raise CommandError("only one structure member allowed with -r")
+        address += member_offset(request.type, member.split(".")[0]) or 0
+        size = gdb_sizeof(resolve_member(request.type, member))
+    bits = {1: 8, 2: 16, 4: 32}.get(size, 64)
+    count = 1 if bits != 64 else (size + 7) // 8
+    options = argparse.Namespace(net_endian=False, symbols=False)
+    rows = memory_rows(session, reader(session, "kernel", bits), address, count, bits, options)
+    return MemoryDisplay(bits, "hex", True, rows)
