@@ -11,7 +11,7 @@ are not crash commands: crash passes them to gdb as they are (no leader; errors 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
@@ -32,13 +32,15 @@ SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKin
 
 @dataclass
 class PrintedValue:
-    """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *split_brace* is crash's
-    rewrite of a first line with ``{`` in it (cmd_p's output filter)."""
+    """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *type* is gdb's name of the
+    value's type; *split_brace* is crash's rewrite of a first line with ``{`` in it (cmd_p's
+    output filter)."""
 
     number: int
     text: str
+    type: str
     leader: str | None = None
-    split_brace: bool = True
+    split_brace: bool = field(default=True, metadata={"json": False})
 
 
 @dataclass
@@ -130,7 +132,8 @@ def print_value(session, expression: str, radix: int, letter: str | None,
     except (ExpressionError, drgn.FaultError, drgn.ObjectAbsentError) as e:
         raise CommandError(str(e)) from e
     session.value_history.append(value)
-    return PrintedValue(len(session.value_history), text, leader, split_brace)
+    return PrintedValue(len(session.value_history), text, type_name(value.type_), leader,
+                        split_brace)
 
 
 def value_text(session, value: drgn.Object, radix: int, letter: str | None) -> str:
@@ -204,7 +207,8 @@ def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
         except drgn.FaultError as e:
             raise CommandError(f"gdb request failed: p *({type_name(type)}*) 0x{address:x}") from e
         session.value_history.append(value)
-        out.append(PrintedValue(len(session.value_history), text, leader))
+        out.append(PrintedValue(len(session.value_history), text, type_name(value.type_),
+                                leader))
     return out
 
 

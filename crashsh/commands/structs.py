@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
@@ -28,7 +28,8 @@ from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset,
 
 SYNOPSIS = ("struct_name[.member[,member]][-o][-l offset][-rfuxdp]\n"
             "         [address | symbol][:cpuspec] [count | -c count]")
-UNION_SYNOPSIS = SYNOPSIS.replace("struct_name", "union_name")
+UNION_SYNOPSIS = ("union_name[.member[,member]] [-o][-l offset][-rfuxdp]\n"
+                  "         [address | symbol][:cpuspec] [count | -c count]")
 KINDS = {TypeKind.STRUCT: "struct", TypeKind.UNION: "union"}
 MAXARGS = 100
 
@@ -39,7 +40,7 @@ class DatatypeLayout:
 
     text: str
     size: int | None
-    hex: bool = False
+    hex: bool = field(default=False, metadata={"json": False})
 
 
 @dataclass
@@ -47,7 +48,7 @@ class DatatypeValue:
     """``struct NAME `` and the object's value, or the lines a member list keeps of it."""
 
     text: str
-    blank_before: bool = False
+    blank_before: bool = field(default=False, metadata={"json": False})
 
 
 @dataclass

@@ -123,6 +123,7 @@ def compare(fixture: Fixture, cases: tuple[Case, ...] = SUITE, dump: str = "kdum
     values = placeholders(runner, fixture)
     lines = [case.line.format(**values) for case in cases]
     theirs = run_oracle(fixture, lines, dump)
+    runner.session.value_history.clear()  # a new crash session numbers its values from $1
     return [Comparison(case, line, runner.run(line), output)
             for case, line, output in zip(cases, lines, theirs)]
 

@@ -121,6 +121,7 @@ CASES = (
     Case("p/d 'A'", True),
     Case("p/u -1", True),
     Case("p/s linux_banner", True),
+    Case("p/o 1000", True),
     Case("p/x", True),
     # errors
     Case("p", True),
@@ -142,8 +143,15 @@ CASES = (
 
 
 def placeholders(prog: drgn.Program, marker_pid: int) -> dict[str, str]:
-    """The marker's open regular file (fd 3) for `p *(struct file *)ADDR`."""
+    """The marker's open regular file (fd 3) for `p *(struct file *)ADDR`; init_task's
+    tasks list_head and the next task's (for struct and -l)."""
     from drgn.helpers.linux.pid import find_task
 
     fd = find_task(prog, marker_pid).files.fdt.fd
-    return {"marker_file": f"{fd[3].value_():#x}"}
+    tasks = prog["init_task"].tasks
+    return {
+        "marker_file": f"{fd[3].value_():#x}",
+        "init_tasks": f"{tasks.address_:x}",
+        "next_tasks": f"{tasks.next.value_():x}",
+        "pid_offset": str(drgn.offsetof(prog.type("struct task_struct"), "pid")),
+    }
