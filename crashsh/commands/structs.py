@@ -102,6 +102,7 @@ class Request:
     address: int | None
     count: int
     radix: int
+    deref: bool = False
 
 
 def datatype_command(session, args, kind: str) -> list:
@@ -172,7 +173,7 @@ def datatype_command(session, args, kind: str) -> list:
         members, offsets = [], True
     if len(members) > 1 and address is not None and offsets:
         raise CommandError("-o option not valid with multiple member format")
-    request = Request(type, type_name, kind, members, address, count, radix)
+    request = Request(type, type_name, kind, members, address, count, radix, args.deref)
     if address is None:
         if members and resolve_member(type, members[0]) is None:
             raise CommandError(f"invalid data structure reference: {type_name}.{members[0]}")
@@ -277,6 +278,14 @@ def object_text(session, request: Request, member: str | None, address: int) -> 
                            f'type: "gdb_readmem_callback"') from e
     newline = "\n" if request.kind == "struct" else ""
     text = f"{request.kind} {request.name} {value}{newline}"
+    if request.deref:
+        from crashsh.commands.deref import dereference, dereferenced
+
+        if member is None:
+            return dereferenced(session, request.type, text, address, request.radix)
+        followed = dereference(session, request.type, member, address, request.radix)
+        if followed is not None:
+            return followed
     if member is None:
         return text
     lines = text.splitlines(keepends=True)

@@ -1,8 +1,10 @@
 """struct and union: layouts, contents at an address or symbol, members, counts, -o -x -d
 -r -l, errors, and crash's shortcuts (a type or symbol name typed as a command).
 
-Left out: `struct -p` (pointer members followed), `-f` (dump file offsets), `-u`, and
-:cpuspec; `struct -r` of a member longer than 16 bytes.
+`struct -p` follows pointers with gdb's print, so it takes value history numbers: the `p`
+after each shows the count goes on as crash's does.
+
+Left out: `-f` (dump file offsets), `-u`, and :cpuspec.
 """
 
 from tests.differential.suite import Case
@@ -52,7 +54,17 @@ CASES = (
     Case("union rcu_special", True),
     Case("union rcu_special init_task", True),
     Case("union -x rcu_special init_task 2", True),
+    Case("struct -p task_struct.mm init_task", True),
+    Case("struct -p task_struct.sched_class init_task", True),
+    Case("struct -p task_struct.thread_pid init_task", True),
+    Case("struct -p list_head {init_tasks}", True),
+    Case("p jiffies", True),
+    Case("struct -p file {marker_file}", True),
+    Case("struct -p mm_struct {marker_mm}", True),
+    Case("struct -p -x task_struct {marker_task}", True),
+    Case("p jiffies", True),
     # errors
+    Case("struct -p list_head", True),
     Case("struct", True),
     Case("union", True),
     Case("struct list_head {init_tasks} -2", True),
