@@ -117,6 +117,17 @@ def test_list_offset(session_runner):
     assert text == f"  pid = {following.pid.value_()},\n"
 
 
+def test_python_escape_and_limits(session_runner):
+    session_runner.session.value_history.clear()
+    assert run(session_runner, 'p --py prog["init_task"].comm') == (
+        '$1 = "swapper/0\\000\\000\\000\\000\\000\\000"\n')
+    assert run(session_runner, "p --py 1+1") == "p: not a drgn Object: 1+1\n"
+    # gdb's max-value-size: never read gigabytes for one value
+    assert run(session_runner, "p *init_task.comm@100000000") == (
+        "p: gdb request failed: p *init_task.comm@100000000\n")
+    assert run(session_runner, "p $") == run(session_runner, "p $1").replace("$3", "$2")
+
+
 def test_json_value(session_runner):
     from tests.differential.runner import run_json
 

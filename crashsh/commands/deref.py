@@ -11,7 +11,8 @@ from __future__ import annotations
 import drgn
 from drgn import TypeKind
 
-from crashsh.commands.printing import value_text
+from crashsh.commands.printing import record
+from crashsh.toolchain.cexpr import ExpressionError
 from crashsh.toolchain.gdbtypes import check_typedef, member_offset, ptype_text
 
 BUFSIZE = 1500  # crash's line buffer
@@ -103,13 +104,12 @@ def dereference(session, type: drgn.Type, member: str, address: int,
         pointed = prog.object(sym) if use_symbol else drgn.Object(
             prog, prog.pointer_type(prog.type(base)) if style != "typedef" else prog.type(base),
             target)[0]
-        text = value_text(session, pointed, radix, None)
-    except (LookupError, ValueError, drgn.FaultError):
+        printed = record(session, pointed, radix, None)
+    except (LookupError, ValueError, drgn.FaultError, ExpressionError):
         return None
-    session.value_history.append(pointed)
     star = "" if style == "typedef" else "*"
     out = [f"  {base} {star}{member} = 0x{target:x}\n  -> "]
-    for chunk in fgets_chunks(f"${len(session.value_history)} = {text}\n"):
+    for chunk in fgets_chunks(f"${printed.number} = {printed.text}\n"):
         if not chunk.startswith("$"):
             out.append("     " + chunk)
             continue

@@ -21,12 +21,13 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.cexpr import Evaluator, ExpressionError
-from crashsh.toolchain.gdbtypes import check_typedef, declaration, type_name
+from crashsh.toolchain.gdbtypes import check_typedef, declaration, gdb_sizeof, type_name
 
 SYNOPSIS = "[-x|-d][-u] [expression | symbol[:cpuspec]]"
 USAGE = f'Usage:\n  p {SYNOPSIS}\nEnter "help p" for details.\n'
 FORMAT_LETTERS = "xduotcs"
 GDB_PRINT_WORDS = ("p", "print")
+MAX_VALUE_SIZE = 65536  # gdb's max-value-size
 SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKind.FLOAT)
 
 
@@ -63,6 +64,9 @@ def p_parser() -> CommandParser:
     p.add_argument("-x", "-h", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
     p.add_argument("-u", dest="user", action="store_true", help="user virtual addresses")
+    p.add_argument("--py", dest="python", action="store_true",
+                   help="beyond crash: the expression is Python (as `py` sees it) giving a "
+                        "drgn Object")
     p.add_argument("words", nargs="*", help="expression | symbol[:cpuspec]")
     return p
 
@@ -77,9 +81,11 @@ def run_p(session, args):
         raise CommandError("-d and -x are mutually exclusive")
     if not words:
         raise HelpRequested(USAGE)
+    if args.python:
+        return python_value(session, " ".join(args.words), radix_of(session, args))
     if args.user:  # crash reads through the context's user page tables: not supported
         raise CommandError(f"gdb request failed: p {' '.join(words)}")
-    radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
+    radix = radix_of(session, args)
     first, cpuspec = words[0], None
     if ":" in first:
         first, _, cpuspec = first.rpartition(":")
@@ -109,6 +115,26 @@ def run_p(session, args):
     return out
 
 
+def radix_of(session, args) -> int:
+    return 16 if args.hex else 10 if args.decimal else session.settings.radix
+
+
+def python_value(session, source: str, radix: int) -> PrintedValue:
+    """``p --py EXPR``: a drgn Object made by Python, printed and kept as gdb would."""
+    from crashsh.commands.python import python_namespace
+
+    try:
+        value = eval(source, python_namespace(session))  # noqa: S307 - the user's own code
+    except Exception as e:  # noqa: BLE001 - the user's expression: report it in one line
+        raise CommandError(f"{type(e).__name__}: {e}") from None
+    if not isinstance(value, drgn.Object):
+        raise CommandError(f"not a drgn Object: {source}")
+    try:
+        return record(session, value, radix, None)
+    except (ExpressionError, drgn.FaultError) as e:
+        raise CommandError(str(e)) from e
+
+
 def crash_words(words: list[str]) -> list[str]:
     """crash's parse_line keeps a parenthesised expression as one word (``(5 - 3)``)."""
     joined: list[str] = []
@@ -128,16 +154,26 @@ def print_value(session, expression: str, radix: int, letter: str | None,
     """gdb's ``print[/letter] EXPRESSION``: the value enters the history."""
     try:
         value = Evaluator(session.prog, session.value_history).evaluate(expression)
-        text = value_text(session, value, radix, letter)
+        return record(session, value, radix, letter, leader, split_brace)
     except (ExpressionError, drgn.FaultError, drgn.ObjectAbsentError) as e:
         raise CommandError(str(e)) from e
+
+
+def record(session, value: drgn.Object, radix: int, letter: str | None,
+           leader: str | None = None, split_brace: bool = True) -> PrintedValue:
+    """*value*'s text, the value entering the history as the next $N."""
+    text = value_text(session, value, radix, letter)
     session.value_history.append(value)
     return PrintedValue(len(session.value_history), text, type_name(value.type_), leader,
                         split_brace)
 
 
 def value_text(session, value: drgn.Object, radix: int, letter: str | None) -> str:
-    """gdb's print_formatted of a top-level value (c_value_print)."""
+    """gdb's print_formatted of a top-level value (c_value_print); like gdb, a value larger
+    than max-value-size (64 KiB) is refused rather than read."""
+    size = gdb_sizeof(value.type_)
+    if size > MAX_VALUE_SIZE:
+        raise ExpressionError(f"value requires {size} bytes, which is more than max-value-size")
     dump = facts(session.prog)
     printer = dump.format_printers[letter] if letter else session.value_printer(radix)
     resolved = check_typedef(value.type_)
@@ -158,7 +194,7 @@ def is_plain_char_pointer(type: drgn.Type) -> bool:
     if type.kind != TypeKind.POINTER:
         return False
     target = type.type
-    return getattr(target, "name", None) == "char" and target.kind == TypeKind.INT
+    return target.kind == TypeKind.INT and target.name == "char"
 
 
 # -- per-cpu symbols --------------------------------------------------------------------------
@@ -203,12 +239,9 @@ def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
         leader = f"per_cpu({symbol.name}, {cpu})" if type is not None else (
             f"&per_cpu({symbol.name}, {cpu})")
         try:
-            text = value_text(session, value, radix, None)
-        except drgn.FaultError as e:
+            out.append(record(session, value, radix, None, leader))
+        except (drgn.FaultError, ExpressionError) as e:
             raise CommandError(f"gdb request failed: p *({type_name(type)}*) 0x{address:x}") from e
-        session.value_history.append(value)
-        out.append(PrintedValue(len(session.value_history), text, type_name(value.type_),
-                                leader))
     return out
 
 

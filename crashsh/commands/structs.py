@@ -11,6 +11,7 @@ address back from an embedded member (a list_head) to the object.
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -105,7 +106,7 @@ class Request:
     deref: bool = False
 
 
-def datatype_command(session, args, kind: str) -> list:
+def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     name = kind
     words = list(args.words)
     bad = next((w for w in words if w.startswith("-") and len(w) > 1), None)
@@ -179,8 +180,7 @@ def datatype_command(session, args, kind: str) -> list:
             raise CommandError(f"invalid data structure reference: {type_name}.{members[0]}")
         out.append(declaration(request, offsets, members[0] if members else None))
         return out
-    out.extend(contents(session, request, offsets, args.raw))
-    return out
+    return itertools.chain(out, contents(session, request, offsets, args.raw))
 
 
 def facts_page_offset(session) -> int:
