@@ -35,7 +35,7 @@ SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKin
 class PrintedValue:
     """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *type* is gdb's name of the
     value's type; *split_brace* is crash's rewrite of a first line with ``{`` in it (cmd_p's
-    output filter)."""
+    output filter, on with a leader or with module symbols loaded)."""
 
     number: int
     text: str
@@ -74,6 +74,8 @@ def p_parser() -> CommandParser:
 @command("p", "print the value of an expression", p_parser, synopsis=SYNOPSIS)
 def run_p(session, args):
     words = crash_words(args.words)
+    if args.python and words:
+        return python_value(session, " ".join(args.words), radix_of(session, args))
     bad = next((w for w in words if w.startswith("-") and len(w) > 1), None)
     if bad is not None:
         raise UsageError(f"invalid option -- '{bad[1]}'", USAGE)
@@ -81,8 +83,6 @@ def run_p(session, args):
         raise CommandError("-d and -x are mutually exclusive")
     if not words:
         raise HelpRequested(USAGE)
-    if args.python:
-        return python_value(session, " ".join(args.words), radix_of(session, args))
     if args.user:  # crash reads through the context's user page tables: not supported
         raise CommandError(f"gdb request failed: p {' '.join(words)}")
     radix = radix_of(session, args)
@@ -109,10 +109,19 @@ def run_p(session, args):
         letter = None if format == "s" else format
     try:
         out.append(print_value(session, expression or "$", radix, letter,
-                               leader=symbol.name if symbol else None))
+                               leader=symbol.name if symbol else None,
+                               split_brace=symbol is not None or module_symbols_loaded(session)))
     except CommandError as e:
         raise CommandError(f"gdb request failed: p {request}") from e
     return out
+
+
+def module_symbols_loaded(session) -> bool:
+    """crash's LOAD_MODULE_SYMS: some module's symbols are loaded (`mod -S`; crashsh loads
+    them at start), which turns on cmd_p's output filter."""
+    from crashsh.commands.modules import module_files
+
+    return bool(module_files(session))
 
 
 def radix_of(session, args) -> int:

@@ -60,7 +60,10 @@ CASES = (
     Case("p &jiffies", True),
     Case("p schedule", True),
     Case("p &schedule", True),
-    Case("p *&schedule", True),
+    # crash splits `$N = {void (void)} ...` after "=" only while its LOAD_MODULE_SYMS flag is
+    # on; the mod lines before these leave it off in crash (after `mod -R`, a later `mod -S`
+    # does not turn it back on) where crashsh still has every module's symbols
+    Case("p *&schedule", False),
     Case("p init_task.thread_info", True),
     Case("p init_task.__state", True),
     Case("p init_task.policy", True),
