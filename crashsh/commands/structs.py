@@ -21,6 +21,7 @@ from drgn import TypeKind
 from crashsh.commands.memory import MemoryDisplay, memory_rows, reader
 from crashsh.commands.tools import parse_crash_number
 from crashsh.commands.types import lookup_datatype
+from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
@@ -135,7 +136,7 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         if number is not None:
             if address is not None:
                 count = number
-            elif number < facts_page_offset(session):
+            elif number < facts(session.prog).page_offset:  # crash's IS_KVADDR
                 raise CommandError(f"invalid kernel virtual address: {word}")
             else:
                 address = number
@@ -181,12 +182,6 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         out.append(declaration(request, offsets, members[0] if members else None))
         return out
     return itertools.chain(out, contents(session, request, offsets, args.raw))
-
-
-def facts_page_offset(session) -> int:
-    from crashsh.dumpfacts import facts
-
-    return facts(session.prog).page_offset
 
 
 def is_number(text: str) -> bool:
@@ -344,7 +339,7 @@ def raw_dump(session, request: Request, member: str | None, address: int) -> Mem
     """crash's raw_data_dump: the object's (or member's) bytes as rd shows them."""
     size = gdb_sizeof(request.type)
     if member is not None:
-        if "," in ",".join(request.members) and len(request.members) > 1:
+        if len(request.members) > 1:
             raise CommandError("only one structure member allowed with -r")
         address += member_offset(request.type, member.split(".")[0]) or 0
         size = gdb_sizeof(resolve_member(request.type, member))
