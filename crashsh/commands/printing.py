@@ -265,7 +265,7 @@ def gdb_parser() -> CommandParser:
 def run_gdb(session, args):
     """crash's pass-through of a gdb command line; crashsh knows gdb's print only."""
     if not args.words:
-        raise HelpRequested(f'Usage:\n  gdb command ...\nEnter "help gdb" for details.\n')
+        raise HelpRequested('Usage:\n  gdb command ...\nEnter "help gdb" for details.\n')
     line = " ".join(args.words)
     word, _, rest = args.words[0].partition("/")
     words = args.words[1:]
