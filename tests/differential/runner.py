@@ -90,7 +90,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
 
     from tests.differential.cases.files import placeholders as files_placeholders
     from tests.differential.cases.kmem import placeholders as kmem_placeholders
-    from tests.differential.cases.printing import placeholders as printing_placeholders
+    from tests.differential.cases.expressions import placeholders as expressions_placeholders
 
     prog = runner.session.prog
     manifest = fixture.manifest
@@ -113,7 +113,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         "zombie_parent_pid": str(manifest["zombie"]["parent_pid"]),
         **files_placeholders(prog, marker_pid),
         **kmem_placeholders(prog),
-        **printing_placeholders(prog, marker_pid),
+        **expressions_placeholders(prog, marker_pid),
     }
 
 

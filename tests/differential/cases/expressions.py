@@ -1,6 +1,9 @@
 """p (and gdb's print, p/FMT): expressions, the value history, crash's leader for a symbol,
 per-cpu symbols, formats and errors. All lines run in one session, so the history numbers
-($N) are part of the comparison.
+($N) are part of the comparison. This module sorts before mod.py on purpose: the `mod` lines
+(`mod -R`, `mod -r`, ...) leave crash's gdb without module symbols for the rest of the session
+(`p crashsh_param` then fails, and crash's output filter for `p` is off), while these lines
+need the state crash starts in after `mod -S`.
 
 Left out: `linux_banner` (on 6.12 gdb takes its extern declaration `const char []` where drgn
 has the definition's size), gdb's warnings (`p 1 << 40` prints "warning: left shift count >= width of type"),
@@ -60,10 +63,7 @@ CASES = (
     Case("p &jiffies", True),
     Case("p schedule", True),
     Case("p &schedule", True),
-    # crash splits `$N = {void (void)} ...` after "=" only while its LOAD_MODULE_SYMS flag is
-    # on; the mod lines before these leave it off in crash (after `mod -R`, a later `mod -S`
-    # does not turn it back on) where crashsh still has every module's symbols
-    Case("p *&schedule", False),
+    Case("p *&schedule", True),
     Case("p init_task.thread_info", True),
     Case("p init_task.__state", True),
     Case("p init_task.policy", True),

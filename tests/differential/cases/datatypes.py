@@ -1,6 +1,7 @@
 """struct and union: layouts, contents at an address or symbol, members, counts, -o -x -d
 -r -l, errors, and crash's shortcuts (a type or symbol name typed as a command).
 
+Like expressions.py, this module sorts before mod.py (crash's module symbols intact).
 `struct -p` follows pointers with gdb's print, so it takes value history numbers: the `p`
 after each shows the count goes on as crash's does.
 
