@@ -10,13 +10,14 @@ are not crash commands: crash passes them to gdb as they are (no leader; errors 
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
 
-from crashsh.dumpfacts import facts
+from crashsh.conventions.usage import usage_block
+from crashsh.conventions.numbers import cpu_list
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
@@ -24,7 +25,6 @@ from crashsh.toolchain.cexpr import Evaluator, ExpressionError
 from crashsh.toolchain.gdbtypes import check_typedef, declaration, gdb_sizeof, type_name
 
 SYNOPSIS = "[-x|-d][-u] [expression | symbol[:cpuspec]]"
-USAGE = f'Usage:\n  p {SYNOPSIS}\nEnter "help p" for details.\n'
 FORMAT_LETTERS = "xduotcs"
 GDB_PRINT_WORDS = ("p", "print")
 MAX_VALUE_SIZE = 65536  # gdb's max-value-size
@@ -78,11 +78,11 @@ def run_p(session, args):
         return python_value(session, " ".join(args.words), radix_of(session, args))
     bad = next((w for w in words if w.startswith("-") and len(w) > 1), None)
     if bad is not None:
-        raise UsageError(f"invalid option -- '{bad[1]}'", USAGE)
+        raise UsageError(f"invalid option -- '{bad[1]}'", usage_block("p"))
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")
     if not words:
-        raise HelpRequested(USAGE)
+        raise HelpRequested(usage_block("p"))
     if args.user:  # crash reads through the context's user page tables: not supported
         raise CommandError(f"gdb request failed: p {' '.join(words)}")
     radix = radix_of(session, args)
@@ -223,8 +223,6 @@ def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
     """crash's display_per_cpu_info: the declaration and addresses, or each CPU's value."""
     from drgn.helpers.linux.sched import task_cpu
 
-    from crashsh.commands.ps import parse_cpus
-
     prog = session.prog
     offsets = prog["__per_cpu_offset"]
     ncpus = prog["nr_cpu_ids"].value_()
@@ -232,13 +230,13 @@ def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
         type = prog.object(symbol.name).type_
     except LookupError:
         type = None
-    addresses = [(cpu, (symbol.value + offsets[cpu].value_()) & ((1 << 64) - 1))
+    addresses = [(cpu, (symbol.value + offsets[cpu].value_()) & MASK64)
                  for cpu in range(ncpus)]
     if cpuspec is None:
         text = declaration(symbol.name, type) if type is not None else (
             f"[undetermined type] {symbol.name};")
         return PerCpuAddresses(text, addresses)
-    cpus = [task_cpu(session.context)] if cpuspec == "" else parse_cpus(cpuspec, ncpus)
+    cpus = [task_cpu(session.context)] if cpuspec == "" else cpu_list(cpuspec, ncpus)
     out = []
     for cpu, address in addresses:
         if cpu not in cpus:
@@ -256,8 +254,9 @@ def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
 
 # -- gdb's own print command ------------------------------------------------------------------
 def gdb_parser() -> CommandParser:
-    p = CommandParser("gdb", "gdb command", add_help=False)
-    p.add_argument("words", nargs=argparse.REMAINDER, help="a gdb print command")
+    # no getopt in cmd_gdb: every word is gdb's
+    p = CommandParser("gdb", "gdb command", prefix_chars="\0")
+    p.add_argument("words", nargs="*", help="a gdb print command")
     return p
 
 
@@ -265,7 +264,7 @@ def gdb_parser() -> CommandParser:
 def run_gdb(session, args):
     """crash's pass-through of a gdb command line; crashsh knows gdb's print only."""
     if not args.words:
-        raise HelpRequested('Usage:\n  gdb command ...\nEnter "help gdb" for details.\n')
+        raise HelpRequested(usage_block("gdb"))
     line = " ".join(args.words)
     word, _, rest = args.words[0].partition("/")
     words = args.words[1:]

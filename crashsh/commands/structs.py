@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,8 +20,11 @@ import drgn
 from drgn import TypeKind
 
 from crashsh.commands.memory import MemoryDisplay, memory_rows, reader
-from crashsh.commands.tools import parse_crash_number
+from crashsh.commands.symbols import symbol_not_found
 from crashsh.commands.types import lookup_datatype
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import htol, is_number, stol
+from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.parsing import CommandParser, HelpRequested
@@ -53,22 +57,8 @@ class DatatypeValue:
     blank_before: bool = field(default=False, metadata={"json": False})
 
 
-@dataclass
-class DatatypeNotice:
-    """A line crash prints in the output (``struct: MESSAGE`` or plain text)."""
-
-    text: str
-
-
-class IntermixedParser(CommandParser):
-    """Options anywhere among the words, as getopt() permutes them."""
-
-    def parse_args(self, args=None, namespace=None):
-        return self.parse_intermixed_args(args, namespace)
-
-
 def datatype_parser(name: str) -> CommandParser:
-    p = IntermixedParser(name, f"{name} contents", add_help=False)
+    p = CommandParser(name, f"{name} contents", add_help=False)
     p.add_argument("-p", dest="deref", action="store_true", help="dereference pointers")
     p.add_argument("-x", "-h", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
@@ -116,8 +106,7 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")
     if not words:
-        synopsis = SYNOPSIS if kind == "struct" else UNION_SYNOPSIS
-        raise HelpRequested(f'Usage:\n  {name} {synopsis}\nEnter "help {name}" for details.\n')
+        raise HelpRequested(usage_block(name))
     if args.file or args.user:
         raise CommandError(f"-{'f' if args.file else 'u'} option is not supported")
     spec = words[0]
@@ -128,24 +117,21 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     out: list = []
     address, count = None, None
     if args.count is not None:
-        count = int(args.count) if args.count.lstrip("-").isdigit() else 0
+        count = atoi(args.count)
     for word in words[1:]:
         if address is not None and count is not None:
             raise CommandError("too many arguments!")
-        number = parse_crash_number(word) if is_number(word) else None
-        if number is not None:
+        if is_number(word):
             if address is not None:
-                count = number
-            elif number < facts(session.prog).page_offset:  # crash's IS_KVADDR
+                count = c_int(stol(word))
+            elif (number := htol(word)) < facts(session.prog).page_offset:  # IS_KVADDR
                 raise CommandError(f"invalid kernel virtual address: {word}")
             else:
                 address = number
             continue
         symbol = session.symtab.lookup_name(word)
         if symbol is None:
-            alternatives = [s.name for s in session.symtab.query(word)]
-            out.append(DatatypeNotice(f"symbol not found: {word}\npossible alternatives:\n" + (
-                "".join(f"  {n}\n" for n in alternatives) or "  (none found)\n")))
+            out.append(symbol_not_found(session.symtab, word))
             return out
         address = symbol.value
     if count is None:
@@ -169,9 +155,8 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
     offsets = args.offsets
     if len(members) > 1 and address is None:
-        out.append(DatatypeNotice(f"{name}: " + (
-            "-o option not valid with multiple member format" if offsets else
-            "multiple member format not supported in this syntax")))
+        out.append(Notice(name, "-o option not valid with multiple member format" if offsets
+                          else "multiple member format not supported in this syntax"))
         members, offsets = [], True
     if len(members) > 1 and address is not None and offsets:
         raise CommandError("-o option not valid with multiple member format")
@@ -184,16 +169,22 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     return itertools.chain(out, contents(session, request, offsets, args.raw))
 
 
-def is_number(text: str) -> bool:
-    """crash's IS_A_NUMBER: decimal digits, or hex digits with an optional 0x."""
-    body = text[2:] if text.lower().startswith("0x") else text
-    return bool(body) and all(c in "0123456789abcdefABCDEF" for c in body)
+def atoi(text: str) -> int:
+    """C's atoi(): leading blanks, a sign and ASCII digits; anything else reads as 0."""
+    found = re.match(r"[ \t\n]*([+-]?[0-9]+)", text)
+    return c_int(int(found.group(1))) if found else 0
+
+
+def c_int(value: int) -> int:
+    """A number stored in crash's ``int count``."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
 
 
 def list_offset(prog: drgn.Program, text: str) -> int:
     """``-l offset``: a number, or ``struct.member`` naming the embedded member."""
     if is_number(text):
-        return parse_crash_number(text) or 0
+        return stol(text)
     name, dot, member = text.partition(".")
     found = find_datatype(prog, name) if dot and member and "." not in member else None
     offset = member_offset(found[0], member) if found else None

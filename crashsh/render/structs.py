@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.structs import DatatypeLayout, DatatypeNotice, DatatypeValue
+from crashsh.commands.structs import DatatypeLayout, DatatypeValue
 from crashsh.render.plain import plain
 
 
@@ -19,7 +19,3 @@ def _(layout: DatatypeLayout) -> Iterator[str]:
 def _(value: DatatypeValue) -> Iterator[str]:
     yield ("\n" if value.blank_before else "") + value.text
 
-
-@plain.register
-def _(notice: DatatypeNotice) -> Iterator[str]:
-    yield notice.text if notice.text.endswith("\n") else notice.text + "\n"
