@@ -16,6 +16,7 @@ import drgn
 from drgn import TypeKind
 
 from crashsh.conventions.usage import usage_block
+from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
@@ -50,13 +51,6 @@ class PerCpuAddresses:
 
     declaration: str
     addresses: list[tuple[int, int]]
-
-
-@dataclass
-class PrintWarning:
-    """A ``WARNING: ...`` line before the value."""
-
-    text: str
 
 
 def p_parser() -> CommandParser:
@@ -98,7 +92,7 @@ def run_p(session, args):
         symbol = None
     if cpuspec is not None:
         if symbol is not None:
-            out.append(PrintWarning(f"{symbol.name} is not percpu; cpuspec ignored."))
+            out.append(Notice("WARNING", f"{symbol.name} is not percpu; cpuspec ignored."))
             words[0] = first
     request = " ".join(w for w in words if not w.startswith("-"))
     expression, letter = request, None

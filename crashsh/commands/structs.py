@@ -23,9 +23,9 @@ from crashsh.commands.memory import MemoryDisplay, memory_rows, reader
 from crashsh.commands.symbols import symbol_not_found
 from crashsh.commands.types import lookup_datatype
 from crashsh.conventions.notices import Notice
-from crashsh.conventions.numbers import htol, is_number, stol
+from crashsh.conventions.numbers import htol, is_number, signed, stol
 from crashsh.conventions.usage import usage_block
-from crashsh.dumpfacts import facts
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
@@ -105,6 +105,7 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         raise UsageError(f"invalid option -- '{bad[1]}'", "")
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")
+    offset = 0 if args.list_offset is None else list_offset(session.prog, args.list_offset)
     if not words:
         raise HelpRequested(usage_block(name))
     if args.file or args.user:
@@ -121,6 +122,7 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     for word in words[1:]:
         if address is not None and count is not None:
             raise CommandError("too many arguments!")
+        word = clean_arg(word)
         if is_number(word):
             if address is not None:
                 count = c_int(stol(word))
@@ -140,10 +142,8 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         raise CommandError("no kernel virtual address argument entered")
     if args.deref and address is None:
         raise CommandError("-p option requires address argument")
-    if args.list_offset is not None and address is not None:
-        address -= list_offset(session.prog, args.list_offset)
-    elif args.list_offset is not None:
-        list_offset(session.prog, args.list_offset)
+    if address is not None:
+        address = (address - offset) & MASK64
     type_name, dot, member_text = spec.partition(".")
     members = member_text.replace(",", " ").split() if dot else []
     found = find_datatype(session.prog, type_name)
@@ -169,6 +169,11 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
     return itertools.chain(out, contents(session, request, offsets, args.raw))
 
 
+def clean_arg(word: str) -> str:
+    """crash's clean_arg(): a number's trailing comma or colon is dropped."""
+    return word[:-1] if word[-1:] in (",", ":") and is_number(word[:-1]) else word
+
+
 def atoi(text: str) -> int:
     """C's atoi(): leading blanks, a sign and ASCII digits; anything else reads as 0."""
     found = re.match(r"[ \t\n]*([+-]?[0-9]+)", text)
@@ -184,7 +189,7 @@ def c_int(value: int) -> int:
 def list_offset(prog: drgn.Program, text: str) -> int:
     """``-l offset``: a number, or ``struct.member`` naming the embedded member."""
     if is_number(text):
-        return stol(text)
+        return signed(stol(text))  # crash's long list_head_offset
     name, dot, member = text.partition(".")
     found = find_datatype(prog, name) if dot and member and "." not in member else None
     offset = member_offset(found[0], member) if found else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.printing import PerCpuAddresses, PrintedValue, PrintWarning
+from crashsh.commands.printing import PerCpuAddresses, PrintedValue
 from crashsh.render.plain import plain
 
 
@@ -25,7 +25,3 @@ def _(info: PerCpuAddresses) -> Iterator[str]:
     for cpu, address in info.addresses:
         yield f"  [{cpu}]: {address:x}\n"
 
-
-@plain.register
-def _(warning: PrintWarning) -> Iterator[str]:
-    yield f"WARNING: {warning.text}\n"

@@ -146,6 +146,11 @@ CASES = (
     Case("print -x jiffies", True),
     Case("p/x nosuch", True),
     Case("p/x -x jiffies", True),
+    Case("p -z jiffies", True),
+    Case("p -x -d jiffies", True),
+    Case("gdb -x", True),
+    Case("p runqueues:99", True),
+    Case("p runqueues:0,zz", True),
 )
 
 
