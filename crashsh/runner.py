@@ -111,8 +111,10 @@ class CommandRunner:
 
     def error(self, name: str, message: str) -> None:
         """One error line, where crash puts it: in the output (and on the terminal when the
-        output is redirected); on stderr in JSON mode so the JSON stays parseable."""
-        self.error_text(f"{name}: {message}\n")
+        output is redirected); on stderr in JSON mode so the JSON stays parseable. A message
+        starting with a newline gets it before the name, as crash's error() does."""
+        newline = "\n" if message.startswith("\n") else ""
+        self.error_text(f"{newline}{name}: {message[len(newline):]}\n")
 
     def error_text(self, text: str) -> None:
         """Count a failure and write its text where errors go (see error())."""

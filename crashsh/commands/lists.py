@@ -1,0 +1,326 @@
+"""list: walk a linked list (crash's cmd_list and do_list, tools.c).
+
+The list is walked through the pointer at ``-o offset`` of each entry; with ``-h``/``-H``
+the entries are linked by embedded list_heads and the addresses printed are those of the
+containing structures. The walk ends at NULL, at the start, at the first entry (after
+one), at an entry pointing to itself, or at ``-e end``; an entry seen twice ends it with
+crash's "duplicate list entry" error, so a corrupted list never loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import drgn
+
+from crashsh.commands.tools import evaluate
+from crashsh.dumpfacts import facts
+from crashsh.errors import CommandError
+from crashsh.kernel import structview
+from crashsh.kernel.structview import StructNotice
+from crashsh.kernel.tasks import is_number_arg
+from crashsh.parsing import CommandParser
+from crashsh.registry import command
+
+SYNOPSIS = ("[[-o] offset][-e end][-[s|S] struct[.member[,member] [-l offset]] -[x|d]]\n"
+            "       [-r|-B] [-h [-O head_offset]|-H] start")
+POINTER_SIZE = 8
+MAX_HEX_DIGITS = 16
+
+
+@dataclass
+class ListEntry:
+    """One entry: its address and, with -s/-S, crash's text of its structure or members."""
+
+    address: int
+    lines: list[str | StructNotice] = field(default_factory=list)
+
+
+@dataclass
+class ListEmpty:
+    """A -H or -O list head that points to itself: ``(empty)``."""
+
+
+@dataclass
+class ListOptions:
+    """cmd_list's list_data after its arguments are read."""
+
+    start: int = 0
+    member_offset: int = 0
+    list_head_offset: int = 0
+    struct_offset: int = 0  # -l
+    end: int = 0
+    head_format: bool = False
+    offset_entered: bool = False
+    structs: list[str] = field(default_factory=list)
+    fast: bool = False  # -S
+    radix: int = 10
+
+
+def list_parser() -> CommandParser:
+    p = CommandParser("list", "linked list", add_help=False)
+    p.add_argument("-B", dest="brent", action="store_true")
+    p.add_argument("-H", dest="head_pointer", action="store_true")
+    p.add_argument("-h", dest="head", action="store_true")
+    p.add_argument("-r", dest="reverse", action="store_true")
+    p.add_argument("-s", dest="parse", action="append", default=[])
+    p.add_argument("-S", dest="read", action="append", default=[])
+    p.add_argument("-e", dest="end")
+    p.add_argument("-o", dest="offsets", action="append", default=[])
+    p.add_argument("-O", dest="head_offsets", action="append", default=[])
+    p.add_argument("-x", dest="hex", action="store_true")
+    p.add_argument("-d", dest="decimal", action="store_true")
+    p.add_argument("-l", dest="struct_offset")
+    p.add_argument("args", nargs="*")
+    return p
+
+
+def usage_error(reason: str) -> CommandError:
+    """crash's error(INFO, reason) followed by its usage block."""
+    return CommandError(f'{reason}\nUsage:\n  list {SYNOPSIS}\nEnter "help list" for details.')
+
+
+def htol(text: str) -> int:
+    """crash's htol(FAULT_ON_ERROR)."""
+    body = text[2:] if text[:2] in ("0x", "0X") else text
+    if len(body) > MAX_HEX_DIGITS:
+        raise CommandError(f'input string too large: "{body}" ({len(body)} vs {MAX_HEX_DIGITS})')
+    try:
+        return int(body.replace("x", "").replace("X", "") or "0", 16)
+    except ValueError:
+        raise CommandError(f'invalid input: "{body}"') from None
+
+
+def stol(text: str) -> int:
+    """crash's stol(): all decimal digits is decimal, else hexadecimal."""
+    return int(text) if text.isdigit() else htol(text)
+
+
+def member_offset(prog: drgn.Program, text: str) -> int | None:
+    """crash's arg_to_datatype(RETURN_ON_ERROR) > 1: the offset of ``struct.member``."""
+    name, dot, member = text.partition(".")
+    if not dot or not member:
+        return None
+    offset, _ = structview.member_layout(structview.struct_type(prog, name), member)
+    return offset
+
+
+def offset_option(prog: drgn.Program, text: str, option: str) -> int:
+    """-o, -O and -l: a number or ``struct.member``."""
+    if is_number_arg(text):
+        return stol(text)
+    offset = member_offset(prog, text)
+    if offset is None:
+        raise CommandError(f"invalid {option}: {text}")
+    return offset
+
+
+def hexadecimal_only(text: str) -> bool:
+    """crash's hexadecimal_only(): hex digits with at least one of a-f or x."""
+    body = text.rstrip()
+    return (all(c in "0123456789abcdefABCDEFxX" for c in body)
+            and any(c in "abcdefABCDEFxX" for c in body))
+
+
+def can_eval(text: str) -> bool:
+    """crash's can_eval(): a ``(...)`` pair, or an operator with text on both sides."""
+    if text.startswith("(") and text.endswith(")") and len(text) > 2:
+        return True
+    at = next((i for i, c in enumerate(text) if c in "><+-&|*/%^"), None)
+    return at is not None and 0 < at < len(text) - 1
+
+
+def read_options(session, args) -> ListOptions:
+    """cmd_list's option and argument rules, with its messages."""
+    prog = session.prog
+    opts = ListOptions()
+    if args.hex and args.decimal:
+        raise CommandError("-d and -x are mutually exclusive")
+    if args.parse and args.read:
+        raise CommandError("-S and -s options are mutually exclusive")
+    opts.radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
+    opts.structs = args.parse or args.read
+    opts.fast = bool(args.read)
+    opts.head_format = args.head or args.head_pointer or args.reverse
+    if len(args.offsets) > 1:
+        first = offset_option(prog, args.offsets[0], "-o argument")
+        raise CommandError(f"offset value {first} (0x{first:x}) already entered")
+    if args.offsets:
+        opts.member_offset = offset_option(prog, args.offsets[0], "-o argument")
+        opts.offset_entered = True
+    head_offset = None
+    if args.head_offsets:
+        head_offset = offset_option(prog, args.head_offsets[0], "-O argument")
+    if args.end is not None:
+        opts.end = htol(args.end)
+    struct_offset = 0
+    if args.struct_offset is not None:
+        struct_offset = offset_option(prog, args.struct_offset, "-l option")
+    if len(args.args) > 2:
+        raise usage_error("too many arguments")
+    if opts.structs:
+        opts.struct_offset = struct_offset
+    elif struct_offset:
+        raise usage_error("-l option can only be used with -s or -S option")
+    start = positional(session, args.args, opts)
+    if start is None:
+        raise usage_error("starting address required")
+    if opts.offset_entered and opts.struct_offset:
+        raise usage_error("-l and -o are mutually exclusive")
+    opts.start = start
+    return head_options(session, args, opts, head_offset)
+
+
+def positional(session, words: list[str], opts: ListOptions) -> int | None:
+    """The start and offset arguments, told apart as cmd_list does without -o."""
+    prog = session.prog
+    page_offset = facts(prog).page_offset
+    start = None
+    offset_entered = opts.offset_entered
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else None
+        offset = member_offset(prog, word) if "." in word else None
+        if offset is not None:
+            if offset_entered:
+                raise CommandError(f"offset value {opts.member_offset} "
+                                   f"(0x{opts.member_offset:x}) already entered")
+            opts.member_offset, offset_entered = offset, True
+            continue
+        symbol = session.symtab.lookup_name(word)
+        if symbol is not None:
+            if start is not None:
+                raise CommandError("list start already entered")
+            start = symbol.value
+            continue
+        if not is_number_arg(word):
+            if can_eval(word):
+                value = expression_value(prog, word)
+                if value >= page_offset:
+                    if start is not None:
+                        raise CommandError("list start already entered")
+                    start = value
+                    continue
+            raise CommandError(f"invalid argument: {word}")
+        if start is not None:
+            opts.member_offset, offset_entered = stol(word), True
+            break
+        if offset_entered or following is None:
+            value = htol(word)
+            if value < page_offset:
+                raise CommandError(f"invalid kernel virtual address: {word}")
+            start = value
+            break
+        if session.symtab.lookup_name(following) is not None:
+            opts.member_offset, offset_entered = stol(word), True
+            continue
+        if not is_number_arg(following) and not can_eval(following) and "." not in following:
+            raise CommandError(f"symbol not found: {following}")
+        if hexadecimal_only(word):
+            value = htol(word)
+            if value >= page_offset:
+                start = value
+                continue
+        opts.member_offset, offset_entered = stol(word), True
+    opts.offset_entered = offset_entered
+    return start
+
+
+def expression_value(prog: drgn.Program, text: str) -> int:
+    try:
+        return evaluate(prog, text)
+    except ValueError:
+        raise CommandError(f"invalid expression: {text}") from None
+
+
+def head_options(session, args, opts: ListOptions, head_offset: int | None) -> ListOptions:
+    """-h/-H/-r/-O: the list_head offset, and the first entry read from a list head."""
+    if not opts.head_format:
+        return opts
+    opts.list_head_offset = opts.member_offset
+    opts.member_offset = POINTER_SIZE if args.reverse else 0
+    read = pointer_reader(session.prog)
+    if args.head_pointer:
+        opts.end = opts.end or opts.start
+        opts.start = read(opts.start + opts.member_offset, "LIST_HEAD contents")
+    elif head_offset is not None:
+        opts.end = opts.end or opts.start + head_offset
+        opts.start = read(opts.start + head_offset, "LIST_HEAD contents")
+    else:
+        opts.start += opts.list_head_offset
+    return opts
+
+
+def pointer_reader(prog: drgn.Program) -> Callable[[int, str], int]:
+    """readmem(FAULT_ON_ERROR) of one pointer, failing with crash's message."""
+
+    def read(address: int, what: str) -> int:
+        try:
+            return prog.read_word(address)
+        except drgn.FaultError:
+            raise CommandError(
+                f'invalid kernel virtual address: {address:x}  type: "{what}"') from None
+
+    return read
+
+
+def walk(read: Callable[[int, str], int], opts: ListOptions) -> Iterator[int]:
+    """do_list(): the value of each "next" in turn, starting with the start address;
+    crash's errors end the walk (a repeated entry is printed once more, then reported)."""
+    first = read(opts.start + opts.member_offset, "first list entry")
+    seen: set[int] = set()
+    following = opts.start
+    count = 0
+    while True:
+        yield following
+        entry = following - opts.list_head_offset
+        if following and entry in seen:
+            raise CommandError(f"\nduplicate list entry: {following:x}")
+        seen.add(entry)
+        count += 1
+        last = following
+        following = read(following + opts.member_offset, "list entry")
+        if following == 0:
+            if opts.head_format:
+                raise CommandError("\ninvalid list entry: 0")
+            return
+        if following in (opts.end, opts.start, last) or (following == first and count != 1):
+            return
+
+
+@command("list", "linked list", list_parser, synopsis=SYNOPSIS)
+def run_list(session, args) -> Iterator[object]:
+    opts = read_options(session, args)
+    if opts.head_format and opts.start == opts.end and (args.head_pointer or args.head_offsets):
+        return iter([ListEmpty()])
+    return list_entries(session, opts)
+
+
+def list_entries(session, opts: ListOptions) -> Iterator[ListEntry]:
+    read = pointer_reader(session.prog)
+    fast = [structview.fast_members(session.prog, spec) if opts.fast and "." in spec else None
+            for spec in opts.structs]
+    base = opts.list_head_offset + opts.struct_offset
+    for following in walk(read, opts):
+        entry = ListEntry(following - opts.list_head_offset)
+        try:
+            for spec, members in zip(opts.structs, fast):
+                entry_lines(session, entry, spec, members, following - base, opts.radix)
+        except CommandError:
+            yield entry  # crash has printed the address (and what came before) already
+            raise
+        yield entry
+
+
+def entry_lines(session, entry: ListEntry, spec: str, members, address: int,
+                radix: int) -> None:
+    """What -s/-S print for one structure spec at *address* (into the yielded entry)."""
+    name, dot, wanted = spec.partition(".")
+    if not dot:
+        entry.lines.append(structview.struct_text(session, name, address, radix))
+    elif members is not None:
+        entry.lines += structview.fast_lines(session, members[0], members[1], address, radix)
+    else:
+        for member in wanted.replace(",", " ").split():
+            found = structview.member_lines(session, name, member, address, radix)
+            entry.lines += [found] if isinstance(found, StructNotice) else found
