@@ -58,8 +58,15 @@ class ListOptions:
     radix: int = 10
 
 
+class IntermixedParser(CommandParser):
+    """getopt as crash uses it: options and arguments in any order."""
+
+    def parse_args(self, args=None, namespace=None):
+        return self.parse_intermixed_args(args, namespace)
+
+
 def list_parser() -> CommandParser:
-    p = CommandParser("list", "linked list", add_help=False)
+    p = IntermixedParser("list", "linked list", add_help=False)
     p.add_argument("-B", dest="brent", action="store_true")
     p.add_argument("-H", dest="head_pointer", action="store_true")
     p.add_argument("-h", dest="head", action="store_true")

@@ -160,8 +160,10 @@ def fast_members(prog: drgn.Program, spec: str) -> tuple[str, list[FastMember]]:
         if offset is None:
             raise CommandError(f"Can't get offset of '{name}.{member}'")
         resolved = check_typedef(member_type)
+        # MEMBER_TYPE() knows only members of the struct itself, not ``a.b`` or ``a[i]``
+        top_level = "." not in member and "[" not in member
         found.append(FastMember(member, offset, drgn.sizeof(resolved),
-                                resolved.kind == TypeKind.POINTER,
+                                top_level and resolved.kind == TypeKind.POINTER,
                                 declares_string(ptype, member)))
     return name, found
 

@@ -91,6 +91,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from tests.differential.cases.files import placeholders as files_placeholders
     from tests.differential.cases.kmem import placeholders as kmem_placeholders
     from tests.differential.cases.expressions import placeholders as expressions_placeholders
+    from tests.differential.cases.list import placeholders as list_placeholders
 
     prog = runner.session.prog
     manifest = fixture.manifest
@@ -114,6 +115,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         **files_placeholders(prog, marker_pid),
         **kmem_placeholders(prog),
         **expressions_placeholders(prog, marker_pid),
+        **list_placeholders(prog),
     }
 
 
