@@ -115,7 +115,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         **files_placeholders(prog, marker_pid),
         **kmem_placeholders(prog),
         **expressions_placeholders(prog, marker_pid),
-        **list_placeholders(prog),
+        **list_placeholders(prog, marker_pid, manifest["threads_proc"]["pid"]),
     }
 
 

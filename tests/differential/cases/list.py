@@ -17,15 +17,28 @@ MEMBER_NOTICE = {s: ("list: invalid data structure member reference", TERMINAL_O
                  for s in ("6.1", "6.12")}
 
 
-def placeholders(prog: drgn.Program) -> dict[str, str]:
-    """kthreadd's children list head and the sixth node of the test module's list."""
+def placeholders(prog: drgn.Program, marker_pid: int, threads_pid: int) -> dict[str, str]:
+    """For list and tree: kthreadd's children list head, the sixth node of the test module's
+    list, CPU 0's CFS timeline (an rb_root_cached), the marker's open file's page cache, the
+    page cache of pid 1's executable (a multi-level XArray) and a multi-threaded process's mm
+    (a maple tree with internal nodes)."""
     from drgn.helpers.linux.list import list_for_each
+    from drgn.helpers.linux.percpu import per_cpu
     from drgn.helpers.linux.pid import find_task
 
+    from tests.differential.cases.files import placeholders as files_placeholders
+
     nodes = list(list_for_each(prog["crashsh_test_list"].address_of_()))
+    timeline = per_cpu(prog["runqueues"], 0).cfs.tasks_timeline
+    inode = int(files_placeholders(prog, marker_pid)["marker_file_inode"], 16)
+    mapping = drgn.Object(prog, "struct inode *", inode).i_mapping
     return {
         "kthreadd_children": f"{find_task(prog, 2).children.address_of_().value_():x}",
         "crashsh_node_5": f"{nodes[5].value_():x}",
+        "cpu0_timeline": f"{timeline.address_:x}",
+        "marker_file_mapping": f"{mapping.value_():x}",
+        "init_exe_mapping": f"{find_task(prog, 1).mm.exe_file.f_mapping.value_():x}",
+        "threads_mm": f"{find_task(prog, threads_pid).mm.value_():x}",
     }
 
 
