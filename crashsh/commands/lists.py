@@ -312,22 +312,9 @@ def list_entries(session, opts: ListOptions) -> Iterator[ListEntry]:
         entry = ListEntry(following - opts.list_head_offset)
         try:
             for spec, members in zip(opts.structs, fast):
-                entry_lines(session, entry, spec, members, following - base, opts.radix)
+                entry.lines += structview.spec_lines(session, spec, members, following - base,
+                                                     opts.radix)
         except CommandError:
             yield entry  # crash has printed the address (and what came before) already
             raise
         yield entry
-
-
-def entry_lines(session, entry: ListEntry, spec: str, members, address: int,
-                radix: int) -> None:
-    """What -s/-S print for one structure spec at *address* (into the yielded entry)."""
-    name, dot, wanted = spec.partition(".")
-    if not dot:
-        entry.lines.append(structview.struct_text(session, name, address, radix))
-    elif members is not None:
-        entry.lines += structview.fast_lines(session, members[0], members[1], address, radix)
-    else:
-        for member in wanted.replace(",", " ").split():
-            found = structview.member_lines(session, name, member, address, radix)
-            entry.lines += [found] if isinstance(found, StructNotice) else found

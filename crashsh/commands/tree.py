@@ -174,7 +174,7 @@ def run_tree(session, args) -> Iterator[object]:
     if opts.kind == "radix":
         raise CommandError("radix trees do not exist or have changed their format")
     fast = {spec: structview.fast_members(session.prog, spec)
-            for spec in opts.structs if "." in spec} if opts.structs else {}
+            for spec in opts.structs if opts.fast and "." in spec}
     walk = {"xarray": xarray_entries, "maple": maple_entries}.get(opts.kind, rbtree_entries)
     return with_structs(session, opts, fast, walk(session, opts))
 
@@ -190,24 +190,12 @@ def with_structs(session, opts: TreeOptions, fast: dict, entries: Iterator) -> I
             entry.radix = radix
         try:
             for spec in opts.structs:
-                struct_lines(session, entry, spec, fast, opts, radix)
+                entry.lines += structview.spec_lines(session, spec, fast.get(spec),
+                                                     entry.address, radix)
         except CommandError:
             yield entry
             raise
         yield entry
-
-
-def struct_lines(session, entry: TreeEntry, spec: str, fast: dict, opts: TreeOptions,
-                 radix: int) -> None:
-    name, dot, wanted = spec.partition(".")
-    if not dot:
-        entry.lines.append(structview.struct_text(session, name, entry.address, radix))
-    elif opts.fast:
-        entry.lines += structview.fast_lines(session, *fast[spec], entry.address, radix)
-    else:
-        for member in wanted.replace(",", " ").split():
-            found = structview.member_lines(session, name, member, entry.address, radix)
-            entry.lines += [found] if isinstance(found, StructNotice) else found
 
 
 # -- red-black trees --------------------------------------------------------------------------

@@ -245,3 +245,19 @@ def value_line(session, member: FastMember, base: int, radix: int) -> str | Stru
         if found is not None and session.symtab.is_text_symbol(found[0]):
             text += f" <{found[0].name}>"
     return text + "\n"
+
+
+def spec_lines(session, spec: str, fast: tuple[str, list[FastMember]] | None, address: int,
+               radix: int) -> list[str | StructNotice]:
+    """What ``-s spec`` (or with *fast*, ``-S spec``) prints for the structure at *address*:
+    the whole struct for a bare name, else each member."""
+    name, dot, wanted = spec.partition(".")
+    if not dot:
+        return [struct_text(session, name, address, radix)]
+    if fast is not None:
+        return fast_lines(session, fast[0], fast[1], address, radix)
+    lines: list[str | StructNotice] = []
+    for member in wanted.replace(",", " ").split():
+        found = member_lines(session, name, member, address, radix)
+        lines += [found] if isinstance(found, StructNotice) else found
+    return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from crashsh.commands.tree import TreeEntry, TreeText
+from crashsh.kernel.structview import StructNotice
 from crashsh.render.lists import member_text
 from crashsh.render.plain import plain
 
@@ -25,3 +26,8 @@ def _(entry: TreeEntry) -> Iterator[str]:
 @plain.register
 def _(text: TreeText) -> Iterator[str]:
     yield text.text
+
+
+@plain.register
+def _(notice: StructNotice) -> Iterator[str]:
+    yield f"tree: {notice.text}\n"  # a corrupted rb_node pointer, between the entries
