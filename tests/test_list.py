@@ -76,3 +76,19 @@ def test_task_list_matches_drgn(kernel, crashsh):
     out = crashsh.run("list -h init_task -o task_struct.tasks").split()
     leaders = list_for_each_entry("struct task_struct", init_task.tasks.address_of_(), "tasks")
     assert [int(a, 16) for a in out] == [init_task.address_] + [t.value_() for t in leaders]
+
+
+def test_brent_reports_the_loop():
+    """-B: entries until the loop is found, its length, the distance to it, the duplicate."""
+    from crashsh.commands.lists import ListNotice, brent_walk
+
+    memory = {0x10: 0x20, 0x20: 0x30, 0x30: 0x40, 0x40: 0x50, 0x50: 0x30}
+    seen = []
+    with pytest.raises(CommandError, match="\nduplicate list entry: 30"):
+        for item in brent_walk(reader(memory), ListOptions(start=0x10)):
+            seen.append(item)
+    assert seen == [0x10, 0x20, 0x30, 0x40, 0x50, 0x30,
+                    ListNotice("loop detected, loop length: 3"),
+                    ListNotice("length from start to loop: 2", newline=False)]
+    assert list(brent_walk(reader({0x10: 0x20, 0x20: 0}), ListOptions(start=0x10))) == [
+        0x10, 0x20]

@@ -43,6 +43,15 @@ class ListEmpty:
 
 
 @dataclass
+class ListNotice:
+    """``list: TEXT`` amid the entries (-B's loop report; *newline* False: crash ends the
+    line only with the error that follows)."""
+
+    text: str
+    newline: bool = True
+
+
+@dataclass
 class ListOptions:
     """cmd_list's list_data after its arguments are read."""
 
@@ -55,6 +64,7 @@ class ListOptions:
     offset_entered: bool = False
     structs: list[str] = field(default_factory=list)
     fast: bool = False  # -S
+    brent: bool = False  # -B
     radix: int = 10
 
 
@@ -149,6 +159,7 @@ def read_options(session, args) -> ListOptions:
     opts.radix = 16 if args.hex else 10 if args.decimal else session.settings.radix
     opts.structs = args.parse or args.read
     opts.fast = bool(args.read)
+    opts.brent = args.brent
     opts.head_format = args.head or args.head_pointer or args.reverse
     if len(args.offsets) > 1:
         first = offset_option(prog, args.offsets[0], "-o argument")
@@ -287,11 +298,58 @@ def walk(read: Callable[[int, str], int], opts: ListOptions) -> Iterator[int]:
         count += 1
         last = following
         following = read(following + opts.member_offset, "list entry")
-        if following == 0:
-            if opts.head_format:
-                raise CommandError("\ninvalid list entry: 0")
+        if ends(opts, following, last, first, count):
             return
-        if following in (opts.end, opts.start, last) or (following == first and count != 1):
+
+
+def ends(opts: ListOptions, following: int, last: int, first: int, count: int) -> bool:
+    """do_list()'s end of a list: NULL (an error for list_head lists), the end, the start,
+    an entry pointing to itself, or back to the first entry."""
+    if following == 0:
+        if opts.head_format:
+            raise CommandError("\ninvalid list entry: 0")
+        return True
+    return following in (opts.end, opts.start, last) or (following == first and count != 1)
+
+
+def brent_walk(read: Callable[[int, str], int], opts: ListOptions) -> Iterator[int | ListNotice]:
+    """do_list_no_hash() (-B): R. P. Brent's loop detection instead of remembering entries;
+    after a loop is found, entries are no longer shown and crash reports the loop's length,
+    the distance to it and the first repeated entry."""
+    def step(address: int) -> int:
+        return read(address + opts.member_offset, "list entry")
+
+    first = read(opts.start + opts.member_offset, "first list entry")
+    following = opts.start
+    x, y, power, length, distance = opts.start, step(opts.start), 2, 0, 0
+    detected = leaving = False
+    count = 0
+    while True:
+        if not detected:
+            yield following
+        if following and leaving:
+            raise CommandError(f"\nduplicate list entry: {x:x}")
+        count += 1
+        last = following
+        following = step(following)
+        if not detected:
+            if count > 1 and x == y:
+                detected = True
+                yield ListNotice(f"loop detected, loop length: {length}")
+                x = y = opts.start
+                for _ in range(length):
+                    y = step(y)
+            else:
+                if power == length:
+                    x, power, length = y, power * 2, 0
+                y = following
+                length += 1
+        elif not leaving and x == y:
+            leaving = True
+            yield ListNotice(f"length from start to loop: {distance:x}", newline=False)
+        else:
+            x, y, distance = step(x), step(y), distance + 1
+        if ends(opts, following, last, first, count):
             return
 
 
@@ -303,12 +361,15 @@ def run_list(session, args) -> Iterator[object]:
     return list_entries(session, opts)
 
 
-def list_entries(session, opts: ListOptions) -> Iterator[ListEntry]:
+def list_entries(session, opts: ListOptions) -> Iterator[ListEntry | ListNotice]:
     read = pointer_reader(session.prog)
     fast = [structview.fast_members(session.prog, spec) if opts.fast and "." in spec else None
             for spec in opts.structs]
     base = opts.list_head_offset + opts.struct_offset
-    for following in walk(read, opts):
+    for following in (brent_walk if opts.brent else walk)(read, opts):
+        if isinstance(following, ListNotice):
+            yield following
+            continue
         entry = ListEntry(following - opts.list_head_offset)
         try:
             for spec, members in zip(opts.structs, fast):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.lists import ListEmpty, ListEntry
+from crashsh.commands.lists import ListEmpty, ListEntry, ListNotice
 from crashsh.kernel.structview import StructNotice
 from crashsh.render.plain import plain
 
@@ -24,3 +24,8 @@ def _(entry: ListEntry) -> Iterator[str]:
 @plain.register
 def _(empty: ListEmpty) -> Iterator[str]:
     yield "(empty)\n"
+
+
+@plain.register
+def _(notice: ListNotice) -> Iterator[str]:
+    yield f"list: {notice.text}" + ("\n" if notice.newline else "")

@@ -72,6 +72,8 @@ CASES = (
     Case("list -o 8 crashsh_test_list", True),
     Case("list 8 crashsh_test_list", True),
     Case("list -H (crashsh_test_list+0) -o crashsh_node.list", True),
+    Case("list -B -H crashsh_test_list -o crashsh_node.list -S crashsh_node.value", True),
+    Case("list -B task_struct.parent {marker_task}", True),
     # kernel lists
     Case("list -H modules -o module.list -s module.name", True),
     Case("list -H modules -o module.list -S module.name,state,init", True),
