@@ -39,6 +39,10 @@ def placeholders(prog: drgn.Program, marker_pid: int, threads_pid: int) -> dict[
         "marker_file_mapping": f"{mapping.value_():x}",
         "init_exe_mapping": f"{find_task(prog, 1).mm.exe_file.f_mapping.value_():x}",
         "threads_mm": f"{find_task(prog, threads_pid).mm.value_():x}",
+        "threads_mt_root": f"{find_task(prog, threads_pid).mm.mm_mt.ma_root.value_():x}",
+        "init_exe_xa_node":
+            f"{find_task(prog, 1).mm.exe_file.f_mapping.i_pages.xa_head.value_():x}",
+        "free_vmap_rb_node": f"{prog['free_vmap_area_root'].rb_node.value_():x}",
     }
 
 
@@ -70,6 +74,7 @@ CASES = (
     Case("list -O crashsh_node.list -h -o crashsh_node.list crashsh_test_list", True),
     Case("list -H crashsh_test_list -o crashsh_node.list -e {crashsh_node_5}", True),
     Case("list -o 8 crashsh_test_list", True),
+    Case("list -r crashsh_test_list", True),
     Case("list 8 crashsh_test_list", True),
     Case("list -H (crashsh_test_list+0) -o crashsh_node.list", True),
     Case("list -B -H crashsh_test_list -o crashsh_node.list -S crashsh_node.value", True),
