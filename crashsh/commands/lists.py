@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.commands.tools import evaluate
+from crashsh.conventions.expressions import can_eval, evaluate
+from crashsh.conventions.numbers import htol, is_number, stol
+from crashsh.conventions.usage import usage_error
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
-from crashsh.kernel.tasks import is_number_arg
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
 SYNOPSIS = ("[[-o] offset][-e end][-[s|S] struct[.member[,member] [-l offset]] -[x|d]]\n"
             "       [-r|-B] [-h [-O head_offset]|-H] start")
 POINTER_SIZE = 8
-MAX_HEX_DIGITS = 16
 
 
 @dataclass
@@ -68,15 +68,8 @@ class ListOptions:
     radix: int = 10
 
 
-class IntermixedParser(CommandParser):
-    """getopt as crash uses it: options and arguments in any order."""
-
-    def parse_args(self, args=None, namespace=None):
-        return self.parse_intermixed_args(args, namespace)
-
-
 def list_parser() -> CommandParser:
-    p = IntermixedParser("list", "linked list", add_help=False)
+    p = CommandParser("list", "linked list", add_help=False)
     p.add_argument("-B", dest="brent", action="store_true")
     p.add_argument("-H", dest="head_pointer", action="store_true")
     p.add_argument("-h", dest="head", action="store_true")
@@ -93,27 +86,6 @@ def list_parser() -> CommandParser:
     return p
 
 
-def usage_error(reason: str) -> CommandError:
-    """crash's error(INFO, reason) followed by its usage block."""
-    return CommandError(f'{reason}\nUsage:\n  list {SYNOPSIS}\nEnter "help list" for details.')
-
-
-def htol(text: str) -> int:
-    """crash's htol(FAULT_ON_ERROR)."""
-    body = text[2:] if text[:2] in ("0x", "0X") else text
-    if len(body) > MAX_HEX_DIGITS:
-        raise CommandError(f'input string too large: "{body}" ({len(body)} vs {MAX_HEX_DIGITS})')
-    try:
-        return int(body.replace("x", "").replace("X", "") or "0", 16)
-    except ValueError:
-        raise CommandError(f'invalid input: "{body}"') from None
-
-
-def stol(text: str) -> int:
-    """crash's stol(): all decimal digits is decimal, else hexadecimal."""
-    return int(text) if text.isdigit() else htol(text)
-
-
 def member_offset(prog: drgn.Program, text: str) -> int | None:
     """crash's arg_to_datatype(RETURN_ON_ERROR) > 1: the offset of ``struct.member``."""
     name, dot, member = text.partition(".")
@@ -125,7 +97,7 @@ def member_offset(prog: drgn.Program, text: str) -> int | None:
 
 def offset_option(prog: drgn.Program, text: str, option: str) -> int:
     """-o, -O and -l: a number or ``struct.member``."""
-    if is_number_arg(text):
+    if is_number(text):
         return stol(text)
     offset = member_offset(prog, text)
     if offset is None:
@@ -138,14 +110,6 @@ def hexadecimal_only(text: str) -> bool:
     body = text.rstrip()
     return (all(c in "0123456789abcdefABCDEFxX" for c in body)
             and any(c in "abcdefABCDEFxX" for c in body))
-
-
-def can_eval(text: str) -> bool:
-    """crash's can_eval(): a ``(...)`` pair, or an operator with text on both sides."""
-    if text.startswith("(") and text.endswith(")") and len(text) > 2:
-        return True
-    at = next((i for i, c in enumerate(text) if c in "><+-&|*/%^"), None)
-    return at is not None and 0 < at < len(text) - 1
 
 
 def read_options(session, args) -> ListOptions:
@@ -176,16 +140,16 @@ def read_options(session, args) -> ListOptions:
     if args.struct_offset is not None:
         struct_offset = offset_option(prog, args.struct_offset, "-l option")
     if len(args.args) > 2:
-        raise usage_error("too many arguments")
+        raise usage_error("list", "too many arguments")
     if opts.structs:
         opts.struct_offset = struct_offset
     elif struct_offset:
-        raise usage_error("-l option can only be used with -s or -S option")
+        raise usage_error("list", "-l option can only be used with -s or -S option")
     start = positional(session, args.args, opts)
     if start is None:
-        raise usage_error("starting address required")
+        raise usage_error("list", "starting address required")
     if opts.offset_entered and opts.struct_offset:
-        raise usage_error("-l and -o are mutually exclusive")
+        raise usage_error("list", "-l and -o are mutually exclusive")
     opts.start = start
     return head_options(session, args, opts, head_offset)
 
@@ -211,9 +175,9 @@ def positional(session, words: list[str], opts: ListOptions) -> int | None:
                 raise CommandError("list start already entered")
             start = symbol.value
             continue
-        if not is_number_arg(word):
+        if not is_number(word):
             if can_eval(word):
-                value = expression_value(prog, word)
+                value = evaluate(prog, word)
                 if value >= page_offset:
                     if start is not None:
                         raise CommandError("list start already entered")
@@ -232,7 +196,7 @@ def positional(session, words: list[str], opts: ListOptions) -> int | None:
         if session.symtab.lookup_name(following) is not None:
             opts.member_offset, offset_entered = stol(word), True
             continue
-        if not is_number_arg(following) and not can_eval(following) and "." not in following:
+        if not is_number(following) and not can_eval(following) and "." not in following:
             raise CommandError(f"symbol not found: {following}")
         if hexadecimal_only(word):
             value = htol(word)
@@ -242,13 +206,6 @@ def positional(session, words: list[str], opts: ListOptions) -> int | None:
         opts.member_offset, offset_entered = stol(word), True
     opts.offset_entered = offset_entered
     return start
-
-
-def expression_value(prog: drgn.Program, text: str) -> int:
-    try:
-        return evaluate(prog, text)
-    except ValueError:
-        raise CommandError(f"invalid expression: {text}") from None
 
 
 def head_options(session, args, opts: ListOptions, head_offset: int | None) -> ListOptions:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.commands.lists import (IntermixedParser, can_eval, expression_value,
-                                    hexadecimal_only, htol, offset_option, pointer_reader)
+from crashsh.commands.lists import hexadecimal_only, offset_option, pointer_reader
+from crashsh.conventions.expressions import can_eval, evaluate
+from crashsh.conventions.numbers import htol, is_number
+from crashsh.conventions.usage import usage_error
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
-from crashsh.kernel.tasks import is_number_arg
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
@@ -57,7 +58,7 @@ class TreeText:
 
 
 def tree_parser() -> CommandParser:
-    p = IntermixedParser("tree", "display radix tree, XArray, red-black tree or maple tree",
+    p = CommandParser("tree", "display radix tree, XArray, red-black tree or maple tree",
                          add_help=False)
     p.add_argument("-t", dest="types", action="append", default=[])
     p.add_argument("-r", dest="root_offsets", action="append", default=[])
@@ -74,10 +75,6 @@ def tree_parser() -> CommandParser:
     return p
 
 
-def usage_error(reason: str) -> CommandError:
-    return CommandError(f'{reason}\nUsage:\n  tree {SYNOPSIS}\nEnter "help tree" for details.')
-
-
 @dataclass
 class TreeOptions:
     kind: str  # "" for the default (an rbtree)
@@ -92,7 +89,7 @@ class TreeOptions:
 def tree_kind(prog: drgn.Program, words: list[str]) -> str:
     """-t: crash compares only the first letters ("ra", "rb", "x", "m")."""
     if len(words) > 1:
-        raise usage_error("multiple tree types may not be entered")
+        raise usage_error("tree", "multiple tree types may not be entered")
     if not words:
         return ""
     word = words[0]
@@ -106,7 +103,7 @@ def tree_kind(prog: drgn.Program, words: list[str]) -> str:
     for prefix, kind in (("rb", "rbtree"), ("x", "xarray"), ("m", "maple")):
         if word.startswith(prefix):
             return kind
-    raise usage_error(f"invalid tree type: {word}")
+    raise usage_error("tree", f"invalid tree type: {word}")
 
 
 def read_options(session, args) -> TreeOptions:
@@ -128,10 +125,10 @@ def read_options(session, args) -> TreeOptions:
     if args.root_offsets and args.node:
         raise CommandError("-r and -N options are mutually exclusive")
     if not args.args:
-        raise usage_error("a starting address is required")
+        raise usage_error("tree", "a starting address is required")
     start = start_argument(session, args.args[0])
     if len(args.args) > 1:
-        raise usage_error("too many arguments entered")
+        raise usage_error("tree", "too many arguments entered")
     if not args.node:
         start += root_offset
     radix = 16 if args.hex else 10 if args.decimal else None
@@ -155,9 +152,9 @@ def start_argument(session, word: str) -> int:
     if symbol is not None:
         return symbol.value
     page_offset = facts(session.prog).page_offset
-    if not is_number_arg(word):
+    if not is_number(word):
         if can_eval(word):
-            value = expression_value(session.prog, word)
+            value = evaluate(session.prog, word)
             if value >= page_offset:
                 return value
     elif hexadecimal_only(word):
