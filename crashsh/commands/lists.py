@@ -17,7 +17,7 @@ import drgn
 from crashsh.conventions.expressions import can_eval, evaluate
 from crashsh.conventions.numbers import htol, is_number, stol
 from crashsh.conventions.usage import usage_error
-from crashsh.dumpfacts import facts
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
@@ -222,7 +222,7 @@ def head_options(session, args, opts: ListOptions, head_offset: int | None) -> L
         opts.end = opts.end or opts.start + head_offset
         opts.start = read(opts.start + head_offset, "LIST_HEAD contents")
     else:
-        opts.start += opts.list_head_offset
+        opts.start = (opts.start + opts.list_head_offset) & MASK64
     return opts
 
 
@@ -230,6 +230,7 @@ def pointer_reader(prog: drgn.Program) -> Callable[[int, str], int]:
     """readmem(FAULT_ON_ERROR) of one pointer, failing with crash's message."""
 
     def read(address: int, what: str) -> int:
+        address &= MASK64  # crash's unsigned long arithmetic wraps
         try:
             return prog.read_word(address)
         except drgn.FaultError:
@@ -248,7 +249,7 @@ def walk(read: Callable[[int, str], int], opts: ListOptions) -> Iterator[int]:
     count = 0
     while True:
         yield following
-        entry = following - opts.list_head_offset
+        entry = (following - opts.list_head_offset) & MASK64
         if following and entry in seen:
             raise CommandError(f"\nduplicate list entry: {following:x}")
         seen.add(entry)
@@ -327,10 +328,10 @@ def list_entries(session, opts: ListOptions) -> Iterator[ListEntry | ListNotice]
         if isinstance(following, ListNotice):
             yield following
             continue
-        entry = ListEntry(following - opts.list_head_offset)
+        entry = ListEntry((following - opts.list_head_offset) & MASK64)
         try:
             for spec, members in zip(opts.structs, fast):
-                entry.lines += structview.spec_lines(session, spec, members, following - base,
+                entry.lines += structview.spec_lines(session, spec, members, (following - base) & MASK64,
                                                      opts.radix)
         except CommandError:
             yield entry  # crash has printed the address (and what came before) already

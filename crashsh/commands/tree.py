@@ -17,7 +17,7 @@ from crashsh.commands.lists import hexadecimal_only, offset_option, pointer_read
 from crashsh.conventions.expressions import can_eval, evaluate
 from crashsh.conventions.numbers import htol, is_number
 from crashsh.conventions.usage import usage_error
-from crashsh.dumpfacts import facts
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
@@ -130,7 +130,7 @@ def read_options(session, args) -> TreeOptions:
     if len(args.args) > 1:
         raise usage_error("tree", "too many arguments entered")
     if not args.node:
-        start += root_offset
+        start = (start + root_offset) & MASK64
     radix = 16 if args.hex else 10 if args.decimal else None
     return TreeOptions(kind, start, node_offset, args.parse or args.read, bool(args.read),
                        radix, args)
@@ -210,13 +210,13 @@ def rbtree_entries(session, opts: TreeOptions) -> Iterator[TreeEntry | StructNot
 
     def child(node: int, offset: int, side: str) -> int | StructNotice:
         try:
-            found = prog.read_word(node + offset)
+            found = prog.read_word((node + offset) & MASK64)
         except drgn.FaultError:
-            return StructNotice(f'invalid kernel virtual address: {node + offset:x}  '
+            return StructNotice(f'invalid kernel virtual address: {(node + offset) & MASK64:x}  '
                                 f'type: "rb_node rb_{side}"')
         if found:
             try:
-                prog.read_word(found + left)
+                prog.read_word((found + left) & MASK64)
             except drgn.FaultError:
                 return StructNotice(f"rb_node: {node:x}: corrupted rb_{side} pointer: {found:x}")
         return found
@@ -230,7 +230,7 @@ def rbtree_entries(session, opts: TreeOptions) -> Iterator[TreeEntry | StructNot
         lower = child(node, left, "left")
         if linear:
             yield from descend(lower, path + "/l")
-        yield TreeEntry(node - opts.node_offset, path if show else None)
+        yield TreeEntry((node - opts.node_offset) & MASK64, path if show else None)
         if not linear:
             yield from descend(lower, path + "/l")
         yield from descend(child(node, right, "right"), path + "/r")
@@ -257,7 +257,12 @@ def xarray_entries(session, opts: TreeOptions) -> Iterator[TreeEntry]:
     show = opts.args.position
 
     def height_of(node: int) -> int:
-        return prog.read_u8(node + shift_at) // chunk_shift + 1
+        address = (node + shift_at) & MASK64
+        try:
+            return prog.read_u8(address) // chunk_shift + 1
+        except drgn.FaultError:
+            raise CommandError(
+                f'invalid kernel virtual address: {address:x}  type: "xa_node shift"') from None
 
     if opts.args.node:
         root = opts.start
@@ -412,8 +417,8 @@ def maple_entries(session, opts: TreeOptions) -> Iterator[TreeEntry | TreeText]:
             first = last + 1
 
     if opts.args.node:
-        yield from node(opts.start, 0, mt_max[(opts.start >> MAPLE_NODE_TYPE_SHIFT)
-                                               & MAPLE_NODE_TYPE_MASK], 0)
+        yield from node(opts.start, 0, mt_max.get((opts.start >> MAPLE_NODE_TYPE_SHIFT)
+                                                   & MAPLE_NODE_TYPE_MASK, 0), 0)
         return
     tree_type = prog.type("struct maple_tree")
     try:
@@ -430,8 +435,8 @@ def maple_entries(session, opts: TreeOptions) -> Iterator[TreeEntry | TreeText]:
         yield from entry(root, 0, 0, 0, 0)  # not a node (xa_is_node)
     else:
         path[0] = "root"
-        yield from node(root, 0, mt_max[(root >> MAPLE_NODE_TYPE_SHIFT)
-                                        & MAPLE_NODE_TYPE_MASK], 0)
+        yield from node(root, 0, mt_max.get((root >> MAPLE_NODE_TYPE_SHIFT)
+                                            & MAPLE_NODE_TYPE_MASK, 0), 0)
 
 
 def c_pointer(value: int) -> str:

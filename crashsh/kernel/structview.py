@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import drgn
 from drgn import TypeKind
 
-from crashsh.dumpfacts import facts
+from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, member_offset, ptype_text
@@ -128,7 +128,10 @@ def member_lines(session, name: str, member: str, address: int,
     """dump_struct_member(): the lines of ``name.member`` in the struct at *address*, or the
     notice crash prints when a dotted or indexed member is not there."""
     type = require_struct(session.prog, name)
-    chunks = fgets_chunks(struct_text(session, name, address, radix))
+    try:
+        chunks = fgets_chunks(struct_text(session, name, address, radix))
+    except drgn.FaultError:
+        return []  # gdb's read error goes to crash's temporary file's reader: nothing shown
     if member_offset(type, member) is not None:
         return parse_for_member(chunks, member)
     found = gdbvalues.extended_member(gdbvalues.element_tree(chunks), member)
@@ -200,7 +203,7 @@ def read_string(prog: drgn.Program, address: int, limit: int) -> str:
     while len(data) < limit:
         chunk = min(limit - len(data), page - (address + len(data)) % page)
         try:
-            data += prog.read(address + len(data), chunk)
+            data += prog.read((address + len(data)) & MASK64, chunk)
         except drgn.FaultError:
             break
         if 0 in data:
@@ -226,7 +229,7 @@ def fast_lines(session, name: str, members: list[FastMember], address: int,
 def value_line(session, member: FastMember, base: int, radix: int) -> str | StructNotice:
     """print_value(): ``  name = value`` with a text symbol, or the string it holds."""
     prog = session.prog
-    address = base + member.offset
+    address = (base + member.offset) & MASK64
     value = 0
     text = ""
     if member.width <= 8:
@@ -253,7 +256,12 @@ def spec_lines(session, spec: str, fast: tuple[str, list[FastMember]] | None, ad
     the whole struct for a bare name, else each member."""
     name, dot, wanted = spec.partition(".")
     if not dot:
-        return [struct_text(session, name, address, radix)]
+        try:
+            return [struct_text(session, name, address, radix)]
+        except drgn.FaultError:  # gdb's read error, between the struct's name and the newline
+            return [f"struct {name} ", StructNotice(f"invalid kernel virtual address: "
+                                                    f'{address:x}  type: "gdb_readmem_callback"'),
+                    "\n"]
     if fast is not None:
         return fast_lines(session, fast[0], fast[1], address, radix)
     lines: list[str | StructNotice] = []
