@@ -19,7 +19,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import paths, swap, tasks
 from crashsh.kernel.memmap import mem_map
 from crashsh.kernel.memusage import MemoryUsage
-from crashsh.kernel.pagetable import UserPageTable
+from crashsh.kernel.pagetable import PageTable
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
@@ -304,7 +304,7 @@ class PageWalk:
     def __init__(self, prog: drgn.Program, mm: drgn.Object) -> None:
         self.prog = prog
         self.mm = mm
-        self.table = UserPageTable.of(mm)
+        self.table = PageTable.of(mm)
         self.page_size = facts(prog).page_size
         self.kernel_mm = mm.value_() == prog["init_mm"].address_
 

@@ -32,8 +32,7 @@ from crashsh.commands.kmem import (
     VmapTable,
     ZoneReport,
 )
-from crashsh.conventions.notices import Notice
-from crashsh.kernel.memmap import MemoryBlock
+from crashsh.kernel.memmap import MemoryBlock, PageRow
 from crashsh.render.common import centered
 from crashsh.render.plain import plain
 from crashsh.render.richout import rich_render
@@ -225,8 +224,13 @@ def _(table: PageTable) -> Iterator[str]:
     for i, r in enumerate(table.rows):
         if i == 0:
             yield page_header(w)
-        yield (f"{r.page:<16x} {r.physical:{w}x} {r.mapping:16x} {r.index:8x} {r.count:2d} "
-               f"{r.flags:x}{r.flag_names}\n")
+        yield page_line(r, w)
+
+
+def page_line(r: PageRow, w: int) -> str:
+    """One `kmem -p` row (crash's dump_mem_map)."""
+    return (f"{r.page:<16x} {r.physical:{w}x} {r.mapping:16x} {r.index:8x} {r.count:2d} "
+            f"{r.flags:x}{r.flag_names}\n")
 
 
 @plain.register

@@ -92,6 +92,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from tests.differential.cases.kmem import placeholders as kmem_placeholders
     from tests.differential.cases.expressions import placeholders as expressions_placeholders
     from tests.differential.cases.list import placeholders as list_placeholders
+    from tests.differential.cases.memory import placeholders as memory_placeholders
 
     prog = runner.session.prog
     manifest = fixture.manifest
@@ -116,6 +117,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         **kmem_placeholders(prog),
         **expressions_placeholders(prog, marker_pid),
         **list_placeholders(prog, marker_pid, manifest["threads_proc"]["pid"]),
+        **memory_placeholders(prog, marker_pid),
     }
 
 
