@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.sched import cpu_curr
 
-from crashsh.commands.memory import MemoryRow, memory_rows, reader
-from crashsh.conventions.expressions import can_eval, convert, evaluate
-from crashsh.conventions.notices import Notice
-from crashsh.conventions.numbers import cpu_list, htol, is_hexadecimal
-from crashsh.conventions.tasks import invalid_task, task_table
-from crashsh.errors import CommandError
+from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows, resolve_address
+from crashsh.commands.ps import parse_cpus
+from crashsh.errors import CommandError, CrashshError
 from crashsh.kernel import stack, tasks
+from crashsh.kernel.readmem import Memory
 from crashsh.parsing import CommandParser
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
@@ -303,23 +301,15 @@ def task_trace(session, kernel: stack.StackKernel, task: drgn.Object,
     return trace
 
 
-@dataclass(frozen=True)
-class RawOptions:
-    """The rd options memory_rows() reads: `rd -s`."""
-
-    symbols: bool = True
-    net_endian: bool = False
-
-
 def raw_stack(session, kernel: stack.StackKernel,
               task: drgn.Object) -> tuple[list[MemoryRow], str | None]:
     """bt -r: the whole stack as `rd -s` shows it, up to an unreadable line."""
-    read = reader(session, "kernel", 64)
     words = kernel.thread_size // stack.WORD
     rows: list[MemoryRow] = []
     try:
-        rows.extend(memory_rows(session, read, task.stack.value_(), words, 64, RawOptions()))
-    except CommandError as e:
+        rows.extend(memory_rows(session, Memory(session, "kernel"), task.stack.value_(), words,
+                                64, RdOptions(symbolic=True)))
+    except CrashshError as e:
         return rows, str(e)
     return rows, None
 

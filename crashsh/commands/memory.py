@@ -6,30 +6,29 @@ import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import drgn
-from drgn.helpers.linux.mm import access_remote_vm
-
-from crashsh.commands.symbols import symbol_not_found
-from crashsh.conventions.expressions import address_argument
-from crashsh.conventions.numbers import htol, signed, stol
-from crashsh.conventions.usage import usage_error
-from crashsh.dumpfacts import MASK64
-from crashsh.errors import CommandError
+from crashsh.commands.symbols import SymbolNotFound, line
+from crashsh.commands.tools import evaluate, parse_crash_number, parse_hex
+from crashsh.errors import CommandError, UsageError
+from crashsh.kernel import memmap, slab
+from crashsh.kernel.readmem import TYPE_NAMES, Memory, Partial
 from crashsh.parsing import CommandParser
 from crashsh.registry import command
 
 ASCII_LINE = 60
-KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64, 4-level paging
-ADDRESS_KINDS = {"kernel": "KVADDR", "user": "UVADDR", "physical": "PHYSADDR"}
+PAGE_READ = 4096  # rd -a reads up to this much at once when no count bounds it
+SYNOPSIS = ("[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n"
+            "     [count]")
+HIDDEN = {"json": False}
 
 
 @dataclass
 class MemoryRow:
-    """One line of `rd`: its address and the entries read there."""
+    """One line of `rd`: its address and the entries read there; ``symbols`` (-s/-S) holds
+    the text shown in place of a value, or None."""
 
     address: int
     values: list[int]
-    raw: bytes = field(metadata={"json": False})
+    raw: bytes = field(metadata=HIDDEN)
     symbols: list[str | None] | None = None
 
 
@@ -53,152 +52,276 @@ class AsciiRun:
 
 @dataclass
 class AsciiDisplay:
-    runs: list[AsciiRun]
+    runs: Iterator[AsciiRun]
     final_newline: bool
 
 
-class Width(argparse.Action):
-    """-16, -32 and -64 as crash's getopt reads them: -1, -3 or -6 and an argument."""
+@dataclass
+class RawCopy:
+    """`rd -r FILE`: how many bytes went from an address to a file."""
 
-    def __call__(self, parser, namespace, value, option_string=None) -> None:
-        bits = option_string[1:] + value
-        if bits not in ("16", "32", "64"):
-            raise usage_error("rd", f"invalid option: {bits}")
-        namespace.bits = int(bits)
+    count: int
+    address: int
+    path: str
+
+
+@dataclass
+class Warning:
+    """crash's ``WARNING: text`` line."""
+
+    text: str
+
+
+@dataclass
+class RdOptions:
+    """The options as crash's getopt loop leaves them (its flags are order-dependent)."""
+
+    display: str = "64"  # 8 16 32 64 ascii raw
+    symbolic: bool = False
+    slab: int = 0  # -S once: [cache], twice: [address:cache]
+    decimal: bool = False
+    udecimal: bool = False
+    no_ascii: bool = False
+    net_endian: bool = False
+    reverse: bool = False
+    space: str = "kernel"
+    offset: int | None = None
+    end: int | None = None
+    raw_file: str | None = None
+
+
+class Ordered(argparse.Action):
+    """Keep the options in command-line order for crash's flag logic."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.options = [*namespace.options, (option_string, values)]
 
 
 def rd_parser() -> CommandParser:
     p = CommandParser("rd", "read memory")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("-8", dest="bits", action="store_const", const=8)
-    for digit in "136":  # getopt's 1: 3: 6: (-16 is -1 with the argument 6)
-        size.add_argument(f"-{digit}", dest="bits", action=Width, metavar="")
-    size.add_argument("-a", dest="ascii", action="store_true", help="ASCII strings")
-    p.add_argument("-d", dest="style", action="store_const", const="decimal", help="signed decimal")
-    p.add_argument("-D", dest="style", action="store_const", const="udecimal", help="unsigned decimal")
-    p.add_argument("-s", dest="symbols", action="store_true", help="symbols for 64-bit values")
-    p.add_argument("-x", dest="no_ascii", action="store_true", help="no ASCII column")
-    p.add_argument("-p", dest="kind", action="store_const", const="physical", help="physical address")
-    p.add_argument("-u", dest="kind", action="store_const", const="user", help="user virtual address")
-    p.add_argument("-N", dest="net_endian", action="store_true", help="network byte order (16/32)")
-    p.add_argument("-R", dest="reverse", action="store_true", help="display in reverse order")
-    p.add_argument("-o", dest="offset", type=stol, help="offset added to the address")
-    p.add_argument("-e", dest="end", type=htol, help="end address")
-    p.add_argument("address", help="address, symbol or (expression)")
-    p.add_argument("count", nargs="?", help="number of entries")
-    p.set_defaults(bits=64, style="hex", kind="kernel")
+    flags = ("-8", "-16", "-32", "-64", "-a", "-d", "-D", "-s", "-S", "-x", "-p", "-u", "-f",
+             "-N", "-R", "-m")
+    for flag in flags:
+        p.add_argument(flag, dest="options", action=Ordered, nargs=0)
+    for flag in ("-o", "-e", "-r"):
+        p.add_argument(flag, dest="options", action=Ordered)
+    p.add_argument("address", nargs="?")
+    p.add_argument("count", nargs="?")
+    p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)  # crash ignores more words
+    p.set_defaults(options=[])
     return p
 
 
-def reader(session, kind: str, bits: int):
-    """A function reading ``n`` bytes at an address, raising crash's error message."""
-    prog = session.prog
-    label = f"{bits}-bit {ADDRESS_KINDS[kind]}" if bits else "ascii"
+def rd_options(pairs: list[tuple[str, str | None]]) -> RdOptions:
+    """crash's getopt loop in cmd_rd()."""
+    o = RdOptions()
+    for flag, value in pairs:
+        letter = flag[1:]
+        if letter in ("8", "16", "32", "64", "a"):
+            o.display = "ascii" if letter == "a" else letter
+        elif letter in ("s", "S"):
+            if o.display != "64":  # crash's error(INFO), then its usage block, both in the output
+                raise CommandError(f"-{letter} option is only allowed with 64-bit display\n"
+                                   f'Usage:\n  rd {SYNOPSIS}\nEnter "help rd" for details.')
+            o.symbolic = True
+            o.slab = min(o.slab + (letter == "S"), 2)
+        elif letter == "d":
+            o.decimal = True
+        elif letter == "D":
+            o.udecimal = True
+        elif letter == "x":
+            o.no_ascii = True
+        elif letter == "N":
+            o.net_endian = True
+        elif letter == "R":
+            o.reverse = True
+        elif letter in ("p", "u", "f"):
+            o.space = {"p": "physical", "u": "user", "f": "file"}[letter]
+        elif letter == "m":
+            raise CommandError("-m option only applies to xen architecture")
+        elif letter == "o":
+            o.offset = crash_number(value)
+        elif letter == "e":
+            o.end = parse_hex(value)
+        elif letter == "r":
+            o.display, o.raw_file = "raw", value
+    return o
 
-    def read(address: int, size: int) -> bytes:
-        try:
-            if kind == "user":
-                return read_user(session.context, address, size)
-            return prog.read(address, size, kind == "physical")
-        except drgn.FaultError:
-            what = {"kernel": "invalid kernel virtual address",
-                    "user": "invalid user virtual address",
-                    "physical": "invalid physical address"}[kind]
-            raise CommandError(f'{what}: {address:x}  type: "{label}"') from None
 
-    return read
+def crash_number(text: str) -> int:
+    """crash's stol(), with its error."""
+    value = parse_crash_number(text)
+    if value is None:
+        raise CommandError(f"not a valid number: {text}")
+    return value
 
 
-def read_user(task: drgn.Object, address: int, size: int) -> bytes:
-    """Read the task's user memory; a task without an mm fails as crash's pgd lookup does."""
-    mm = task.mm
-    if not mm:
-        pgd = drgn.offsetof(mm.type_.type, "pgd")
-        raise CommandError(f'invalid kernel virtual address: {pgd:x}  type: "mm_struct pgd"')
-    return access_remote_vm(mm, address, size)
-
-
-@command("rd", "read memory", rd_parser,
-         synopsis="[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n"
-                  "     [count]")
-def run_rd(session, args):
-    address = address_argument(session.prog, args.address)
+def resolve_address(session, text: str) -> int:
+    """crash's rd address rule, failing on an unknown symbol."""
+    address = lookup_address(session, text)
     if address is None:
-        return symbol_not_found(session.symtab, args.address)
-    if args.offset:
-        address = (address + args.offset) & MASK64
-    bits = 8 if args.ascii else args.bits
-    if args.symbols and bits != 64:
-        raise CommandError("-s option is only allowed with 64-bit display")
-    size = bits // 8
-    count = signed(stol(args.count)) if args.count is not None else -1
-    if count == -1:  # crash's "no count" (2**64-1 reads as no count too)
-        count = None
-        if args.end:
-            if args.end <= address:
-                raise CommandError(f"invalid ending address: {args.end:x}")
-            count = max((args.end - address) // size, 1)
-    elif count <= 0:
+        raise CommandError(f"symbol not found: {text}")
+    return address
+
+
+def lookup_address(session, text: str) -> int | None:
+    """crash's rd address rule: (expression), else hex, else a symbol; None when unknown."""
+    if text.startswith("("):
+        try:
+            return evaluate(session.prog, text)
+        except ValueError:
+            raise CommandError(f"invalid expression: {text}") from None
+    if all(c in "0123456789abcdefABCDEFxX" for c in text):
+        return parse_hex(text)
+    found = session.symtab.lookup_name(text)
+    return None if found is None else found.value
+
+
+@command("rd", "read memory", rd_parser, synopsis=SYNOPSIS)
+def run_rd(session, args) -> Iterator[object]:
+    o = rd_options(args.options)
+    if args.address is None:
+        raise UsageError("address required", "")
+    address = lookup_address(session, args.address)
+    if address is None:
+        yield SymbolNotFound(args.address, [line(s, module=s.module)
+                                            for s in session.symtab.query(args.address)])
+        return
+    address += o.offset or 0
+    size = {"64": 8, "32": 4, "16": 2}.get(o.display, 1)
+    count = None if args.count is None else crash_number(args.count)
+    if count is None:
+        if o.end is not None and o.end:
+            if o.end <= address:
+                raise CommandError(f"invalid ending address: {o.end:x}")
+            count = (o.end - address) // size
+        elif o.display == "raw":
+            raise CommandError("-r option requires either a count argument or the -e option")
+    elif o.end:
+        yield Warning("ending address ignored when count is specified")
+    if o.space == "kernel" and not memmap.is_kernel_address(session.prog, address):
+        o.space = "user"  # crash: a non-kernel address in the default space is a user address
+    if o.reverse:
+        count = count or 1
+        address -= (count - 1) * size
+    if count is not None and count <= 0:
         raise CommandError(f"invalid count request: {count}")
-    kind = args.kind
-    if kind == "kernel" and address < KERNEL_SPACE_START:
-        kind = "user"  # crash: a non-kernel address in the default space is a user address
-    if args.reverse and count and count > 1:
-        address = (address - (count - 1) * size) & MASK64  # C's unsigned arithmetic
-    read = reader(session, kind, 0 if args.ascii else bits)
-    if args.ascii:
-        return ascii_display(read, address, count)
-    ascii_column = args.style == "hex" and not args.symbols and not args.no_ascii
-    rows = memory_rows(session, read, address, count or 1, bits, args)
-    return MemoryDisplay(bits, args.style, ascii_column, rows)
+    memory = Memory(session, o.space)
+    if o.display == "raw":
+        yield raw_copy(memory, address, count, o.raw_file)
+    elif o.display == "ascii":
+        yield AsciiDisplay(ascii_runs(memory, address, count), count is not None)
+    else:
+        bits = size * 8
+        style = "decimal" if o.decimal else "udecimal" if o.udecimal else "hex"
+        ascii_column = style == "hex" and not o.symbolic and not o.no_ascii
+        yield MemoryDisplay(bits, style, ascii_column,
+                            memory_rows(session, memory, address, count or 1, bits, o))
 
 
-def memory_rows(session, read, address: int, count: int, bits: int, args) -> Iterator[MemoryRow]:
+def label(memory: Memory, bits: int | None) -> str:
+    """crash's readmem type: "64-bit KVADDR", ..., "ascii"."""
+    return f"{bits}-bit {TYPE_NAMES[memory.space]}" if bits else "ascii"
+
+
+def memory_rows(session, memory: Memory, address: int, count: int, bits: int,
+                o: RdOptions) -> Iterator[MemoryRow]:
+    """The lines of entries, read in blocks of up to 64 KiB; a failed read ends them with
+    the entries read so far, then crash's error."""
     size = bits // 8
     per_line = 16 // size
-    byteorder = "big" if args.net_endian and bits in (16, 32) else "little"
-    for start in range(0, count, per_line):
-        n = min(per_line, count - start)
-        at = (address + start * size) & MASK64
-        raw = read(at, n * size)
-        values = [int.from_bytes(raw[i * size:(i + 1) * size], byteorder) for i in range(n)]
-        symbols = [symbolic(session, v) for v in values] if args.symbols else None
-        yield MemoryRow(at, values, raw, symbols)
+    byteorder = "big" if o.net_endian and bits in (16, 32) else "little"
+    block = max(per_line, (1 << 16) // size // per_line * per_line)
+    for first in range(0, count, block):
+        n = min(block, count - first)
+        at = address + first * size
+        error = None
+        try:
+            data = memory.read(at, n * size, label(memory, bits))
+        except Partial as failed:
+            data, error = failed.data, failed.error
+        entries = len(data) // size
+        for start in range(0, entries, per_line):
+            raw = data[start * size:min(start + per_line, entries) * size]
+            values = [int.from_bytes(raw[i:i + size], byteorder) for i in range(0, len(raw), size)]
+            if byteorder == "big":
+                raw = b"".join(v.to_bytes(size, "little") for v in values)
+            yield MemoryRow(at + start * size, values, raw, symbols_of(session, values, o))
+        if error is not None:
+            raise error
+
+
+def symbols_of(session, values: list[int], o: RdOptions) -> list[str | None] | None:
+    """-s: ``sym+offset`` for values in the kernel's symbol range; -S: also ``[cache]`` (-SS:
+    ``[value:cache]``) for values in a slab cache's pages."""
+    if not o.symbolic or o.display != "64":
+        return None
+    return [symbolic(session, v) or (slab_text(session, v, o.slab) if o.slab else None)
+            for v in values]
 
 
 def symbolic(session, value: int) -> str | None:
     """``sym+offset`` for a value inside the kernel's symbol range, as rd -s shows it."""
-    found = session.symtab.lookup_address(value)
-    if found is None:
+    if session.symtab.lookup_address(value) is None:
         return None
     return session.symtab.symstr(value)
 
 
-def ascii_display(read, address: int, count: int | None) -> AsciiDisplay:
-    """crash's rd -a: printable runs, 60 per line; stop at NUL when no count was given."""
-    runs: list[AsciiRun] = []
+def slab_text(session, value: int, level: int) -> str | None:
+    found = slab.walker(session.prog).slab_of_address(value)
+    if found is None:
+        return None
+    return f"[{value:x}:{found[0].name}]" if level > 1 else f"[{found[0].name}]"
+
+
+def ascii_runs(memory: Memory, address: int, count: int | None) -> Iterator[AsciiRun]:
+    """crash's rd -a: printable runs, 60 per line; without a count, stop at the first
+    non-printable byte."""
     limit = count if count is not None else 1 << 62
     current: list[str] = []
     run_start = address
-    chunk, chunk_start = b"", 0
-    for i in range(limit):
-        if i - chunk_start >= len(chunk):
-            page_left = 4096 - (address + i) % 4096
-            chunk, chunk_start = read(address + i, min(256, limit - i, page_left)), i
-        c = chunk[i - chunk_start]
-        if 0x20 <= c < 0x7F:
-            if not current:
-                run_start = address + i
-            current.append(chr(c))
-            if len(current) == ASCII_LINE:
-                runs.append(AsciiRun(run_start, "".join(current)))
-                current = []
-        else:
+    done = 0
+    while done < limit:
+        n = min(PAGE_READ - (address + done) % PAGE_READ, limit - done)
+        error = None
+        try:
+            chunk = memory.read(address + done, n, "ascii")
+        except Partial as failed:
+            chunk, error = failed.data, failed.error
+        for i, c in enumerate(chunk):
+            if 0x20 <= c < 0x7F:
+                if not current:
+                    run_start = address + done + i
+                current.append(chr(c))
+                if len(current) == ASCII_LINE:
+                    yield AsciiRun(run_start, "".join(current))
+                    current = []
+                continue
             if current:
-                runs.append(AsciiRun(run_start, "".join(current)))
+                yield AsciiRun(run_start, "".join(current))
                 current = []
             if count is None:
-                return AsciiDisplay(runs, False)
+                return
+        if error is not None:
+            if current:
+                yield AsciiRun(run_start, "".join(current))
+            raise error
+        done += n
     if current:
-        runs.append(AsciiRun(run_start, "".join(current)))
-    return AsciiDisplay(runs, True)
+        yield AsciiRun(run_start, "".join(current))
+
+
+def raw_copy(memory: Memory, address: int, count: int, path: str) -> RawCopy:
+    """crash's rd -r: the bytes to a file."""
+    try:
+        out = open(path, "wb")
+    except OSError:
+        raise CommandError(f"cannot open output file: {path}") from None
+    with out:
+        for done in range(0, count, 1 << 20):
+            try:
+                out.write(memory.read(address + done, min(1 << 20, count - done), "raw dump to file"))
+            except Partial as failed:
+                out.write(failed.data)
+                raise failed.error from None
+    return RawCopy(count, address, path)

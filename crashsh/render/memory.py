@@ -1,10 +1,15 @@
-"""Plain text of rd (crash's display_memory)."""
+"""Plain text of rd (crash's display_memory).
+
+crash ends a line only when the next one starts (and after the last): a line's ASCII column
+and newline come with the next line, so a failed read leaves the last line open, without its
+ASCII column, and crash's error follows on it. The renderers stream rows the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.memory import AsciiDisplay, MemoryDisplay, MemoryRow
+from crashsh.commands.memory import AsciiDisplay, MemoryDisplay, MemoryRow, RawCopy, Warning
 from crashsh.render.plain import plain
 
 ADDRESS_WIDTH = 16
@@ -36,18 +41,32 @@ def ascii_chars(raw: bytes) -> str:
 def _(display: MemoryDisplay) -> Iterator[str]:
     per_line = 128 // display.bits
     ascii_start = ADDRESS_WIDTH + 3 + per_line * (HEX_WIDTH[display.bits] + 1)
+    ending = ""  # what ends the previous line: its ASCII column and the newline
     for row in display.rows:
-        line = f"{row.address:{ADDRESS_WIDTH}x}:  "
+        line = f"{ending}{row.address:{ADDRESS_WIDTH}x}:  "
         line += "".join(entry_text(display, row, i) for i in range(len(row.values)))
-        if display.ascii_column:
-            line = line.ljust(ascii_start) + "  " + ascii_chars(row.raw)
-        yield line + "\n"
+        yield line
+        width = len(line) - len(ending)
+        ending = ("".ljust(ascii_start - width) + "  " + ascii_chars(row.raw)
+                  if display.ascii_column else "") + "\n"
+    yield ending
 
 
 @plain.register
 def _(display: AsciiDisplay) -> Iterator[str]:
-    lines = [f"{run.address:{ADDRESS_WIDTH}x}:  {run.text}" for run in display.runs]
-    if lines:
-        yield "\n".join(lines) + ("\n" if display.final_newline else "")
-    elif display.final_newline:
+    shown = False
+    for run in display.runs:
+        yield f"{chr(10) if shown else ''}{run.address:{ADDRESS_WIDTH}x}:  {run.text}"
+        shown = True
+    if display.final_newline:
         yield "\n"
+
+
+@plain.register
+def _(copy: RawCopy) -> Iterator[str]:
+    yield f"{copy.count} bytes copied from 0x{copy.address:x} to {copy.path}\n"
+
+
+@plain.register
+def _(warning: Warning) -> Iterator[str]:
+    yield f"WARNING: {warning.text}\n"

@@ -42,21 +42,91 @@ CASES = (
     Case("pte 25a 1", True),
     Case("pte xyz", True),
     Case("pte", True),
+    Case("rd -s -32 linux_banner 4", True),
+    Case("rd -32 -s linux_banner 4", True),
+    Case("rd -d -D jiffies_64 2", True),
+    Case("rd -D -d jiffies_64 2", True),
+    Case("rd -D -64 linux_banner 3", True),
+    Case("rd -d -32 linux_banner 5", True),
+    Case("rd -D -16 linux_banner 9", True),
+    Case("rd -d -8 linux_banner 17", True),
+    Case("rd -e linux_banner+4 linux_banner", True),
+    Case("rd -e 0 linux_banner 3", True),
+    Case("rd -e {linux_banner_plus_32} -o 8 linux_banner 2", True),
+    Case("rd -8 -e {linux_banner} jiffies_64", True),
+    Case("rd -32 -e {linux_banner_plus_32} linux_banner", True),
+    Case("rd -e {linux_banner_plus_4} linux_banner", True),
+    Case("rd nosuchsym_xyz", True),
+    Case("rd linux_banner 0", True),
+    Case("rd -8 -N linux_banner 4", True),
+    Case("rd -16 -N linux_banner 11", True),
+    Case("rd -32 -N linux_banner 6", True),
+    Case("rd -64 -N linux_banner 4", True),
+    Case("rd -m linux_banner", True),
+    Case("rd -R -8 linux_banner 3", True),
+    Case("rd -R -32 linux_banner 7", True),
+    Case("rd -a -R linux_banner 5", True),
+    Case("rd ffff800000001000", True),
+    Case("rd -x -d jiffies_64", True),
+    Case("rd -x -32 linux_banner 6", True),
+    Case("rd -S {panic_task} 64", True),
+    Case("rd -SS {panic_task} 64", True),
+    Case("rd -s -S {panic_task} 64", True),
+    Case("rd -s {panic_task} 64", True),
+    Case("rd -f 0 4", True),
+    Case("rd -a -x linux_banner 10", True),
+    Case("rd -8 {stack_end_minus_4} 16", True),
+    Case("rd {stack_end_minus_16} 4", True),
+    Case("rd {stack_end_minus_8} 4", True),
+    Case("rd -a {stack_end_minus_16} 32", True),
+    Case("rd -a {stack_end_minus_4} 8", True),
+    Case("rd -s {stack_end_minus_8} 4", True),
+    Case("rd -u {panic_user_text}", True),
+    Case("rd {panic_user_text} 3", True),
+    Case("rd -p {user_page_phys} 4", True),
+    Case("rd -p {beyond_memory}", True),
+    Case("rd -p 100000000000", True),
+    Case("rd {direct_beyond_memory}", True),
+    Case("rd -32 -p {user_page_phys} 1", True),
+    Case("rd -8 -o 2 linux_banner 3", True),
+    Case("rd -o xyz linux_banner", True),
+    Case("rd 0 xyz", True),
+    Case("rd {unmapped} 2", True),
+    Case("rd -u 0 2", True),
+    Case("rd -8 -u {panic_user_text} 2", True),
+    Case("rd -64 init_task 300", True),
+    Case("rd -8 init_task 700", True),
+    Case("rd -a init_uts_ns", True),
+    Case("rd", True),
 )
 
 
 def placeholders(prog, pid: int) -> dict[str, str]:
     """User addresses of task *pid*: its first (file) VMA, its stack, a file page and an
-    anonymous page not in memory, and a hole between two VMAs."""
+    anonymous page not in memory, and a hole between two VMAs; the panic task's first user
+    page (not in the -d 31 dumps) and its physical address; the end of the panic task's
+    kernel stack (a guard page follows); the direct map past the end of memory."""
     from drgn.helpers.linux.mm import for_each_vma
     from drgn.helpers.linux.pid import find_task
 
+    from crashsh.kernel import memmap, tasks
     from crashsh.kernel.pagetable import PageTable
 
     mm = find_task(prog, pid).mm
     table = PageTable.of(mm)
     vmas = list(for_each_vma(mm))
-    hexes = {"user_text": vmas[0].vm_start.value_(),
+    panic = prog.crashed_thread().object
+    panic_text = next(iter(for_each_vma(panic.mm))).vm_start.value_()
+    stack_end = panic.stack.value_() + tasks.thread_size(prog)
+    m = memmap.mem_map(prog)
+    hexes = {"panic_user_text": panic_text,
+             "user_page_phys": PageTable.of(panic.mm).translate(panic_text).physical + 0xFF8,
+             "stack_end_minus_4": stack_end - 4,
+             "stack_end_minus_8": stack_end - 8,
+             "stack_end_minus_16": stack_end - 16,
+             "direct_beyond_memory": m.direct_map + (m.node_ranges[-1][2] << m.pfn_shift),
+             "linux_banner_plus_4": prog.symbol("linux_banner").address + 4,
+             "user_text": vmas[0].vm_start.value_(),
              "user_stack": vmas[-1].vm_end.value_() - 8,
              "user_gap": next(a.vm_end.value_() for a, b in zip(vmas, vmas[1:])
                               if a.vm_end != b.vm_start)}
