@@ -98,6 +98,40 @@ CASES = (
     Case("rd -8 init_task 700", True),
     Case("rd -a init_uts_ns", True),
     Case("rd", True),
+    Case("search -s linux_banner -l 64 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -c Linux version", True),
+    Case("search -s linux_banner -l 256 -c Linux -h 694c", True),
+    Case("search -s linux_banner -l 256 -w {banner_word_low}", True),
+    Case("search -s linux_banner -l 256 -h 694c", True),
+    Case("search -s linux_banner -l 256 -m ffff0000 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -x 2 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -x 3 -w {banner_word_low}", True),
+    Case("search -s linux_banner -l 256 -x 2 -h 694c", True),
+    Case("search -s {linux_banner_plus_4} -l 64 -c version", True),
+    Case("search -s {page_end_minus_8} -l 64 -c {page_end_string}", True),
+    Case("search -T {panic_task}", True),
+    Case("search -t {panic_task}", True),
+    Case("search -t -w 0x12345678", True),
+    Case("search -p -s 1000000 -l 1000 0", True),
+    Case("search -p -l 8000 -c Linux", True),
+    Case("search -K -s linux_banner -l 4096 jiffies_64", True),
+    Case("search -k {test_object}", True),
+    Case("search {panic_task}", True),
+    Case("search -V -c crashsh_marker", True),
+    Case("search -K (jiffies_64+8)", True),
+    Case("search -u -l 100 0", True),
+    Case("search -u -c ELF", True),
+    Case("search -s {user_text} -l 4096 0", True),
+    Case("search", True),
+    Case("search -k", True),
+    Case("search -t -k 0", True),
+    Case("search -w 100000000", True),
+    Case("search -s 1000 0", True),
+    Case("search -p -x 2 -c abc", True),
+    Case("search -x 600 0", True),
+    Case("search -c -m ff abc -l 10", True),
+    Case("search -l 10 -e 20 0", True),
+    Case("search -e 0 0", True),
 )
 
 
@@ -119,6 +153,7 @@ def placeholders(prog, pid: int) -> dict[str, str]:
     panic_text = next(iter(for_each_vma(panic.mm))).vm_start.value_()
     stack_end = panic.stack.value_() + tasks.thread_size(prog)
     m = memmap.mem_map(prog)
+    page_end = crossing_string(prog, prog.symbol("linux_banner").address)
     hexes = {"panic_user_text": panic_text,
              "user_page_phys": PageTable.of(panic.mm).translate(panic_text).physical + 0xFF8,
              "stack_end_minus_4": stack_end - 4,
@@ -126,6 +161,11 @@ def placeholders(prog, pid: int) -> dict[str, str]:
              "stack_end_minus_16": stack_end - 16,
              "direct_beyond_memory": m.direct_map + (m.node_ranges[-1][2] << m.pfn_shift),
              "linux_banner_plus_4": prog.symbol("linux_banner").address + 4,
+             "banner_word": int.from_bytes(prog.read(prog.symbol("linux_banner").address, 8),
+                                           "little"),
+             "banner_word_low": int.from_bytes(prog.read(prog.symbol("linux_banner").address,
+                                                         4), "little"),
+             "page_end_minus_8": page_end - 8,
              "user_text": vmas[0].vm_start.value_(),
              "user_stack": vmas[-1].vm_end.value_() - 8,
              "user_gap": next(a.vm_end.value_() for a, b in zip(vmas, vmas[1:])
@@ -135,4 +175,13 @@ def placeholders(prog, pid: int) -> dict[str, str]:
             (page for vma in vmas if bool(vma.vm_file) == filed
              for page in range(vma.vm_start.value_(), vma.vm_end.value_(), 4096)
              if table.translate(page).physical is None), hexes["user_gap"])
-    return {key: f"{value:x}" for key, value in hexes.items()}
+    text = {"page_end_string": prog.read(page_end - 3, 6).decode()}  # crosses a page
+    return {**{key: f"{value:x}" for key, value in hexes.items()}, **text}
+
+
+def crossing_string(prog, address: int) -> int:
+    """The first page boundary after *address* with 3 letters or digits on each side."""
+    boundary = address - address % 4096 + 4096
+    while not prog.read(boundary - 3, 6).decode(errors="replace").isalnum():
+        boundary += 4096
+    return boundary
