@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import drgn
+from drgn.helpers.linux.mm import for_each_vma
 
-from crashsh.commands.memory import MemoryDisplay, MemoryRow, Ordered, RdOptions, memory_rows
-from crashsh.commands.tools import evaluate, parse_crash_number, parse_hex
+from crashsh.commands.memory import MemoryRow, Ordered, RdOptions, crash_number, memory_rows
+from crashsh.commands.tools import evaluate, parse_hex
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.readmem import Memory
@@ -141,7 +142,7 @@ def search_options(session, pairs: list[tuple[str, str | None]]) -> SearchOption
                 raise CommandError("invalid ending address: 0")
             setattr(o, "start" if letter == "s" else "end", address)
         elif letter == "l":
-            o.length = number(value)
+            o.length = crash_number(value)
         elif letter == "m":
             o.mask = parse_hex(value)
         elif letter in "hwc":
@@ -151,7 +152,7 @@ def search_options(session, pairs: list[tuple[str, str | None]]) -> SearchOption
                 o.notes.append(f'WARNING: overriding previously set search {what} with "{letter}"')
             o.mode = mode
         elif letter == "x":
-            o.context = number(value)
+            o.context = crash_number(value)
         elif letter in "tT":
             if o.stacks and o.stacks != letter:
                 raise CommandError("-t and -T options are mutually exclusive")
@@ -159,16 +160,8 @@ def search_options(session, pairs: list[tuple[str, str | None]]) -> SearchOption
     return o
 
 
-def number(text: str) -> int:
-    value = parse_crash_number(text)
-    if value is None:
-        raise CommandError(f"not a valid number: {text}")
-    return value
-
-
 def first_vma(mm: drgn.Object) -> int:
-    from drgn.helpers.linux.mm import for_each_vma
-
+    """crash's address_space_start(): the first VMA's start."""
     return next((vma.vm_start.value_() for vma in for_each_vma(mm)), 0)
 
 
