@@ -66,7 +66,7 @@ class RawCopy:
 
 
 @dataclass
-class Warning:
+class MemoryWarning:
     """crash's ``WARNING: text`` line."""
 
     text: str
@@ -198,7 +198,7 @@ def run_rd(session, args) -> Iterator[object]:
         elif o.display == "raw":
             raise CommandError("-r option requires either a count argument or the -e option")
     elif o.end:
-        yield Warning("ending address ignored when count is specified")
+        yield MemoryWarning("ending address ignored when count is specified")
     if o.space == "kernel" and not memmap.is_kernel_address(session.prog, address):
         o.space = "user"  # crash: a non-kernel address in the default space is a user address
     if o.reverse:

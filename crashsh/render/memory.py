@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.memory import AsciiDisplay, MemoryDisplay, MemoryRow, RawCopy, Warning
+from crashsh.commands.memory import AsciiDisplay, MemoryDisplay, MemoryRow, MemoryWarning, RawCopy
 from crashsh.render.plain import plain
 
 ADDRESS_WIDTH = 16
@@ -68,5 +68,5 @@ def _(copy: RawCopy) -> Iterator[str]:
 
 
 @plain.register
-def _(warning: Warning) -> Iterator[str]:
+def _(warning: MemoryWarning) -> Iterator[str]:
     yield f"WARNING: {warning.text}\n"
