@@ -26,7 +26,3 @@ class UsageError(CrashshError):
     def __init__(self, message: str, usage: str) -> None:
         super().__init__(message)
         self.usage = usage
-
-
-class QuietError(CrashshError):
-    """A command failed where crash prints nothing (a page left out of the dump)."""

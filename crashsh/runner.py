@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 
 import drgn
 
-from crashsh.errors import CrashshError, QuietError, UsageError
+from crashsh.conventions.usage import usage_block
+from crashsh.errors import CrashshError, UsageError
 from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
@@ -63,8 +64,6 @@ class CommandRunner:
             pass  # `| head` closed the pipe: not an error
         except KeyboardInterrupt:
             self.error(name, "interrupted")
-        except QuietError:
-            self.failures += 1
         except CrashshError as e:
             self.failure(name, e)
         except drgn.FaultError as e:  # a read no command expected to fail

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from drgn.helpers.linux.mm import for_each_vma
 
-from crashsh.errors import CommandError, QuietError
+from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.kernel.readmem import Memory, Partial
 
@@ -56,4 +56,4 @@ def test_excluded_and_missing_pages(kernel, crashsh):
     first = next(iter(for_each_vma(session.panic_task.mm))).vm_start.value_()
     with pytest.raises(Partial) as failed:
         Memory(session, "user").read(first, 8, "64-bit UVADDR")
-    assert isinstance(failed.value.error, QuietError)
+    assert str(failed.value.error) == ""

@@ -10,7 +10,8 @@ import drgn
 from drgn.helpers.linux.mm import vma_find
 
 from crashsh.commands.kmem import page_row
-from crashsh.commands.tools import parse_hex
+from crashsh.conventions.numbers import cpu_list, htol
+from crashsh.conventions.tasks import task_table
 from crashsh.commands.vm import VmArea, vm_area
 from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError
@@ -111,7 +112,7 @@ def pte_parser() -> CommandParser:
 @command("pte", "translate a page table entry", pte_parser, synopsis="contents ...")
 def run_pte(session, args) -> Iterator[PteBits]:
     for text in args.entries:
-        bits = pte_bits(session.prog, parse_hex(text))
+        bits = pte_bits(session.prog, htol(text))
         yield bits
         if bits.swap_device is not None and len(bits.swap_device.split()) != 1:
             # crash re-parses "DEVICE  OFFSET: N" into three words, after printing "PTE  "
@@ -131,32 +132,15 @@ def run_ptov(session, args) -> Iterator[PhysicalToVirtual | PerCpuAddresses]:
     prog = session.prog
     for i, text in enumerate(args.addresses):
         text, colon, spec = text.partition(":")
-        value = parse_hex(text)
+        value = htol(text)
         if not colon:
             yield PhysicalToVirtual(value, (value + facts(prog).page_offset) & (2**64 - 1), i > 0)
             continue
         ncpus = len(tasks.present_cpus(prog))
-        cpus = [tasks.cpu_of(session.context)] if not spec else cpu_spec(spec, ncpus)
+        cpus = [tasks.cpu_of(session.context)] if not spec else cpu_list(spec, ncpus)
         offsets = prog["__per_cpu_offset"]
         yield PerCpuAddresses(value, [(c, (value + offsets[c].value_()) & (2**64 - 1))
                                       for c in cpus], len(f"[{ncpus - 1}]") + 2, i > 0)
-
-
-def cpu_spec(spec: str, ncpus: int) -> list[int]:
-    """crash's make_cpumask(): "1,3,5-7", "a" or "all"."""
-    cpus: set[int] = set()
-    for part in filter(None, spec.split(",")):
-        if part in ("a", "all"):
-            cpus.update(range(ncpus))
-            continue
-        bounds = [b for b in part.split("-") if b][:2]
-        if not bounds or not all(b.isdigit() for b in bounds):
-            raise CommandError(f"invalid cpu specification: {spec}")
-        start, end = int(bounds[0]), int(bounds[-1])
-        if not (0 <= start < ncpus and 0 <= end < ncpus):
-            raise CommandError(f"invalid cpu specification: {spec}")
-        cpus.update(range(start, end + 1))
-    return sorted(cpus)
 
 
 # -- vtop ---------------------------------------------------------------------------------------
@@ -174,15 +158,12 @@ def vtop_parser() -> CommandParser:
 def run_vtop(session, args) -> Iterator[AddressTranslation]:
     task = session.context
     if args.task is not None:
-        try:
-            task = tasks.resolve_task(session.prog, args.task)
-        except ValueError:
-            raise CommandError(f"invalid task or pid value: {args.task}") from None
+        task = task_table(session.prog).get(args.task).tasks[0]
     if args.user and args.kernel:
         raise CommandError("-u and -k options are mutually exclusive")
     header = True
     for i, text in enumerate(args.addresses):
-        vaddr = parse_hex(text)
+        vaddr = htol(text)
         user = args.user or (not args.kernel and address_kind(session.prog, vaddr))
         result = vtop(session, task, vaddr, user, i > 0)
         result.page_header = header  # crash's HEADER_PRINTED: once per command

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.sched import cpu_curr
 
-from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows, resolve_address
-from crashsh.commands.ps import parse_cpus
-from crashsh.errors import CommandError, CrashshError
+from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows
+from crashsh.conventions.expressions import can_eval, convert, evaluate
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import cpu_list, htol, is_hexadecimal
+from crashsh.conventions.tasks import invalid_task, task_table
+from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
 from crashsh.parsing import CommandParser
@@ -309,7 +312,7 @@ def raw_stack(session, kernel: stack.StackKernel,
     try:
         rows.extend(memory_rows(session, Memory(session, "kernel"), task.stack.value_(), words,
                                 64, RdOptions(symbolic=True)))
-    except CrashshError as e:
+    except CommandError as e:
         return rows, str(e)
     return rows, None
 

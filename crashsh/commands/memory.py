@@ -6,8 +6,11 @@ import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from crashsh.commands.symbols import SymbolNotFound, line
-from crashsh.commands.tools import evaluate, parse_crash_number, parse_hex
+from crashsh.commands.symbols import symbol_not_found
+from crashsh.conventions.expressions import address_argument
+from crashsh.conventions.numbers import htol, signed, stol
+from crashsh.conventions.usage import usage_error
+from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, slab
 from crashsh.kernel.readmem import TYPE_NAMES, Memory, Partial
@@ -97,12 +100,22 @@ class Ordered(argparse.Action):
         namespace.options = [*namespace.options, (option_string, values)]
 
 
+class Width(Ordered):
+    """-16, -32 and -64 as crash's getopt reads them: -1, -3 or -6 and an argument."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        bits = option_string[1:] + values
+        if bits not in ("16", "32", "64"):
+            raise usage_error("rd", f"invalid option: {bits}")
+        super().__call__(parser, namespace, None, f"-{bits}")
+
+
 def rd_parser() -> CommandParser:
     p = CommandParser("rd", "read memory")
-    flags = ("-8", "-16", "-32", "-64", "-a", "-d", "-D", "-s", "-S", "-x", "-p", "-u", "-f",
-             "-N", "-R", "-m")
-    for flag in flags:
+    for flag in ("-8", "-a", "-d", "-D", "-s", "-S", "-x", "-p", "-u", "-f", "-N", "-R", "-m"):
         p.add_argument(flag, dest="options", action=Ordered, nargs=0)
+    for digit in "136":  # getopt's 1: 3: 6: (-16 is -1 with the argument 6)
+        p.add_argument(f"-{digit}", dest="options", action=Width, metavar="")
     for flag in ("-o", "-e", "-r"):
         p.add_argument(flag, dest="options", action=Ordered)
     p.add_argument("address", nargs="?")
@@ -120,9 +133,8 @@ def rd_options(pairs: list[tuple[str, str | None]]) -> RdOptions:
         if letter in ("8", "16", "32", "64", "a"):
             o.display = "ascii" if letter == "a" else letter
         elif letter in ("s", "S"):
-            if o.display != "64":  # crash's error(INFO), then its usage block, both in the output
-                raise CommandError(f"-{letter} option is only allowed with 64-bit display\n"
-                                   f'Usage:\n  rd {SYNOPSIS}\nEnter "help rd" for details.')
+            if o.display != "64":
+                raise usage_error("rd", f"-{letter} option is only allowed with 64-bit display")
             o.symbolic = True
             o.slab = min(o.slab + (letter == "S"), 2)
         elif letter == "d":
@@ -140,41 +152,12 @@ def rd_options(pairs: list[tuple[str, str | None]]) -> RdOptions:
         elif letter == "m":
             raise CommandError("-m option only applies to xen architecture")
         elif letter == "o":
-            o.offset = crash_number(value)
+            o.offset = stol(value)
         elif letter == "e":
-            o.end = parse_hex(value)
+            o.end = htol(value)
         elif letter == "r":
             o.display, o.raw_file = "raw", value
     return o
-
-
-def crash_number(text: str) -> int:
-    """crash's stol(), with its error."""
-    value = parse_crash_number(text)
-    if value is None:
-        raise CommandError(f"not a valid number: {text}")
-    return value
-
-
-def resolve_address(session, text: str) -> int:
-    """crash's rd address rule, failing on an unknown symbol."""
-    address = lookup_address(session, text)
-    if address is None:
-        raise CommandError(f"symbol not found: {text}")
-    return address
-
-
-def lookup_address(session, text: str) -> int | None:
-    """crash's rd address rule: (expression), else hex, else a symbol; None when unknown."""
-    if text.startswith("("):
-        try:
-            return evaluate(session.prog, text)
-        except ValueError:
-            raise CommandError(f"invalid expression: {text}") from None
-    if all(c in "0123456789abcdefABCDEFxX" for c in text):
-        return parse_hex(text)
-    found = session.symtab.lookup_name(text)
-    return None if found is None else found.value
 
 
 @command("rd", "read memory", rd_parser, synopsis=SYNOPSIS)
@@ -182,14 +165,15 @@ def run_rd(session, args) -> Iterator[object]:
     o = rd_options(args.options)
     if args.address is None:
         raise UsageError("address required", "")
-    address = lookup_address(session, args.address)
+    address = address_argument(session.prog, args.address)
     if address is None:
-        yield SymbolNotFound(args.address, [line(s, module=s.module)
-                                            for s in session.symtab.query(args.address)])
+        yield symbol_not_found(session.symtab, args.address)
         return
-    address += o.offset or 0
+    address = (address + (o.offset or 0)) & MASK64
     size = {"64": 8, "32": 4, "16": 2}.get(o.display, 1)
-    count = None if args.count is None else crash_number(args.count)
+    count = None if args.count is None else signed(stol(args.count))
+    if count == -1:  # crash's "no count" (2**64-1 reads as no count too)
+        count = None
     if count is None:
         if o.end is not None and o.end:
             if o.end <= address:
@@ -203,7 +187,7 @@ def run_rd(session, args) -> Iterator[object]:
         o.space = "user"  # crash: a non-kernel address in the default space is a user address
     if o.reverse:
         count = count or 1
-        address -= (count - 1) * size
+        address = (address - (count - 1) * size) & MASK64  # C's unsigned arithmetic
     if count is not None and count <= 0:
         raise CommandError(f"invalid count request: {count}")
     memory = Memory(session, o.space)

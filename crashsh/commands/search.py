@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.mm import for_each_vma
 
-from crashsh.commands.memory import MemoryRow, Ordered, RdOptions, crash_number, memory_rows
-from crashsh.commands.tools import evaluate, parse_hex
+from crashsh.commands.memory import MemoryRow, Ordered, RdOptions, memory_rows
+from crashsh.conventions.expressions import can_eval, evaluate
+from crashsh.conventions.numbers import htol, stol
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.readmem import Memory
@@ -137,14 +138,14 @@ def search_options(session, pairs: list[tuple[str, str | None]]) -> SearchOption
             o.kernel_only = letter if letter != "k" else o.kernel_only
         elif letter in "se":
             found = session.symtab.lookup_name(value)
-            address = found.value if found is not None else parse_hex(value)
+            address = found.value if found is not None else htol(value)
             if letter == "e" and not address:
                 raise CommandError("invalid ending address: 0")
             setattr(o, "start" if letter == "s" else "end", address)
         elif letter == "l":
-            o.length = crash_number(value)
+            o.length = stol(value)
         elif letter == "m":
-            o.mask = parse_hex(value)
+            o.mask = htol(value)
         elif letter in "hwc":
             mode = {"h": "ushort", "w": "uint", "c": "chars"}[letter]
             if o.mode != "ulong":
@@ -152,7 +153,7 @@ def search_options(session, pairs: list[tuple[str, str | None]]) -> SearchOption
                 o.notes.append(f'WARNING: overriding previously set search {what} with "{letter}"')
             o.mode = mode
         elif letter == "x":
-            o.context = crash_number(value)
+            o.context = stol(value)
         elif letter in "tT":
             if o.stacks and o.stacks != letter:
                 raise CommandError("-t and -T options are mutually exclusive")
@@ -250,17 +251,14 @@ def target(session, text: str, o: SearchOptions) -> Target | None:
     if o.mode == "chars":
         return Target(text.encode(), "") if text else None
     label = "" if o.mask else (text if text.startswith("(") else f"({text})")
-    if text.startswith("(") or any(c in text for c in "+-*/%&|^<>~"):
-        try:
-            value = evaluate(session.prog, text)
-        except ValueError:
-            raise CommandError(f"invalid expression: {text}") from None
+    if can_eval(text):
+        value = evaluate(session.prog, text)
     else:
         found = session.symtab.lookup_name(text)
         if found is not None:
             value = found.value
         else:
-            value, label = parse_hex(text), ""
+            value, label = htol(text), ""
     limit = {"uint": 0xFFFFFFFF, "ushort": 0xFFFF}.get(o.mode)
     if limit is not None and value > limit:
         flag = "w" if o.mode == "uint" else "h"

@@ -16,7 +16,7 @@ from functools import cached_property
 import drgn
 
 from crashsh.dumpfile import FileKind, read_kdump_header
-from crashsh.errors import CommandError, QuietError
+from crashsh.errors import CommandError
 from crashsh.kernel import memmap
 from crashsh.kernel.pagetable import PageTable
 
@@ -28,7 +28,7 @@ BLOCK = 1 << 20  # bytes read at once at most
 class Partial(Exception):
     """A read that failed part way: the bytes read before the failure, and the error."""
 
-    def __init__(self, data: bytes, error: CommandError | QuietError) -> None:
+    def __init__(self, data: bytes, error: CommandError) -> None:
         super().__init__(str(error))
         self.data = data
         self.error = error
@@ -105,13 +105,13 @@ class Memory:
                 break
         return data, at + len(data)
 
-    def read_error(self, address: int, physical: int, what: str) -> CommandError | QuietError:
+    def read_error(self, address: int, physical: int, what: str) -> CommandError:
         where = f'{SPACE_NAMES[self.space]} address: {address:x}  type: "{what}"'
         if self.max_physical is None:
             return CommandError(f"read error: {where}")
         if physical >= self.max_physical:
             return CommandError(f"seek error: {where}")
-        return QuietError()
+        return CommandError("")  # crash says nothing
 
     def read_file(self, offset: int, size: int, what: str) -> bytes:
         """crash's rd -f: bytes of the dump file itself."""

@@ -32,6 +32,7 @@ from crashsh.commands.kmem import (
     VmapTable,
     ZoneReport,
 )
+from crashsh.conventions.notices import Notice
 from crashsh.kernel.memmap import MemoryBlock, PageRow
 from crashsh.render.common import centered
 from crashsh.render.plain import plain
