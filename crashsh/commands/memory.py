@@ -6,6 +6,9 @@ import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import drgn
+from drgn.helpers.linux.mm import access_remote_vm
+
 from crashsh.commands.symbols import symbol_not_found
 from crashsh.conventions.expressions import address_argument
 from crashsh.conventions.numbers import htol, signed, stol
@@ -118,7 +121,7 @@ def rd_parser() -> CommandParser:
         p.add_argument(f"-{digit}", dest="options", action=Width, metavar="")
     for flag in ("-o", "-e", "-r"):
         p.add_argument(flag, dest="options", action=Ordered)
-    p.add_argument("address", nargs="?")
+    p.add_argument("address", help="address, symbol or (expression)")
     p.add_argument("count", nargs="?")
     p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)  # crash ignores more words
     p.set_defaults(options=[])
@@ -309,3 +312,12 @@ def raw_copy(memory: Memory, address: int, count: int, path: str) -> RawCopy:
                 out.write(failed.data)
                 raise failed.error from None
     return RawCopy(count, address, path)
+
+
+def read_user(task: drgn.Object, address: int, size: int) -> bytes:
+    """Read the task's user memory; a task without an mm fails as crash's pgd lookup does."""
+    mm = task.mm
+    if not mm:
+        pgd = drgn.offsetof(mm.type_.type, "pgd")
+        raise CommandError(f'invalid kernel virtual address: {pgd:x}  type: "mm_struct pgd"')
+    return access_remote_vm(mm, address, size)
