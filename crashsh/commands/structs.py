@@ -10,7 +10,6 @@ address back from an embedded member (a list_head) to the object.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import re
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 import drgn
 from drgn import TypeKind
 
-from crashsh.commands.memory import MemoryDisplay, memory_rows, reader
+from crashsh.commands.memory import MemoryDisplay, RdOptions, memory_rows
 from crashsh.commands.symbols import symbol_not_found
 from crashsh.commands.types import lookup_datatype
 from crashsh.conventions.notices import Notice
@@ -27,6 +26,8 @@ from crashsh.conventions.numbers import htol, is_number, signed, stol
 from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
+from crashsh.kernel import structview
+from crashsh.kernel.readmem import Memory
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
@@ -283,52 +284,7 @@ def object_text(session, request: Request, member: str | None, address: int) -> 
     if "." in member or "[" in member:
         found = gdbvalues.extended_member(gdbvalues.element_tree(lines), member)
         return "".join(found or [])
-    return "".join(parse_for_member(lines, member))
-
-
-def parse_for_member(lines: list[str], member: str) -> list[str]:
-    """crash's parse_for_member(PARSE_FOR_DATA): the lines of top-level *member* in gdb's
-    text of a struct (a one-line value, or down to its closing brace)."""
-    lookfor1, lookfor2 = f"  {member} ", f"  {member}["
-    found: list[str] = []
-    indent = on = embed = 0
-    array = False
-    rows = iter(lines)
-    while True:
-        for line in rows:
-            lead = len(line) - len(line.lstrip(" "))
-            if (embed and lead == embed) or ("}}" in line and embed == lead - 2):
-                embed = 0
-            if not on and not embed and "= {" in line and lookfor1 not in line:
-                embed = lead
-            if embed:
-                continue
-            if lookfor1 in line or lookfor2 in line:
-                on += 1
-                if "= {" in line:
-                    indent = lead
-                if "[" in line:
-                    array = True
-            if not on:
-                continue
-            if (indent and on > 1 and lead == indent and "}" not in line) or line[0] == "}":
-                break
-            if indent and on > 1 and indent == lead - 2 and "}}" in line:
-                found.append(line)
-                break
-            if not indent:
-                cut = line.find(", \n")
-                found.append(line if cut < 0 else line[:cut] + "\n")
-                break
-            if "}" in line and lead == indent:
-                cut = line.find("}, \n")
-                found.append(line if cut < 0 else line[:cut] + "}\n")
-                break
-            found.append(line)
-            on += 1
-        if not array:
-            return found
-        on, array = 0, False
+    return "".join(structview.parse_for_member(structview.fgets_chunks(text), member))
 
 
 def raw_dump(session, request: Request, member: str | None, address: int) -> MemoryDisplay:
@@ -341,6 +297,5 @@ def raw_dump(session, request: Request, member: str | None, address: int) -> Mem
         size = gdb_sizeof(resolve_member(request.type, member))
     bits = {1: 8, 2: 16, 4: 32}.get(size, 64)
     count = 1 if bits != 64 else (size + 7) // 8
-    options = argparse.Namespace(net_endian=False, symbols=False)
-    rows = memory_rows(session, reader(session, "kernel", bits), address, count, bits, options)
+    rows = memory_rows(session, Memory(session, "kernel"), address, count, bits, RdOptions())
     return MemoryDisplay(bits, "hex", True, rows)
