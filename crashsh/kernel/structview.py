@@ -41,7 +41,7 @@ def struct_type(prog: drgn.Program, name: str) -> drgn.Type | None:
     for spelling in (f"struct {name}", f"union {name}", name):
         try:
             return prog.type(spelling)
-        except LookupError:
+        except (LookupError, SyntaxError):  # drgn's type parser rejects e.g. "struct ."
             continue
     return None
 

@@ -11,7 +11,9 @@ has the definition's size), gdb's warnings (`p 1 << 40` prints "warning: left sh
 truncates `(long)&jiffies` to 32 bits), and lines with `>`, `<`, `|` or `!` outside `->`,
 which both read as redirections, pipes or shell escapes. gdb's own commands (`print`, `p/FMT`)
 end in a word that is not a number: crash strips a redirection from their line after the
-rightmost occurrence of the last word, which a number can have inside the output file's name.
+rightmost occurrence of the last word, which a number can have inside the output file's name,
+and so can a word like `-x` (`gdb -x` is left out: the harness's temporary directory name decides
+whether crash's error line shows the redirection).
 """
 
 from __future__ import annotations
@@ -148,7 +150,6 @@ CASES = (
     Case("p/x -x jiffies", True),
     Case("p -z jiffies", True),
     Case("p -x -d jiffies", True),
-    Case("gdb -x", True),
     Case("p runqueues:99", True),
     Case("p runqueues:0,zz", True),
 )
