@@ -23,6 +23,11 @@ from crashsh.toolchain.gdbdis import GdbDisassembler
     ("4318850c0c0c0c", "rex.XB sbb %al,0xc0c0c0c(%r13)"),
     ("4e55", "rex.WRX push %rbp"),
     ("4155", "push   %r13"),
+    ("67a808", "addr32 test $0x8,%al"),  # an address-size prefix with no memory operand
+    ("6766a808", "addr32 data16 test $0x8,%al"),
+    ("674889c3", "addr32 mov %rax,%rbx"),
+    ("678b03", "mov    (%ebx),%eax"),
+    ("67e800000000", "addr32 call 0xffffffff81000006"),
 ])
 def test_gdb_text(code: str, text: str) -> None:
     line = next(GdbDisassembler().lines(bytes.fromhex(code), 0xFFFFFFFF81000000))

@@ -23,6 +23,7 @@ DS_KINDS = {iced.OpKind.MEMORY_SEG_SI, iced.OpKind.MEMORY_SEG_ESI, iced.OpKind.M
             iced.OpKind.MEMORY_SEG_DI, iced.OpKind.MEMORY_SEG_EDI, iced.OpKind.MEMORY_SEG_RDI}
 BRANCHES = {iced.OpKind.NEAR_BRANCH16, iced.OpKind.NEAR_BRANCH32, iced.OpKind.NEAR_BRANCH64}
 LEGACY_PREFIXES = frozenset({0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3})
+SIZE_PREFIXES = {0x66: "data16", 0x67: "addr32"}
 NULL_SEGMENTS = {iced.Register.ES: "%es", iced.Register.CS: "%cs", iced.Register.SS: "%ss",
                  iced.Register.DS: "%ds"}
 REX_BITS = (("W", 8), ("R", 4), ("X", 2), ("B", 1))
@@ -130,6 +131,12 @@ class GdbDisassembler:
             target = ins.near_branch_target
         return Line(ins.ip, ins.len, text, target)
 
+    def decodes_same(self, ins: iced.Instruction, variant: bytes) -> bool:
+        """Whether *variant* (the instruction's bytes less a prefix or a bit) ends at the same
+        place and prints the same text: the prefix or bit changes nothing."""
+        other = iced.Decoder(64, variant, ip=ins.ip + ins.len - len(variant)).decode()
+        return other.code == ins.code and self.fmt.format(other) == self.fmt.format(ins)
+
     def unused_rex(self, ins: iced.Instruction, raw: bytes) -> int | None:
         """The REX prefix when one of its bits changes nothing (gdb then prints it as a prefix
         word): the instruction decodes the same with the bit cleared, or without a bare REX."""
@@ -137,14 +144,19 @@ class GdbDisassembler:
         if at >= len(raw) or not is_rex(raw[at]):
             return None
         rex = raw[at]
-        same = self.fmt.format(ins)
         variants = [raw[:at] + raw[at + 1:]] if rex == 0x40 else \
             [raw[:at] + bytes([rex & ~bit]) + raw[at + 1:] for _, bit in REX_BITS if rex & bit]
-        for variant in variants:
-            other = iced.Decoder(64, variant, ip=ins.ip).decode()
-            if other.code == ins.code and self.fmt.format(other) == same:
-                return rex
-        return None
+        return rex if any(self.decodes_same(ins, variant) for variant in variants) else None
+
+    def unused_size_prefixes(self, ins: iced.Instruction, raw: bytes) -> list[str]:
+        """gdb's words (``data16``, ``addr32``) for operand- and address-size prefixes that
+        change nothing, in byte order: all but the last of a repeated one, and the last too
+        when the instruction decodes the same without any of them."""
+        prefixes = legacy_prefixes(raw)
+        rest = raw[len(prefixes):]
+        return [SIZE_PREFIXES[byte] for at, byte in enumerate(prefixes)
+                if byte in SIZE_PREFIXES and (byte in prefixes[at + 1:] or self.decodes_same(
+                    ins, prefixes.replace(bytes([byte]), b"") + rest))]
 
     def text(self, ins: iced.Instruction, raw: bytes = b"") -> str:
         if ins.code == iced.Code.INVALID:
@@ -180,9 +192,7 @@ class GdbDisassembler:
             # 64-bit mode ignores es/cs/ss/ds overrides: gdb prints them as prefix words
             operands = [op.removeprefix(segment + ":") for op in operands]
             words[-1:] = [segment[1:], words[-1]]
-        if name.startswith("NOP"):  # each 0x66 beyond the one of nopw (66 90 is xchg %ax,%ax)
-            extra = legacy_prefixes(raw).count(0x66) - (name in ("NOP_RM16", "NOPW"))
-            words[:0] = ["data16"] * extra
+        words[:0] = self.unused_size_prefixes(ins, raw)
         mnemonic = " ".join(words)
         if not operands:
             return mnemonic
