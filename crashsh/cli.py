@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from contextlib import nullcontext
 
@@ -79,6 +80,9 @@ def _progress(message: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C stops the running command, as in crash, even when the caller started crashsh with
+    # SIGINT ignored (a background job of a script, nohup): Python would keep it ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

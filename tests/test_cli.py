@@ -117,6 +117,7 @@ def test_tab_completion_of_symbols_and_pids(kernel, crashsh):
 
 def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
     import signal
+    import threading
     import time
 
     ext = tmp_path / "ext_forever.py"
@@ -128,9 +129,11 @@ def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
         "def run(session, args):\n"
         "    return (f'line {i}\\n' for i in itertools.count())\n"
     )
+    # started with SIGINT ignored, as a script's background job (`cmd &`) or nohup starts it
     proc = subprocess.Popen(
         [shutil.which("crashsh"), "-s", "-d", kernel.moddir, kernel.vmlinux, kernel.dump()],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     proc.stdin.write(f"extend {ext}\nforever\neval 7\n")
     proc.stdin.close()
@@ -138,8 +141,11 @@ def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
     assert proc.stdout.readline() == "line 0\n"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
+    watchdog = threading.Timer(120, proc.kill)  # a lost Ctrl-C must fail the test, not hang it
+    watchdog.start()
     rest = proc.stdout.read()
-    assert proc.wait(timeout=60) == 1
+    watchdog.cancel()
+    assert proc.wait() == 1
     assert "forever: interrupted\n" in rest
     assert rest.endswith("hexadecimal: 7  \n    decimal: 7  \n      octal: 7\n"
                          "     binary: " + format(7, "064b") + "\n")
