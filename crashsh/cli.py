@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C stops the running command, as in crash, even when the caller started crashsh with
     # SIGINT ignored (a background job of a script, nohup): Python would keep it ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["triage"]:
+        from crashsh.triage.cli import main as triage_main
+
+        return triage_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

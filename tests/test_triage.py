@@ -1,0 +1,207 @@
+"""crashsh triage: the verdict on each fixture against the pipeline's manifest and drgn's own
+view of the dump; a fleet of copies triaged in this process, in a pool and on a local Dask
+cluster with the same answers; the pure classification rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from drgn.helpers.linux.sched import task_cpu
+
+from crashsh.triage import classify
+from crashsh.triage.classify import StackFrame
+from crashsh.triage.report import triage
+
+pytestmark = pytest.mark.vmcore
+
+
+def run_triage(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crashsh", "triage", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def report(crashsh):
+    return triage(crashsh.session)
+
+
+def drgn_cause(prog) -> str:
+    """The first frame of the crashing thread, by drgn's unwinder, that is not machinery."""
+    thread = prog.crashed_thread()
+    names = [frame.name for frame in thread.stack_trace() if frame.name]
+    return next(classify.base_name(n) for n in names if not classify.is_machinery(n))
+
+
+def test_sysrq_verdict(kernel, crashsh, report):
+    prog = crashsh.session.prog
+    panic = kernel.manifest["panic"]
+    assert report.panic.kind == "sysrq"
+    assert (report.panic.pid, report.panic.comm) == (panic["pid"], panic["comm"])
+    assert report.panic.cpu == task_cpu(prog.crashed_thread().object)
+    assert report.panic.function is None  # nothing faulted
+    assert report.signature == f"sysrq: {drgn_cause(prog)}"
+    assert report.kernel.release == kernel.manifest["release"]
+    assert report.kernel.cpus == kernel.manifest["nr_cpus"]
+
+
+def test_taint_names_the_test_module(kernel, crashsh, report):
+    mask = crashsh.session.prog["tainted_mask"].value_()
+    assert report.taint.value == mask
+    assert [r.bit for r in report.taint.reasons] == [b for b in range(64) if mask >> b & 1]
+    expected = {m["name"]: m["taint"] for m in kernel.manifest["modules"] if m["taint"]}
+    assert {m.name: m.taints for m in report.taint.modules} == expected
+
+
+def test_memory_and_log(kernel, crashsh, report):
+    assert report.memory.total == kernel.manifest["meminfo"]["MemTotal"]
+    assert 0 < report.memory.available <= report.memory.total
+    sizes = [c.size for c in report.memory.top_slab_caches]
+    assert sizes == sorted(sizes, reverse=True) and sizes
+    assert any("Kernel panic" in line.text for line in report.warnings)
+    assert report.log_tail and report.hung_tasks == [] and report.oom is None
+
+
+def test_signature_is_the_same_on_every_kernel(kernel):
+    """The same cause (sysrq c) on the 6.1 and 6.12 kernels gives one signature."""
+    from tests.differential.fixtures import available
+
+    fixtures = available()
+    if len(fixtures) < 2:
+        pytest.skip("needs both kernel series")
+    signatures = set()
+    for fixture in fixtures:
+        proc = run_triage("--json", "-d", fixture.moddir, fixture.vmlinux, fixture.dump())
+        assert proc.returncode == 0, proc.stderr
+        signatures.add(json.loads(proc.stdout)["signature"])
+    assert len(signatures) == 1
+
+
+def test_one_dump_plain_and_json(kernel):
+    proc = run_triage("-d", kernel.moddir, kernel.vmlinux, kernel.dump())
+    assert proc.returncode == 0 and not proc.stderr
+    assert "\x1b[" not in proc.stdout  # piped: plain text
+    assert proc.stdout.startswith(f"KERNEL     {kernel.manifest['release']} ")
+    document = json.loads(run_triage("--json", "-d", kernel.moddir, kernel.vmlinux,
+                                     kernel.dump("elf")).stdout)
+    assert document["panic"]["kind"] == "sysrq"
+    assert document["panic"]["pid"] == kernel.manifest["panic"]["pid"]
+
+
+# -- fleet ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """/var/crash-style directories with copies (links) of every fixture dump, a debug root with
+    each release's vmlinux and modules, and a file that is no dump."""
+    from tests.differential.fixtures import available
+
+    base = tmp_path_factory.mktemp("fleet")
+    crash_dir, root = base / "crash", base / "root"
+    expected = {}
+    for fixture in available():
+        release = fixture.manifest["release"]
+        debug = root / "usr/lib/debug"
+        (debug / "boot").mkdir(parents=True, exist_ok=True)
+        (debug / f"boot/vmlinux-{release}").symlink_to(fixture.vmlinux)
+        (debug / "lib/modules").mkdir(parents=True, exist_ok=True)
+        (debug / f"lib/modules/{release}").symlink_to(fixture.moddir)
+        for copy in range(3):
+            for kind in ("kdump", "elf"):
+                host = crash_dir / f"host{copy}-{release}-{kind}"
+                host.mkdir(parents=True)
+                (host / "vmcore").symlink_to(fixture.dump(kind))
+                expected[str(host / "vmcore")] = release
+    (base / "vmcore.txt").write_text("not a dump\n")
+    return crash_dir, root, base / "vmcore.txt", expected
+
+
+def fleet_run(fleet, *engine: str) -> tuple[int, dict]:
+    crash_dir, root, junk, _expected = fleet
+    proc = run_triage("--json", *engine, "-r", str(root), str(crash_dir), str(junk))
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_fleet_in_process_and_pool_agree(kernel, fleet):
+    _crash, _root, junk, expected = fleet
+    rc, one = fleet_run(fleet, "--jobs", "1")
+    assert rc == 1  # the junk file could not be triaged; the run went on
+    errors = {d["dump"]: d["error"] for d in one["dumps"] if "error" in d}
+    assert list(errors) == [str(junk)]
+    good = [d for d in one["dumps"] if "error" not in d]
+    assert {d["dump"]: d["kernel"]["release"] for d in good} == expected
+    (cluster,) = one["clusters"]  # every fixture is a sysrq crash: one cause
+    assert cluster["count"] == len(expected)
+    assert sorted(cluster["kernels"]) == sorted(set(expected.values()))
+    _rc, two = fleet_run(fleet, "--jobs", "2")
+    assert two == one
+
+
+def test_fleet_on_a_dask_cluster(kernel, fleet):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        rc, on_dask = fleet_run(fleet, "--scheduler", cluster.scheduler_address)
+    _rc, in_pool = fleet_run(fleet, "--jobs", "2")
+    assert rc == 1 and on_dask == in_pool
+
+
+def test_a_dump_without_its_vmlinux_gets_an_error_entry(kernel, tmp_path):
+    (tmp_path / "host/").mkdir()
+    (tmp_path / "host/vmcore").symlink_to(kernel.dump())
+    (tmp_path / "root").mkdir()
+    proc = run_triage("--json", "--jobs", "1", "-r", str(tmp_path / "root"), str(tmp_path / "host"))
+    assert proc.returncode == 1
+    (entry,) = json.loads(proc.stdout)["dumps"]
+    assert entry == {"dump": str(tmp_path / "host/vmcore"),
+                     "error": f"no vmlinux for {kernel.manifest['release']} under "
+                              f"{tmp_path / 'root'}"}
+
+
+def test_missing_path_is_one_line():
+    proc = run_triage("/nonexistent/vmcore")
+    assert proc.returncode == 1
+    assert proc.stderr == "crashsh triage: /nonexistent/vmcore: No such file or directory\n"
+
+
+# -- the rules (pure logic) ----------------------------------------------------------------------
+@pytest.mark.parametrize("message, log, stack, kind", [
+    ("Kernel panic - not syncing: sysrq triggered crash", [], [], "sysrq"),
+    ("Kernel panic - not syncing: hung_task: blocked tasks", [], [], "hung_task"),
+    ("Kernel panic - not syncing: softlockup: hung tasks", [], [], "soft_lockup"),
+    ("Kernel panic - not syncing: Hard LOCKUP", [], [], "hard_lockup"),
+    ("Kernel panic - not syncing: Out of memory: compulsory panic_on_oom is enabled", [], [],
+     "oom"),
+    ("Kernel panic - not syncing: Fatal exception",
+     ["kernel BUG at drivers/x.c:12!", "invalid opcode: 0000 [#1] SMP"], [], "bug"),
+    ("Kernel panic - not syncing: Fatal exception",
+     ["BUG: kernel NULL pointer dereference, address: 0000000000000000", "Oops: 0002 [#1]"], [],
+     "oops"),
+    ("Kernel panic - not syncing: kernel: panic_on_warn set ...", [], [], "warn"),
+    ("Kernel panic - not syncing: something new", [], [StackFrame("watchdog_timer_fn")],
+     "soft_lockup"),
+    ("Kernel panic - not syncing: something new", [], [], "other"),
+])
+def test_panic_kind(message, log, stack, kind):
+    assert classify.panic_kind(message, log, stack) == kind
+
+
+def test_signature_skips_machinery_and_clone_suffixes():
+    stack = [StackFrame("machine_kexec"), StackFrame("__crash_kexec"), StackFrame("panic"),
+             StackFrame("oops_end"), StackFrame("page_fault_oops"), StackFrame("exc_page_fault"),
+             StackFrame("asm_exc_page_fault"), StackFrame("my_func.isra.0", "mymod")]
+    cause = classify.first_cause(stack)
+    assert classify.signature("oops", cause) == "oops: my_func [mymod]"
+    assert classify.signature("other", None) == "other"
+
+
+def test_log_readers():
+    log = ["INFO: task kworker/0:1:42 blocked for more than 120 seconds.",
+           "foo invoked oom-killer: gfp_mask=0x0", "Mem-Info:",
+           "Out of memory: Killed process 77 (hog) total-vm:1kB",
+           "RIP: 0010:bad_func+0x12/0x40 [badmod]"]
+    assert classify.hung_task_pids(log) == [42]
+    report, victim = classify.oom_report(log)
+    assert report[0].startswith("foo invoked") and victim == (77, "hog")
+    assert classify.rip_from_log(log) == StackFrame("bad_func", "badmod")
