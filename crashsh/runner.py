@@ -124,10 +124,20 @@ class CommandRunner:
             targets.append(self.terminal)
         for target in targets:
             try:
-                target.write(text)
+                target.write(self.in_red(text) if self.coloured(target) else text)
                 target.flush()
             except (BrokenPipeError, ValueError):
                 pass
+
+    def coloured(self, target) -> bool:
+        """Whether *target* is the terminal in rich mode (errors are red there)."""
+        mode = self.session.settings.output if self.session else "plain"
+        return target is self.terminal and mode not in ("plain", "json") and target.isatty()
+
+    @staticmethod
+    def in_red(text: str) -> str:
+        return "".join(f"\x1b[31m{line}\x1b[0m\n" if line else "\n"
+                       for line in text.split("\n")[:-1]) + text.split("\n")[-1]
 
     def usage_error(self, name: str, message: str, usage: str) -> None:
         """As crash: the reason (if any) on stderr, then crash's usage block in the output."""
