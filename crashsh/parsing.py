@@ -25,20 +25,49 @@ GETOPT_WORDS = (
 class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become UsageError, never SystemExit."""
 
-    def __init__(self, prog: str, description: str = "", **kwargs) -> None:
+    def __init__(self, prog: str, description: str = "", attached: str = "", **kwargs) -> None:
+        """*attached*: the letters of getopt's ``x::`` options (an optional argument, given
+        only in the same word: ``-S=1``); declare them with ``nargs="?"``."""
         # a command without options (prefix_chars="\0": every word is an argument) has no -h
         kwargs.setdefault("add_help", "-" in kwargs.get("prefix_chars", "-"))
         super().__init__(prog=prog, description=description, **kwargs)
+        self.attached = attached
 
     def parse_args(self, args=None, namespace=None) -> argparse.Namespace:
         """As crash's getopt: options and arguments in any order, an unknown option an error;
         words no argument takes are ignored, as crash's commands ignore them."""
+        if self.attached and args is not None:
+            args = self.split_attached(args)
         parsed, extras = self.parse_known_intermixed_args(args, namespace)
         option = next((word for word in extras if word.startswith("-") and len(word) > 1), None)
         if option is not None:
             self.error(f"unrecognized option '{option}'" if option.startswith("--")
                        else f"invalid option -- '{option[1]}'")
         return parsed
+
+    def split_attached(self, args: list[str]) -> list[str]:
+        """Each ``x::`` option in a cluster becomes its own word ``-x=REST`` (``-x=`` without
+        an argument, read as none), so that argparse never takes the next word for it; the
+        letters before it stay a cluster. A letter taking an argument ends the scan."""
+        takes_one = {s[1] for a in self._actions for s in a.option_strings
+                     if len(s) == 2 and a.nargs is None}
+        words: list[str] = []
+        for i, word in enumerate(args):
+            if word == "--":
+                return words + args[i:]
+            if not word.startswith("-") or word.startswith("--"):
+                words.append(word)
+                continue
+            for at, letter in enumerate(word[1:], 1):
+                if letter in takes_one:
+                    words.append(word)
+                    break
+                if letter in self.attached:
+                    words.extend(([word[:at]] if at > 1 else []) + [f"-{letter}={word[at + 1:]}"])
+                    break
+            else:
+                words.append(word)
+        return words
 
     def _get_values(self, action: argparse.Action, arg_strings: list[str]):
         """An option's attached "--" (``-p--``) is its argument, as getopt reads it; argparse
