@@ -16,10 +16,11 @@ from drgn.helpers.linux.mm import vm_memory_committed
 from drgn.helpers.linux.percpu import per_cpu_ptr
 from drgn.helpers.linux.slab import slab_cache_usage
 
-from crashsh.commands.kmem import kmem_parser, ordinal, run_kmem
+from crashsh.commands.kmem import kmem_parser, run_kmem
+from crashsh.commands.kmem_free import ordinal
 from crashsh.conventions.numbers import is_hexadecimal
 from crashsh.render import render
-from crashsh.render.kmem import pages_to_size
+from crashsh.render.kmem_usage import pages_to_size
 
 PAGE = 4096
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.mm import vma_find
 
-from crashsh.commands.kmem import page_row
+from crashsh.commands.kmem_pages import page_row
 from crashsh.conventions.numbers import cpu_list, htol
 from crashsh.conventions.tasks import task_table
 from crashsh.commands.vm import VmArea, vm_area

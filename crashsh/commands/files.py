@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import drgn
 
-from crashsh.commands.kmem import page_table
+from crashsh.commands.kmem_pages import page_table
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import dtol, htol, is_number
 from crashsh.conventions.tasks import invalid_task, task_table
@@ -78,7 +78,7 @@ class InodePages:
 
     inode: int
     nrpages: int
-    pages: object = None  # crashsh.commands.kmem.PageTable
+    pages: object = None  # crashsh.commands.kmem_pages.PageTable
 
 
 def files_parser() -> CommandParser:

@@ -165,8 +165,10 @@ class MemMap:
             self._names[flags] = text
             return text
 
-    def rows(self, section: Section, start: int = 0, stop: int | None = None) -> Iterator[PageRow]:
-        """The section's pages from index *start* to *stop*."""
+    def chunks(self, section: Section, start: int = 0,
+               stop: int | None = None) -> Iterator[tuple[int, int, bytes]]:
+        """The section's struct pages from index *start* to *stop*, CHUNK at a time: (address
+        and pfn of the first, their bytes; zeros where unreadable)."""
         stop = self.pages_per_section if stop is None else stop
         for first in range(start, stop, CHUNK):
             n = min(CHUNK, stop - first)
@@ -175,22 +177,44 @@ class MemMap:
                 raw = self.prog.read(address, n * self.struct_size)
             except drgn.FaultError:
                 raw = bytes(n * self.struct_size)
-            pfn = section.first_pfn + first
+            yield address, section.first_pfn + first, raw
+
+    def all_chunks(self) -> Iterator[tuple[int, int, bytes]]:
+        for section in self.sections:
+            yield from self.chunks(section)
+
+    def chunk_of_pfn(self, pfn: int) -> tuple[int, int, bytes] | None:
+        """The one struct page of *pfn* as a chunk; None outside the valid sections."""
+        section = self.section_of_pfn(pfn)
+        if section is None:
+            return None
+        i = pfn - section.first_pfn
+        return next(self.chunks(section, i, i + 1))
+
+    def rows(self, chunks: Iterator[tuple[int, int, bytes]]) -> Iterator[PageRow]:
+        """The `kmem -p` row of each struct page in *chunks*."""
+        for address, pfn, raw in chunks:
             for i, fields in enumerate(self.layout.iter_unpack(raw)):
                 flags, mapping, index, count = self.in_order(fields)
                 yield PageRow(address + i * self.struct_size, (pfn + i) << self.pfn_shift, mapping,
                               index, count, flags, self.flag_names(flags))
 
     def all_rows(self) -> Iterator[PageRow]:
-        for section in self.sections:
-            yield from self.rows(section)
+        return self.rows(self.all_chunks())
+
+    def shared_pages(self) -> int:
+        """crash's GET_SHARED_PAGES count: pages not PG_reserved whose _refcount is above 1."""
+        reserved = 1 << self.prog["PG_reserved"].value_()
+        shared = 0
+        for _, _, raw in self.all_chunks():
+            for fields in self.layout.iter_unpack(raw):
+                flags, _, _, refcount = self.in_order(fields)
+                shared += not flags & reserved and refcount > 1
+        return shared
 
     def row_of_pfn(self, pfn: int) -> PageRow | None:
-        section = self.section_of_pfn(pfn)
-        if section is None:
-            return None
-        i = pfn - section.first_pfn
-        return next(self.rows(section, i, i + 1))
+        chunk = self.chunk_of_pfn(pfn)
+        return None if chunk is None else next(self.rows(iter([chunk])))
 
 
 @per_dump

@@ -11,7 +11,7 @@ from crashsh.commands.addresses import (
     PteBits,
 )
 from crashsh.render.common import centered
-from crashsh.render.kmem import page_header, page_line
+from crashsh.render.kmem_pages import page_header, page_line
 from crashsh.render.plain import plain
 from crashsh.render.vm import VMA_HEADER, vma_row
 

@@ -18,3 +18,8 @@ def centered(text: str, width: int, right_bias: bool = False) -> str:
     pad = max(width - len(text), 0)
     left = (pad + 1) // 2 if right_bias else pad // 2
     return " " * left + text + " " * (pad - left)
+
+
+def hex_centered(value: int, width: int, right_bias: bool = False) -> str:
+    """crash's mkstring(CENTER|LONG_HEX[|RJUST])."""
+    return centered(f"{value:x}", width, right_bias)

@@ -22,3 +22,10 @@ def rich_render(data: object, console: Console) -> None:
     """Default: crash's text, highlighted (numbers, addresses, strings)."""
     text = "".join(plain(data))
     console.print(Text(text[:-1] if text.endswith("\n") else text))
+
+
+def stream_plain(data: object, console: Console) -> None:
+    """crash's text as it comes, unhighlighted: for listings too long to highlight (262k
+    struct page rows)."""
+    for chunk in plain(data):
+        console.file.write(chunk)
