@@ -142,9 +142,10 @@ def test_biggest_cache_and_all_slabs_are_fast(crashsh):
     assert time.monotonic() - start < 10
 
 
-def test_page_map_is_fast_and_complete(kernel, crashsh):
+@pytest.mark.parametrize("line", ["kmem -p", "kmem -m flags,lru"])
+def test_page_map_is_fast_and_complete(kernel, crashsh, line):
     start = time.monotonic()
-    text = crashsh.run("kmem -p")
+    text = crashsh.run(line)
     assert time.monotonic() - start < 10
     assert text.count("\n") - 1 == kernel.manifest["mem_mb"] << 20 >> 12
 
