@@ -136,7 +136,7 @@ def column_reader(member: PageMember, struct_size: int) -> Callable[[bytes], lis
         code = code.lower()
     size = count * struct.calcsize(code)
     layout = struct.Struct(f"<{member.offset}x{count}{code}{struct_size - member.offset - size}x")
-    if count > 1:
+    if member.kind in ("words", "ints"):
         return lambda raw: list(layout.iter_unpack(raw))
     first = operator.itemgetter(0)
     if not member.bitsize:
