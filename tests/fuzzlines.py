@@ -23,7 +23,7 @@ UNSAFE_WORDS = frozenset({"py", "drgn", "shell", "alias", "history", "run_script
 # (followed by a malformed token) and cheap flags. Expensive listings are left out.
 VALUE_OPTIONS = {
     "bt": "cRIS", "files": "dpR", "mod": "sd", "mount": "n", "ps": "yC", "rd": "oe",
-    "set": "c", "sym": "mqQ", "task": "R", "vm": "PRMf", "foreach": "R", "kmem": "I",
+    "set": "c", "sym": "mqQ", "task": "R", "vm": "PRMf", "foreach": "R", "kmem": "ImlL",
 }
 FLAG_OPTIONS = {
     "bt": "apgflsxdtTeor", "eval": "bl", "files": "c", "kmem": "gP", "log": "Ttdmca",

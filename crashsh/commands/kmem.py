@@ -123,10 +123,10 @@ def kmem_parser() -> CommandParser:
     flag = lambda letter, text: option(letter, text, nargs=0)
     flag("s", "kmem_cache (slab) usage")
     option("S", "kmem -s plus each CPU's and node's slabs and objects (-S=cpus: those CPUs')",
-           nargs="?")
+           nargs="?", metavar="=CPUS")
     flag("r", "root slab caches (memcg kernels)")
     option("I", "slab caches to ignore (-I slab[,slab])", metavar="SLABS")
-    option("i", "memory usage summary (-i=shared: with SHARED)", nargs="?")
+    option("i", "memory usage summary (-i=shared: with SHARED)", nargs="?", metavar="=shared")
     flag("v", "vmalloc areas")
     flag("V", "vm_stat, vm_node_stat and vm_event_states")
     flag("n", "memory nodes, sections and blocks")
