@@ -22,6 +22,16 @@ GETOPT_WORDS = (
 )
 
 
+class Ordered(argparse.Action):
+    """Keep the options in command-line order, as (option, value) pairs in ``options``, for
+    a command whose flags depend on their order (crash's getopt loop); a flag, or an
+    optional argument not given, has the value None. Set ``options=[]`` as the default."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        value = None if self.nargs in (0, "?") and not values else values
+        namespace.options = [*namespace.options, (option_string, value)]
+
+
 class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become UsageError, never SystemExit."""
 

@@ -3,13 +3,18 @@ reads them, and what each shows (the kmem_* modules compute it)."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 
 from crashsh.commands.kmem_free import free_block, free_pages
 from crashsh.commands.kmem_pages import flag_bits, page_members, page_table
 from crashsh.commands.kmem_search import VmapTable, address_report
-from crashsh.commands.kmem_slabs import SORT_KEYS, SlabQuery, cache_names, slab_addresses, slab_caches
+from crashsh.commands.kmem_slabs import (
+    SORT_KEYS,
+    SlabQuery,
+    cache_names,
+    slab_addresses,
+    slab_caches,
+)
 from crashsh.commands.kmem_usage import (
     HugeStates,
     PerCpuOffsets,
@@ -25,7 +30,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import meminfo, memmap, slab
 from crashsh.kernel.pagemembers import PageMember
 from crashsh.kernel.pagemembers import page_members as collect_members
-from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.parsing import CommandParser, HelpRequested, Ordered
 from crashsh.registry import command
 
 EXCLUSIVE = "sSpfFVovCcilLghr"
@@ -102,15 +107,6 @@ def kmem_options(session, pairs: list[tuple[str, str | None]]) -> KmemOptions:
         else:
             o.set(letter)
     return o
-
-
-class Ordered(argparse.Action):
-    """Keep the options in command-line order for crash's getopt loop; a flag, or an optional
-    argument not given, has the value None."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        value = None if self.nargs in (0, "?") and not values else values
-        namespace.options = [*namespace.options, (option_string, value)]
 
 
 def kmem_parser() -> CommandParser:

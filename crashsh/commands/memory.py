@@ -17,7 +17,7 @@ from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, slab
 from crashsh.kernel.readmem import TYPE_NAMES, Memory, Partial
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Ordered
 from crashsh.registry import command
 
 ASCII_LINE = 60
@@ -94,13 +94,6 @@ class RdOptions:
     offset: int | None = None
     end: int | None = None
     raw_file: str | None = None
-
-
-class Ordered(argparse.Action):
-    """Keep the options in command-line order for crash's flag logic."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        namespace.options = [*namespace.options, (option_string, values)]
 
 
 class Width(Ordered):
