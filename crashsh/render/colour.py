@@ -12,7 +12,8 @@ from rich.text import Text
 from crashsh.commands.bt import BtListing, ForeachTrace
 from crashsh.commands.files import TaskFiles
 from crashsh.commands.foreach import ForeachTask
-from crashsh.commands.kmem import CacheTable, MemoryInfo
+from crashsh.commands.kmem_slabs import CacheTable
+from crashsh.commands.kmem_usage import MemoryInfo
 from crashsh.commands.log import LogListing
 from crashsh.commands.modules import ModuleListing
 from crashsh.commands.ps import TaskListing
