@@ -23,13 +23,14 @@ GETOPT_WORDS = (
 
 
 class Ordered(argparse.Action):
-    """Keep the options in command-line order, as (option, value) pairs in ``options``, for
-    a command whose flags depend on their order (crash's getopt loop); a flag, or an
-    optional argument not given, has the value None. Set ``options=[]`` as the default."""
+    """Keep the options in command-line order, as (option, value) pairs under ``dest`` (give it
+    the default []), for a command whose flags depend on their order (crash's getopt loop); a
+    flag, or an optional argument not given, has the value None."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         value = None if self.nargs in (0, "?") and not values else values
-        namespace.options = [*namespace.options, (option_string, value)]
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []),
+                                       (option_string, value)])
 
 
 class CommandParser(argparse.ArgumentParser):

@@ -78,7 +78,7 @@ def dereference(session, type: drgn.Type, member: str, address: int,
         target = int.from_bytes(prog.read(address + offset, 8), "little")
     except drgn.FaultError:
         return None
-    sym = exact_symbol(session, target)
+    sym = session.symtab.value_symbol(target)
     use_symbol = sym is not None and symbol_kind(prog, sym) in SYMBOL_KINDS
     head = f"  {typeptr}{member} = 0x{target:x}\n  -> "
     if style == "function":
@@ -127,12 +127,6 @@ def fgets_chunks(text: str) -> list[str]:
     for line in text.splitlines(keepends=True):
         chunks += [line[i:i + BUFSIZE - 1] for i in range(0, len(line), BUFSIZE - 1)]
     return chunks
-
-
-def exact_symbol(session, value: int) -> str | None:
-    """crash's value_symbol(): the symbol at exactly *value*."""
-    found = session.symtab.lookup_address(value)
-    return found[0].name if found and found[1] == 0 else None
 
 
 def symbol_kind(prog: drgn.Program, name: str) -> TypeKind | None:

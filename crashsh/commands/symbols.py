@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,7 +10,7 @@ from crashsh.conventions.numbers import NumberError, htol, is_hexadecimal
 from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
-from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.parsing import CommandParser, Ordered, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.symtab import CrashSymbolTable, Marker, Symbol
 
@@ -82,13 +81,6 @@ class QueryCount:
 
     count: int
     last: str | None
-
-
-class Ordered(argparse.Action):
-    """Keep the listing options in command-line order, as crash's getopt loop runs them."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        namespace.actions = [*namespace.actions, (option_string, values)]
 
 
 def sym_parser() -> CommandParser:

@@ -23,3 +23,12 @@ def centered(text: str, width: int, right_bias: bool = False) -> str:
 def hex_centered(value: int, width: int, right_bias: bool = False) -> str:
     """crash's mkstring(CENTER|LONG_HEX[|RJUST])."""
     return centered(f"{value:x}", width, right_bias)
+
+
+def nanoseconds_text(value: int) -> str:
+    """crash's translate_nanoseconds(): ``days HH:MM:SS.mmm``."""
+    ms, rest = value // 1_000_000 % 1000, value // 1_000_000_000
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{days} {hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"

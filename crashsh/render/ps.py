@@ -21,7 +21,7 @@ from crashsh.commands.ps import (
 )
 from crashsh.conventions.notices import Notice
 from crashsh.records import TaskHeader
-from crashsh.render.common import centered, task_header_line
+from crashsh.render.common import centered, nanoseconds_text, task_header_line
 from crashsh.render.plain import plain
 
 ADDRESS_WIDTH = 16
@@ -116,15 +116,6 @@ def _(entry: TaskTimes) -> Iterator[str]:
 def _(entry: LastRun) -> Iterator[str]:
     stamp = f"{entry.timestamp:>{entry.width}{'x' if entry.hex else 'd'}}"
     yield f"[{stamp}] [{entry.state}]  {task_header_line(entry.task)}\n"
-
-
-def nanoseconds_text(value: int) -> str:
-    """crash's translate_nanoseconds(): ``days HH:MM:SS.mmm``."""
-    ms, rest = value // 1_000_000 % 1000, value // 1_000_000_000
-    days, rest = divmod(rest, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{days} {hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
 
 
 @plain.register

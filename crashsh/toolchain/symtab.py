@@ -344,6 +344,11 @@ class CrashSymbolTable:
                 return self.module_symbol(table, entry), offset
         return None
 
+    def value_symbol(self, addr: int) -> str | None:
+        """crash's value_symbol(): the name of the symbol at exactly *addr*, else None."""
+        found = self.lookup_address(addr)
+        return found[0].name if found and found[1] == 0 else None
+
     def symstr(self, addr: int, radix: int = 10) -> str:
         """crash's value_to_symstr(): ``name+off`` (offset in *radix*, 10 or 16), ``name`` or ""."""
         plus = "+0x{:x}" if radix == 16 else "+{}"

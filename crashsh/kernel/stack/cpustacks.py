@@ -8,6 +8,7 @@ import drgn
 from drgn.helpers.linux.cpumask import for_each_present_cpu
 from drgn.helpers.linux.percpu import per_cpu_ptr
 
+from crashsh.kernel.irq import gate_address
 from crashsh.kernel.stack.records import WORD, ExceptionStack
 
 MAX_EXCEPTION_STACKS = 7
@@ -58,7 +59,7 @@ class CpuStacks:
             ist = (low >> 32) & 7
             if not ist:
                 continue
-            handler = (high << 32) & 0xFFFFFFFF00000000 | low & 0xFFFF | (low >> 32) & 0xFFFF0000
+            handler = gate_address(low, high)
             name = self.closest_symbol(handler) or ""
             for fragment, label in IST_NAMES:
                 if fragment in name:
