@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list, dtoi
 from crashsh.conventions.usage import usage_error
-from crashsh.errors import CommandError
+from crashsh.dumpfacts import facts
+from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import irq as irqs
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.irq import IrqAction
 from crashsh.parsing import CommandParser, Ordered
 from crashsh.registry import command
-from crashsh.dumpfacts import facts
 
 
 @dataclass
@@ -116,6 +116,9 @@ def irq_parser() -> CommandParser:
          synopsis="[[[index ...] | -u ] | -d | -b | -a | -s [-c cpu]]")
 def run_irq(session, args):
     prog = session.prog
+    dash = next((word for word in args.irqs if word.startswith("-") and len(word) > 1), None)
+    if dash is not None:  # argparse takes "-1" for a number; crash's getopt for an option
+        raise UsageError(f"invalid option -- '{dash[1]}'", "")
     in_use = stats = False
     cpuspec = None
     for option, value in args.options:

@@ -89,6 +89,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from drgn.helpers.linux.pid import find_task
 
     from tests.differential.cases.files import placeholders as files_placeholders
+    from tests.differential.cases.irq import placeholders as irq_placeholders
     from tests.differential.cases.kmem import placeholders as kmem_placeholders
     from tests.differential.cases.expressions import placeholders as expressions_placeholders
     from tests.differential.cases.list import placeholders as list_placeholders
@@ -114,6 +115,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         "kthread_task": f"{find_task(prog, manifest['test_module']['kthread_pid']).value_():x}",
         "zombie_parent_pid": str(manifest["zombie"]["parent_pid"]),
         **files_placeholders(prog, marker_pid),
+        **irq_placeholders(prog),
         **kmem_placeholders(prog),
         **expressions_placeholders(prog, marker_pid),
         **list_placeholders(prog, marker_pid, manifest["threads_proc"]["pid"]),
