@@ -13,7 +13,7 @@ from drgn.helpers.linux.irq import (
     irq_get_nr_irqs,
 )
 
-from tests.differential.runner import run_json
+from tests.differential.runner import run_json, run_rich
 
 
 def descs(prog) -> dict:
@@ -70,3 +70,10 @@ def test_softirqs_and_idt(kernel, crashsh):
         else:
             assert entry["name"].startswith(symbol.name + "+")
     assert exact >= 32  # the exception vectors at least
+
+
+def test_rich_counts_mark_the_busiest_cpu(kernel, crashsh):
+    stats = run_json(crashsh, "irq -s")
+    totals = [sum(row["counts"][i] for row in stats["rows"]) for i in range(len(stats["cpus"]))]
+    busiest = stats["cpus"][totals.index(max(totals))]
+    assert f"(busiest: CPU{busiest})" in run_rich(crashsh, "irq -s")

@@ -15,7 +15,7 @@ from drgn.helpers.linux.sched import cpu_curr, cpu_rq, rq_for_each_fair_task, ta
 from crashsh.commands.runq import RunqView, RunQueues, RunqTaskGroups
 from crashsh.kernel import tasks
 from crashsh.render.plain import plain
-from tests.differential.runner import run_json
+from tests.differential.runner import run_json, run_rich
 
 
 def test_each_cpus_current_task_and_queue(kernel, crashsh):
@@ -193,3 +193,15 @@ def test_runq_g_walks_the_laid_groups(laid):
         f"     TASK_GROUP: {h_tg:x}  CFS_RQ: {h_cfs:x}  (THROTTLED)",
         f"        [{prio(t['e']):3d}] {ident(t['e'])}",
     ]
+
+
+def test_rich_view_marks_the_busiest_cpu(kernel, crashsh):
+    prog = crashsh.session.prog
+    counts = {cpu: cpu_rq(prog, cpu).nr_running.value_() for cpu in tasks.online_cpus(prog)}
+    top = max(counts.values())
+    marked = [line for line in run_rich(crashsh, "runq").splitlines() if "(busiest)" in line]
+    busiest = [cpu for cpu, count in counts.items() if count == top]
+    if top and len(busiest) == 1:
+        assert len(marked) == 1 and marked[0].startswith(f"CPU {busiest[0]} ")
+    else:
+        assert not marked

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -96,9 +97,29 @@ class IdtTable:
 IMMEDIATE = ("-d", "-b", "-a")  # crash acts on these as getopt meets them, then returns
 
 
+IRQ_HELP = """\
+Interrupts. Without options: every IRQ number below nr_irqs with its irq_desc and the
+irqaction chain (address and name); with index arguments only those IRQs. The options show
+instead: the IRQs with a descriptor (-u), the CPU affinity (-a) or per-CPU counts (-s, like
+/proc/interrupts) of the IRQs in use, the softirq vector (-b) or the x86 IDT (-d). -d, -b and
+-a act at once where they appear, as in crash.
+"""
+IRQ_EXAMPLES = """\
+examples:
+  irq 1 4            two IRQs:
+                        IRQ   IRQ_DESC/_DATA      IRQACTION      NAME
+                         1   ffff8d1bc1159e00  ffff8d1bc2552c00  "i8042"
+                         4   ffff8d1bc1159200  ffff8d1bc1aa2700  "ttyS0"
+  irq -s -c 1        CPU 1's count of each IRQ in use:
+                                  CPU1
+                         0:          0  IO-APIC-edge     timer
+                         1:          9  IO-APIC-edge     i8042
+"""
+
+
 def irq_parser() -> CommandParser:
-    p = CommandParser("irq", "show interrupts: descriptors and actions, counts, affinity, "
-                      "softirqs, the IDT")
+    p = CommandParser("irq", IRQ_HELP, epilog=IRQ_EXAMPLES,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for flag, text in (("-d", "the interrupt descriptor table (IDT)"),
                        ("-b", "the softirq vector (bottom halves)"),
                        ("-u", "only the IRQs that have a descriptor"),

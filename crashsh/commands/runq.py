@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 
 import drgn
@@ -135,8 +136,29 @@ class RunqTaskGroups:
     cpus: list[CpuTaskGroups]
 
 
+RUNQ_HELP = """\
+Each CPU's run queue: the task running there, then the tasks waiting on its RT priority array
+(by queue index) and in its CFS tree (by task priority, leftmost first). The running task is
+not in the CFS tree, so it is listed only as CURRENT (runq -g marks it [CURRENT] in its group).
+"""
+RUNQ_EXAMPLES = """\
+examples:
+  runq -c 1          the queue of CPU 1 only:
+                       CPU 1 RUNQUEUE: ffff8d1bfeb31980
+                         CURRENT: PID: 0      TASK: ffff8d1bc1264180  COMMAND: "swapper/1"
+                         RT PRIO_ARRAY: ffff8d1bfeb31bc0
+                            [no tasks queued]
+                         CFS RB_ROOT: ffff8d1bfeb31a30
+                            [no tasks queued]
+  runq -m            how long each CPU's current task has run (days hh:mm:ss.ms):
+                        CPU 0: [0 00:00:00.000]  PID: 113    TASK: ffff8d1bfedc20c0  COMMAND: ...
+                        CPU 1: [0 00:00:08.732]  PID: 0      TASK: ffff8d1bc1264180  COMMAND: ...
+"""
+
+
 def runq_parser() -> CommandParser:
-    p = CommandParser("runq", "show each CPU's run queue: the current task, queued RT and CFS tasks")
+    p = CommandParser("runq", RUNQ_HELP, epilog=RUNQ_EXAMPLES,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-t", dest="timestamps", action="store_true",
                    help="each CPU's rq clock and its current task's last-run timestamp")
     p.add_argument("-T", dest="lag", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import argparse
 from collections.abc import Iterator
 
 import drgn
@@ -103,8 +104,28 @@ class HrTimers:
     cpus: list[HrCpuBase]
 
 
+TIMER_HELP = """\
+The pending timers of each CPU. Without -r: the timer wheel's bases (crash shows BASE_STD and
+BASE_DEF; on 6.9+ kernels those labels name BASE_LOCAL and BASE_GLOBAL), each timer_list by
+expiry in jiffies with its time to expiry (TTE) and function. With -r: each hrtimer clock
+base's timers, soft and hard expiry in ns, TTE from the base's current time, and function.
+"""
+TIMER_EXAMPLES = """\
+examples:
+  timer -C 1         the timer wheel of CPU 1:
+                       JIFFIES
+                       4294894491
+                       TIMER_BASES[1][BASE_STD]: ffff8d1bfeb20980
+                         EXPIRES        TTE        TIMER_LIST     FUNCTION
+                         4294895445     954  ffff8d1bfeb20870  ffffffff97eb79d0  <delayed_work_timer_fn>
+  timer -r -C 0      CPU 0's hrtimers, e.g. its tick at CLOCK 0 [ktime_get]:
+                          8776000000   8776000000    -4000000  ffff8d1bfea23440  ...  <tick_sched_timer>
+"""
+
+
 def timer_parser() -> CommandParser:
-    p = CommandParser("timer", "show pending timers: the timer wheel, or hrtimers with -r")
+    p = CommandParser("timer", TIMER_HELP, epilog=TIMER_EXAMPLES,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-r", dest="hrtimers", action="store_true",
                    help="the hrtimers of each clock base instead of the timer wheel")
     p.add_argument("-C", dest="cpus", metavar="CPUS",

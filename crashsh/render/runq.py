@@ -157,13 +157,11 @@ def _(listing: RunqTaskGroups) -> Iterator[str]:
 
 # -- rich: a table per CPU, the busiest CPU's title highlighted --------------------------------
 def busiest(queues: list[CpuRunqueue]) -> int | None:
-    """The CPU with the most runnable tasks (None when no CPU has more than its current)."""
-    online = [q for q in queues if not q.offline]
-    if not online:
+    """The CPU with the most runnable tasks, if one CPU has more than every other."""
+    counts = sorted(((q.nr_running, q.cpu) for q in queues if not q.offline), reverse=True)
+    if not counts or not counts[0][0] or len(counts) > 1 and counts[1][0] == counts[0][0]:
         return None
-    top = max(online, key=lambda q: q.nr_running)
-    return top.cpu if top.nr_running > 1 and sum(q.nr_running == top.nr_running
-                                                  for q in online) == 1 else None
+    return counts[0][1]
 
 
 @rich_render.register

@@ -84,6 +84,20 @@ def run_json(runner: "CrashshRunner", line: str):
         settings.output = "plain"
 
 
+def run_rich(runner: "CrashshRunner", line: str) -> str:
+    """*line*'s rich rendering (as at a terminal), without its colour codes."""
+    import re
+
+    from crashsh.registry import get_command
+    from crashsh.render import render
+
+    name, *argv = line.split()
+    command = get_command(name)
+    out = io.StringIO()
+    render(command.run(runner.session, command.parser().parse_args(argv)), "rich", out)
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+
+
 def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     """Values for the suite's {placeholders}, from the manifest and the dump."""
     from drgn.helpers.linux.pid import find_task
