@@ -116,7 +116,11 @@ class Memory:
     def read_file(self, offset: int, size: int, what: str) -> bytes:
         """crash's rd -f: bytes of the dump file itself."""
         with open(self.session.vmcore, "rb") as f:
-            f.seek(offset)
+            try:
+                f.seek(offset)
+            except (ValueError, OverflowError, OSError):  # beyond lseek's signed off_t
+                raise CommandError(
+                    f'seek error: dumpfile address: {offset:x}  type: "{what}"') from None
             data = f.read(size)
         if len(data) < size:
             raise Partial(data, CommandError(
