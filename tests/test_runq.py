@@ -165,7 +165,7 @@ def text(data) -> list[str]:
 def test_runq_lists_the_laid_queues(laid):
     prog, cpu, panic, t = laid
     view = RunqView(prog, [cpu])
-    lines = text(RunQueues([view.queue(cpu, True)]))
+    lines = text(RunQueues([view.queue(cpu)]))
     prio = lambda task: task.prio.value_()  # noqa: E731
     rq = cpu_rq(prog, cpu)
     assert lines[2:] == [

@@ -37,7 +37,6 @@ class CpuRunqueue:
     rt: list[QueuedTask] = field(default_factory=list)
     cfs_root: int = 0
     cfs: list[QueuedTask] = field(default_factory=list)
-    first: bool = field(default=True, metadata={"json": False})
 
 
 @dataclass
@@ -128,7 +127,6 @@ class CpuTaskGroups:
     rt: list = field(default_factory=list)
     cfs_rq: int | None = None
     cfs: list = field(default_factory=list)
-    first: bool = field(default=True, metadata={"json": False})
 
 
 @dataclass
@@ -195,7 +193,7 @@ def run_runq(session, args):
         return RunqOnRq(view.on_rq())
     if args.groups:
         return RunqTaskGroups(view.task_groups())
-    return RunQueues([view.queue(cpu, i == 0) for i, cpu in enumerate(cpus)])
+    return RunQueues([view.queue(cpu) for cpu in cpus])
 
 
 class RunqView:
@@ -226,9 +224,9 @@ class RunqView:
         return cpu_curr(self.prog, cpu).value_()
 
     # -- runq -------------------------------------------------------------------------------
-    def queue(self, cpu: int, first: bool) -> CpuRunqueue:
+    def queue(self, cpu: int) -> CpuRunqueue:
         if cpu not in self.online:
-            return CpuRunqueue(cpu, True, first=first)
+            return CpuRunqueue(cpu, True)
         rq = cpu_rq(self.prog, cpu)
         current = self.current(cpu)
         prio_array = rq.rt.active
@@ -236,7 +234,7 @@ class RunqView:
         return CpuRunqueue(
             cpu, False, rq.value_(), current, self.header(current), rq.nr_running.value_(),
             prio_array.address_, self.rt_tasks(prio_array),
-            cfs_rq.tasks_timeline.address_, self.cfs_tasks(cfs_rq.address_of_()), first)
+            cfs_rq.tasks_timeline.address_, self.cfs_tasks(cfs_rq.address_of_()))
 
     def rt_tasks(self, prio_array: drgn.Object) -> list[QueuedTask]:
         """crash's dump_RT_prio_array(): a group entity's queue is listed in its place."""
@@ -324,13 +322,13 @@ class RunqView:
                                "or kernel")
         walk = GroupWalk(self.queued, task_groups(root))
         found = []
-        for i, cpu in enumerate(self.cpus):
+        for cpu in self.cpus:
             if cpu not in self.online:
-                found.append(CpuTaskGroups(cpu, True, first=i == 0))
+                found.append(CpuTaskGroups(cpu, True))
                 continue
             current = self.current(cpu)
             entry = CpuTaskGroups(cpu, False, current, self.header(current), label,
-                                  root.address_, first=i == 0)
+                                  root.address_)
             if rt_rqs is not None:
                 entry.rt_rq = rt_rqs[cpu].value_()
                 entry.rt = walk.rt(rt_rqs[cpu], cpu)

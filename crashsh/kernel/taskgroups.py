@@ -4,7 +4,7 @@
 crash prints a group's header when it first reaches one of its queues. A group whose queue is
 not on its parent's queue (a throttled, dequeued group) is found through the group list
 instead, and its unprinted ancestors' headers are printed first. The walk below keeps that
-order and yields records; "use" marks a header not printed yet on this CPU.
+order in a list of records; "use" marks a header not printed yet on this CPU.
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ def digits(value: int) -> int:
 
 @plain.register
 def _(listing: RunQueues) -> Iterator[str]:
-    for queue in listing.cpus:
-        yield f"{'' if queue.first else chr(10)}CPU {queue.cpu} "
+    for i, queue in enumerate(listing.cpus):
+        yield f"{chr(10) if i else ''}CPU {queue.cpu} "
         if queue.offline:
             yield "[OFFLINE]\n"
             continue
@@ -140,8 +140,8 @@ def group_header_line(header: GroupHeader) -> str:
 
 @plain.register
 def _(listing: RunqTaskGroups) -> Iterator[str]:
-    for row in listing.cpus:
-        yield f"{'' if row.first else chr(10)}CPU {row.cpu}"
+    for i, row in enumerate(listing.cpus):
+        yield f"{chr(10) if i else ''}CPU {row.cpu}"
         if row.offline:
             yield " [OFFLINE]\n"
             continue
