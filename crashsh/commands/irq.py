@@ -94,9 +94,6 @@ class IdtTable:
     entries: list[IdtEntry]
 
 
-IMMEDIATE = ("-d", "-b", "-a")  # crash acts on these as getopt meets them, then returns
-
-
 IRQ_HELP = """\
 Interrupts. Without options: every IRQ number below nr_irqs with its irq_desc and the
 irqaction chain (address and name); with index arguments only those IRQs. The options show
@@ -106,14 +103,14 @@ instead: the IRQs with a descriptor (-u), the CPU affinity (-a) or per-CPU count
 """
 IRQ_EXAMPLES = """\
 examples:
-  irq 1 4            two IRQs:
-                        IRQ   IRQ_DESC/_DATA      IRQACTION      NAME
-                         1   ffff8d1bc1159e00  ffff8d1bc2552c00  "i8042"
-                         4   ffff8d1bc1159200  ffff8d1bc1aa2700  "ttyS0"
-  irq -s -c 1        CPU 1's count of each IRQ in use:
-                                  CPU1
-                         0:          0  IO-APIC-edge     timer
-                         1:          9  IO-APIC-edge     i8042
+  irq 1 4          two IRQs:
+     IRQ   IRQ_DESC/_DATA      IRQACTION      NAME
+      1   ffff8d1bc1159e00  ffff8d1bc2552c00  "i8042"
+      4   ffff8d1bc1159200  ffff8d1bc1aa2700  "ttyS0"
+  irq -s -c 1      CPU 1's count of each IRQ in use:
+               CPU1
+      0:          0  IO-APIC-edge     timer
+      1:          9  IO-APIC-edge     i8042
 """
 
 
@@ -140,9 +137,9 @@ def run_irq(session, args):
     dash = next((word for word in args.irqs if word.startswith("-") and len(word) > 1), None)
     if dash is not None:  # argparse takes "-1" for a number; crash's getopt for an option
         raise UsageError(f"invalid option -- '{dash[1]}'", "")
-    in_use = stats = False
+    described_only = stats = False
     cpuspec = None
-    for option, value in args.options:
+    for option, value in args.options:  # -d, -b and -a act as crash's getopt meets them
         if option == "-d":
             return idt(session)
         if option == "-b":
@@ -150,7 +147,7 @@ def run_irq(session, args):
         if option == "-a":
             return affinities(prog)
         if option == "-u":
-            in_use = True
+            described_only = True
         elif option == "-s":
             stats = True
         elif cpuspec is not None:
@@ -162,7 +159,7 @@ def run_irq(session, args):
         return irq_stats(prog, cpuspec)
     if not args.irqs:
         descs = irqs.irq_descs(prog)
-        numbers = [n for n in range(count) if not in_use or n in descs]
+        numbers = [n for n in range(count) if not described_only or n in descs]
         return [irq_row(prog, n, i == 0) for i, n in enumerate(numbers)]
     return chosen_rows(prog, args.irqs, count)
 

@@ -141,16 +141,16 @@ not in the CFS tree, so it is listed only as CURRENT (runq -g marks it [CURRENT]
 """
 RUNQ_EXAMPLES = """\
 examples:
-  runq -c 1          the queue of CPU 1 only:
-                       CPU 1 RUNQUEUE: ffff8d1bfeb31980
-                         CURRENT: PID: 0      TASK: ffff8d1bc1264180  COMMAND: "swapper/1"
-                         RT PRIO_ARRAY: ffff8d1bfeb31bc0
-                            [no tasks queued]
-                         CFS RB_ROOT: ffff8d1bfeb31a30
-                            [no tasks queued]
-  runq -m            how long each CPU's current task has run (days hh:mm:ss.ms):
-                        CPU 0: [0 00:00:00.000]  PID: 113    TASK: ffff8d1bfedc20c0  COMMAND: ...
-                        CPU 1: [0 00:00:08.732]  PID: 0      TASK: ffff8d1bc1264180  COMMAND: ...
+  runq -c 1        the queue of CPU 1 only:
+    CPU 1 RUNQUEUE: ffff8d1bfeb31980
+      CURRENT: PID: 0      TASK: ffff8d1bc1264180  COMMAND: "swapper/1"
+      RT PRIO_ARRAY: ffff8d1bfeb31bc0
+         [no tasks queued]
+      CFS RB_ROOT: ffff8d1bfeb31a30
+         [no tasks queued]
+  runq -m          how long each CPU's current task has run (days hh:mm:ss.ms):
+     CPU 0: [0 00:00:00.000]  PID: 113    TASK: ffff8d1bfedc20c0  COMMAND: "crashsh_panic"
+     CPU 1: [0 00:00:08.732]  PID: 0      TASK: ffff8d1bc1264180  COMMAND: "swapper/1"
 """
 
 

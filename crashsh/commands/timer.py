@@ -112,14 +112,15 @@ base's timers, soft and hard expiry in ns, TTE from the base's current time, and
 """
 TIMER_EXAMPLES = """\
 examples:
-  timer -C 1         the timer wheel of CPU 1:
-                       JIFFIES
-                       4294894491
-                       TIMER_BASES[1][BASE_STD]: ffff8d1bfeb20980
-                         EXPIRES        TTE        TIMER_LIST     FUNCTION
-                         4294895445     954  ffff8d1bfeb20870  ffffffff97eb79d0  <delayed_work_timer_fn>
-  timer -r -C 0      CPU 0's hrtimers, e.g. its tick at CLOCK 0 [ktime_get]:
-                          8776000000   8776000000    -4000000  ffff8d1bfea23440  ...  <tick_sched_timer>
+  timer -C 1       the timer wheel of CPU 1:
+    JIFFIES
+    4294894491
+
+    TIMER_BASES[1][BASE_STD]: ffff8d1bfeb20980
+      EXPIRES        TTE        TIMER_LIST     FUNCTION
+      4294895445     954  ffff8d1bfeb20870  ffffffff97eb79d0  <delayed_work_timer_fn>
+  timer -r -C 0    CPU 0's hrtimers, e.g. its tick on CLOCK 0 [ktime_get]:
+       8776000000   8776000000    -4000000  ffff8d1bfea23440  ffffffff97f58f60  <tick_sched_timer>
 """
 
 

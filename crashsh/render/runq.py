@@ -92,7 +92,7 @@ def _(listing: RunqLags) -> Iterator[str]:
 
 @plain.register
 def _(listing: RunqRunTimes) -> Iterator[str]:
-    widest = 1 if listing.ncpus < 10 else 2 if listing.ncpus < 100 else 3 if listing.ncpus < 1000 else 4
+    widest = min(digits(listing.ncpus), 4)
     for row in listing.cpus:
         pad = " " * (widest - (digits(row.cpu) - 1 if row.cpu < 1000 else 4))
         if row.offline:
