@@ -25,6 +25,9 @@ from crashsh.render import render
 INTERNAL_ERROR = "internal error; run with --debug and report it"
 
 
+KEEP_LIMIT = 100_000  # items of a streamed result that `py` sees as `last`
+
+
 class CommandRunner:
     """Runs one command at a time for a shell. The host provides ``session``, ``stdout`` (the
     current, possibly redirected, output), ``terminal`` (the unredirected one), ``stderr``,
@@ -218,7 +221,9 @@ class LineRunner(CommandRunner):
 
 
 def keep_items(items: Iterator, kept: list) -> Iterator:
-    """Pass *items* through while keeping them (the `py` command's `last`)."""
+    """Pass *items* through while keeping the first KEEP_LIMIT of them (the `py` command's
+    `last`): an endless or huge stream must not fill the memory."""
     for item in items:
-        kept.append(item)
+        if len(kept) < KEEP_LIMIT:
+            kept.append(item)
         yield item

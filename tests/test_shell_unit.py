@@ -169,3 +169,14 @@ def test_renderers_load_on_demand():
             "assert out.getvalue().startswith('hexadecimal: 5'); print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True,
                           text=True).stdout == "ok\n"
+
+
+def test_a_streamed_result_is_kept_only_up_to_the_limit():
+    """`py`'s `last` keeps the first KEEP_LIMIT items; the stream itself goes on."""
+    import itertools
+
+    from crashsh.runner import KEEP_LIMIT, keep_items
+
+    kept: list = []
+    passed = sum(1 for _ in keep_items(itertools.islice(itertools.count(), KEEP_LIMIT + 5), kept))
+    assert passed == KEEP_LIMIT + 5 and kept == list(range(KEEP_LIMIT))
