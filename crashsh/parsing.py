@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from crashsh.errors import UsageError
@@ -101,3 +102,29 @@ class CommandParser(argparse.ArgumentParser):
 
     def print_help(self, file=None) -> None:  # noqa: ARG002 - argparse calls it for -h
         raise HelpRequested(self.format_help())
+
+
+@dataclass(frozen=True, eq=False)
+class Completes:
+    """What Tab offers for an argument: names of the dump (crashsh.kernel.names.SOURCES keys:
+    "pid", "task", "comm", "slab", "module", "symbol"), fixed words, and what an earlier word
+    changes that to (`kmem -S` takes slab cache names, `set output` an output mode)."""
+
+    names: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    after: dict[str, Completes] = field(default_factory=dict)
+
+    def given(self, before: list[str]) -> Completes:
+        """What applies after the words *before*: the latest word that changes it decides."""
+        return next((self.after[w] for w in reversed(before) if w in self.after), self)
+
+
+TASKS = Completes(names=("pid", "task", "comm"))  # pid | task | command
+PID_OR_TASK = Completes(names=("pid", "task"))
+
+
+def completes(action: argparse.Action, what: Completes) -> argparse.Action:
+    """Mark what tab completion offers for *action*'s values (its parser is the one source of a
+    command's options and arguments, for parsing and for completion alike)."""
+    action.completes = what  # type: ignore[attr-defined]
+    return action

@@ -66,7 +66,7 @@ class CommandRunner:
         except (BrokenPipeError, ConnectionResetError):
             pass  # `| head` closed the pipe: not an error
         except KeyboardInterrupt:
-            self.error(name, "interrupted")
+            self.interrupted(name)
         except CrashshError as e:
             self.failure(name, e)
         except drgn.FaultError as e:  # a read no command expected to fail
@@ -141,6 +141,16 @@ class CommandRunner:
     def in_red(text: str) -> str:
         return "".join(f"\x1b[31m{line}\x1b[0m\n" if line else "\n"
                        for line in text.split("\n")[:-1]) + text.split("\n")[-1]
+
+    def interrupted(self, name: str) -> None:
+        """Ctrl-C ended the command: one line on the terminal. A redirected file keeps what
+        the command wrote before it (crash, too, tells only the terminal)."""
+        self.failures += 1
+        target = self.stderr if self.output_mode() == "json" else self.terminal
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            line = f"{name}: interrupted\n"
+            target.write(self.in_red(line) if self.coloured(target) else line)
+            target.flush()
 
     def usage_error(self, name: str, message: str, usage: str) -> None:
         """As crash: the reason (if any) on stderr, then crash's usage block in the output."""

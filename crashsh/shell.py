@@ -88,14 +88,25 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         setattr(self, f"help_{name}", lambda: self.poutput(get_command(name).parser().format_help()))
 
     def completion_words(self, text: str, before: list[str] = ()) -> list[str]:
-        """task_struct members after `task -R`; else symbols (or pids, for digits)."""
-        if self.session is None:
-            return []
-        from crashsh.kernel.names import completions, member_completions
+        """What completes *text* after the words *before* (the command and its words so far;
+        none: a pid or a symbol). An alias's own words count as typed (`dmesg -`)."""
+        from crashsh.completion import DEFAULT, candidates, offer
 
-        if before[:1] == ["task"] and before[-1:] == ["-R"]:
-            return member_completions(self.session.prog, "struct task_struct", text)
-        return completions(self.session.prog, text)
+        prog = self.session.prog if self.session is not None else None
+        if not before:
+            return offer(prog, DEFAULT, text)
+        target = self.interpreter.aliases.get(before[0])
+        words = [*target.split(), *before[1:]] if target else list(before)
+        return candidates(prog, words[0], words[1:], text)
+
+    def completedefault(self, text: str, line: str, begidx: int, endidx: int):
+        """Completion after a word that is no cmd2 command: an alias (`dmesg`, `lsmod`)."""
+        return self.basic_complete(text, line, begidx, endidx,
+                                   self.completion_words(text, line[:begidx].split()))
+
+    def complete_help(self, text: str, line: str, begidx: int, endidx: int):
+        """`help <TAB>`: the commands."""
+        return self.basic_complete(text, line, begidx, endidx, self.visible_command_names())
 
     @property
     def redirecting(self) -> bool:
@@ -107,6 +118,14 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             self.error("crash", f"command not found: {statement.command}")
         else:
             self.run_command(words[0], crash_argv(words[1:]))
+
+    def _raise_keyboard_interrupt(self) -> None:
+        """cmd2's SIGINT handler raises KeyboardInterrupt through this, after writing a newline
+        to the output. Written from a signal handler while the command was writing to a
+        redirected file, that newline was a reentrant call into the file's buffer (Python's
+        `RuntimeError: reentrant call inside <_io.BufferedWriter ...>`, sometimes written into
+        the file). A signal handler here writes nothing: run_command reports the interrupt."""
+        raise KeyboardInterrupt
 
     def pexcept(self, exception: BaseException, **kwargs) -> None:
         """cmd2's last resort for a failure outside a command (run_command reports those of

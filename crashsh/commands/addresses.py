@@ -18,7 +18,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import memmap, swap, tasks
 from crashsh.kernel.pagetable import (PRESENT, PROTNONE, PSE, PageTable, TableEntry, Walk,
                                       physical_bits, physical_page_mask)
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.registry import command
 
 HIDDEN = {"json": False}
@@ -146,7 +146,8 @@ def run_ptov(session, args) -> Iterator[PhysicalToVirtual | PerCpuAddresses]:
 # -- vtop ---------------------------------------------------------------------------------------
 def vtop_parser() -> CommandParser:
     p = CommandParser("vtop", "virtual to physical")
-    p.add_argument("-c", dest="task", help="pid or task: use its page tables")
+    completes(p.add_argument("-c", dest="task", help="pid or task: use its page tables"),
+              PID_OR_TASK)
     p.add_argument("-u", dest="user", action="store_true", help="user virtual address")
     p.add_argument("-k", dest="kernel", action="store_true", help="kernel virtual address")
     p.add_argument("addresses", nargs="+")

@@ -26,7 +26,7 @@ from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
@@ -140,7 +140,7 @@ def bt_parser() -> CommandParser:
                    help="filter idle tasks (no effect on x86_64 dumps, as in crash 9.0.2)")
     p.add_argument("--group", dest="grouped", action="store_true",
                    help="crashsh: group tasks (all by default) whose stacks are identical")
-    p.add_argument("tasks", nargs="*", metavar="pid | task")
+    completes(p.add_argument("tasks", nargs="*", metavar="pid | task"), PID_OR_TASK)
     return p
 
 

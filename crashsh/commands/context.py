@@ -12,10 +12,12 @@ from crashsh.conventions.numbers import dtoi
 from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.registry import command
 
 OUTPUT_MODES = ("plain", "rich", "json", "auto")
+# crash's `set` variables that crashsh has, and the values Tab offers for each
+VARIABLES = {"radix": ("10", "16"), "scroll": ("on", "off"), "output": OUTPUT_MODES}
 
 
 @dataclass
@@ -33,7 +35,10 @@ def set_parser() -> CommandParser:
     p = CommandParser("set", "set a process context or internal crashsh variable")
     p.add_argument("-p", dest="panic", action="store_true", help="the panic task's context")
     p.add_argument("-c", dest="cpu", type=dtoi, help="the active task on CPU")
-    p.add_argument("args", nargs="*", help="pid | task | radix 10|16 | scroll on|off | output MODE")
+    after = {name: Completes(words=values) for name, values in VARIABLES.items()}
+    completes(p.add_argument("args", nargs="*",
+                             help="pid | task | radix 10|16 | scroll on|off | output MODE"),
+              Completes(names=("pid", "task"), words=tuple(VARIABLES), after=after))
     return p
 
 
@@ -57,7 +62,7 @@ def run_set(session, args):
         session.context = task
     elif args.args:
         name, values = args.args[0], args.args[1:]
-        if name in ("radix", "scroll", "output", "hex", "dec"):
+        if name in VARIABLES or name in ("hex", "dec"):
             return change_setting(session, name, values)
         session.context = task_table(prog).get(name).tasks[0]
     return context_info(session)

@@ -13,7 +13,7 @@ from crashsh.conventions.numbers import dtol, htol, is_number
 from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
@@ -90,7 +90,7 @@ def files_parser() -> CommandParser:
                    help="show each file's inode, i_mapping and page count")
     p.add_argument("-R", dest="reference", action="append",
                    help="only the files referencing a name, fd or address")
-    p.add_argument("tasks", nargs="*", metavar="pid | taskp")
+    completes(p.add_argument("tasks", nargs="*", metavar="pid | taskp"), PID_OR_TASK)
     return p
 
 

@@ -12,12 +12,13 @@ from crashsh.conventions.numbers import is_number
 from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import TASKS, CommandParser, Completes, completes
 from crashsh.records import TaskHeader
 from crashsh.commands.system import context_info
 from crashsh.registry import command, foreach_handler, get_foreach_handler
 
 KEYWORDS = ("bt", "vm", "task", "set", "files", "net", "vtop", "sig", "ps")
+SELECTORS = ("kernel", "user", "gleader", "active")
 STATES = ("RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW")
 FLAGS_WITH_VALUE = "Ry"
 FLAGS = "vomlgersStTpukcfFxhdaG"
@@ -55,8 +56,10 @@ def foreach_parser() -> CommandParser:
     # no option parsing here: foreach's flags mix with its keywords (`foreach 1 ps -p`)
     p = CommandParser("foreach", "display command data for multiple tasks in the system",
                       prefix_chars="\0")
-    p.add_argument("words", nargs="+", help="[pid|task|name|'regex'|state|kernel|user|gleader|"
-                   "active ...] command [flag] [argument]")
+    completes(p.add_argument("words", nargs="+",
+                             help="[pid|task|name|'regex'|state|kernel|user|gleader|"
+                                  "active ...] command [flag] [argument]"),
+              Completes(names=TASKS.names, words=KEYWORDS + SELECTORS + STATES))
     return p
 
 
@@ -95,7 +98,7 @@ def parse_selection(prog: drgn.Program, words: list[str]) -> tuple[Selection, li
             keywords.append(word)
         elif is_number(word) and (found := table.find(word)) is not None:
             (selection.pids if found.kind == "pid" else selection.addresses).add(found.value)
-        elif word in ("kernel", "user", "gleader", "active"):
+        elif word in SELECTORS:
             setattr(selection, word, True)
             if word == "gleader":
                 selection.user = True

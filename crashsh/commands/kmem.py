@@ -3,6 +3,7 @@ reads them, and what each shows (the kmem_* modules compute it)."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 
 from crashsh.commands.kmem_free import free_block, free_pages
@@ -30,7 +31,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import meminfo, memmap, slab
 from crashsh.kernel.pagemembers import PageMember
 from crashsh.kernel.pagemembers import page_members as collect_members
-from crashsh.parsing import CommandParser, HelpRequested, Ordered
+from crashsh.parsing import CommandParser, Completes, HelpRequested, Ordered, completes
 from crashsh.registry import command
 
 EXCLUSIVE = "sSpfFVovCcilLghr"
@@ -113,15 +114,16 @@ def kmem_parser() -> CommandParser:
     p = CommandParser("kmem", "kernel memory", add_help=False,  # -h is hstates
                       attached="iS")
 
-    def option(letter: str, text: str, **kwargs) -> None:
-        p.add_argument(f"-{letter}", dest="options", action=Ordered, help=text, **kwargs)
+    def option(letter: str, text: str, **kwargs) -> argparse.Action:
+        return p.add_argument(f"-{letter}", dest="options", action=Ordered, help=text, **kwargs)
 
     flag = lambda letter, text: option(letter, text, nargs=0)
     flag("s", "kmem_cache (slab) usage")
     option("S", "kmem -s plus each CPU's and node's slabs and objects (-S=cpus: those CPUs')",
            nargs="?", metavar="=CPUS")
     flag("r", "root slab caches (memcg kernels)")
-    option("I", "slab caches to ignore (-I slab[,slab])", metavar="SLABS")
+    completes(option("I", "slab caches to ignore (-I slab[,slab])", metavar="SLABS"),
+              Completes(names=("slab",)))
     option("i", "memory usage summary (-i=shared: with SHARED)", nargs="?", metavar="=shared")
     flag("v", "vmalloc areas")
     flag("V", "vm_stat, vm_node_stat and vm_event_states")
@@ -141,7 +143,9 @@ def kmem_parser() -> CommandParser:
     flag("o", "per-CPU offsets")
     flag("P", "the address is physical")
     p.add_argument("--sort", choices=tuple(SORT_KEYS), help="crashsh: order kmem -s rows")
-    p.add_argument("args", nargs="*", metavar="address|slab")
+    slabs = Completes(names=("slab",))
+    completes(p.add_argument("args", nargs="*", metavar="address|slab"),
+              Completes(names=("symbol",), after={"-s": slabs, "-S": slabs}))
     p.set_defaults(options=[])
     return p
 

@@ -10,7 +10,7 @@ from drgn.helpers.linux.module import find_module
 
 from crashsh.errors import CommandError
 from crashsh.kernel.modules import has_module_memory, loaded_modules, module_taints
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.registry import command
 
 
@@ -45,11 +45,14 @@ class ModuleTaints:
 def mod_parser() -> CommandParser:
     p = CommandParser("mod", "module information and loading of symbols")
     act = p.add_mutually_exclusive_group()
-    act.add_argument("-s", dest="load", nargs="+", metavar=("MODULE", "OBJFILE"),
-                     help="load the module's debuginfo (from OBJFILE or the search path)")
+    modules = Completes(names=("module",))
+    completes(act.add_argument("-s", dest="load", nargs="+", metavar=("MODULE", "OBJFILE"),
+                               help="load the module's debuginfo (from OBJFILE or the search "
+                                    "path)"), modules)
     act.add_argument("-S", dest="load_all", nargs="?", const="", metavar="DIR",
                      help="load every module's debuginfo (searching DIR)")
-    act.add_argument("-d", dest="drop", metavar="MODULE", help="show MODULE as not loaded")
+    completes(act.add_argument("-d", dest="drop", metavar="MODULE",
+                               help="show MODULE as not loaded"), modules)
     act.add_argument("-D", dest="drop_all", action="store_true", help="show all as not loaded")
     act.add_argument("-t", dest="taints", action="store_true", help="modules' taint flags")
     act.add_argument("-R", dest="reinit", action="store_true",

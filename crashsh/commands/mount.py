@@ -12,7 +12,7 @@ from crashsh.conventions.numbers import htol, is_hexadecimal
 from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.registry import command
 
 
@@ -41,8 +41,9 @@ def mount_parser() -> CommandParser:
     p = CommandParser("mount", "mounted filesystem data")
     p.add_argument("-f", dest="files", action="store_true", help="open files of each filesystem")
     p.add_argument("-i", dest="inodes", action="store_true", help="dirty inodes of each filesystem")
-    p.add_argument("-n", dest="namespace", metavar="pid|task",
-                   help="the mount namespace of this task (default: pid 1's)")
+    completes(p.add_argument("-n", dest="namespace", metavar="pid|task",
+                             help="the mount namespace of this task (default: pid 1's)"),
+              PID_OR_TASK)
     p.add_argument("filters", nargs="*",
                    metavar="mount|vfsmount|superblock|dev|dir|dentry|inode")
     return p

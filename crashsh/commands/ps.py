@@ -27,7 +27,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
 from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.tasks import TaskContext
-from crashsh.parsing import CommandParser
+from crashsh.parsing import TASKS, CommandParser, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
@@ -212,7 +212,7 @@ def ps_parser() -> CommandParser:
     p.add_argument("-S", dest="summary", action="store_true", help="task counts per state")
     p.add_argument("-A", dest="active", action="store_true", help="active tasks only")
     p.add_argument("-H", dest="no_header", action="store_true", help="no header line")
-    p.add_argument("tasks", nargs="*", metavar="pid | task | command | 'regex'")
+    completes(p.add_argument("tasks", nargs="*", metavar="pid | task | command | 'regex'"), TASKS)
     return p
 
 

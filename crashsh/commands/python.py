@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import code
 import importlib.util
 import sys
 import traceback
@@ -40,8 +39,9 @@ def run_py(session, args):
     if not source:
         if not sys.stdin.isatty():
             raise CommandError("an interactive console needs a terminal; give the code as arguments")
-        code.interact(banner="crashsh Python: prog, task, last, drgn helpers. Ctrl-D returns.",
-                      local=namespace, exitmsg="")
+        from crashsh.pyconsole import interact
+
+        interact(namespace)
         return None
     try:
         return run_source(source, namespace)

@@ -12,7 +12,7 @@ from crashsh.conventions.numbers import is_number
 from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 from crashsh.toolchain import gdbvalues
@@ -52,9 +52,11 @@ def task_parser() -> CommandParser:
     p = CommandParser("task", "task_struct contents")
     p.add_argument("-x", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
-    p.add_argument("-R", dest="references", action="append", default=[],
-                   metavar="member[,member]", help="only these task_struct members")
-    p.add_argument("args", nargs="*", help="pid | task | member[,member]")
+    completes(p.add_argument("-R", dest="references", action="append", default=[],
+                             metavar="member[,member]", help="only these task_struct members"),
+              Completes(names=("task_member",)))
+    completes(p.add_argument("args", nargs="*", help="pid | task | member[,member]"),
+              Completes(names=("pid", "task", "task_member")))
     return p
 
 

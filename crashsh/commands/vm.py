@@ -20,7 +20,7 @@ from crashsh.kernel import paths, swap, tasks
 from crashsh.kernel.memmap import mem_map
 from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.pagetable import PageTable
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
@@ -137,7 +137,7 @@ def vm_parser() -> CommandParser:
     p.add_argument("-f", dest="flags", type=htol, help="translate a vm_flags value")
     p.add_argument("-x", dest="hex", action="store_true", help="hexadecimal struct output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal struct output")
-    p.add_argument("tasks", nargs="*", metavar="pid | task")
+    completes(p.add_argument("tasks", nargs="*", metavar="pid | task"), PID_OR_TASK)
     return p
 
 

@@ -1,33 +1,95 @@
-"""Names for tab completion: symbols and pids of the dump."""
+"""Names of the dump for tab completion: symbols, tasks (pids, addresses, comms), slab caches,
+modules and struct members. Each list is read once per dump and kept sorted."""
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 
 import drgn
 
 from crashsh.dumpfacts import per_dump
-from crashsh.kernel.tasks import crash_task_table
+from crashsh.kernel.tasks import task_contexts
+
+C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# linker-made names that are C identifiers but no one types (resolve_btfids' ids)
+MACHINE_PREFIXES = ("__BTF_ID__",)
+LIMIT = 2000  # completions offered at most for one prefix
+
+
+def is_typed_name(name: str) -> bool:
+    """A symbol a person would type: a C identifier (not `.LC0`, `8250_core.c`,
+    `__func__.12`) and not a linker-made id."""
+    return bool(C_IDENTIFIER.match(name)) and not name.startswith(MACHINE_PREFIXES)
 
 
 @per_dump
 def symbol_names(prog: drgn.Program) -> list[str]:
-    return sorted({symbol.name for symbol in prog.symbols()})
+    return sorted({s.name for s in prog.symbols() if is_typed_name(s.name)})
 
 
-def completions(prog: drgn.Program, prefix: str, limit: int = 2000) -> list[str]:
-    """Pids when *prefix* is numeric, otherwise symbol names starting with *prefix*."""
-    if prefix.isdigit():
-        pids = sorted({str(t.pid.value_()) for t in crash_task_table(prog)})
-        return [pid for pid in pids if pid.startswith(prefix)]
-    names = symbol_names(prog)
+@per_dump
+def task_pids(prog: drgn.Program) -> list[str]:
+    return sorted({str(tc.pid) for tc in task_contexts(prog)})
+
+
+@per_dump
+def task_addresses(prog: drgn.Program) -> list[str]:
+    return sorted(f"{tc.address:x}" for tc in task_contexts(prog))
+
+
+@per_dump
+def task_comms(prog: drgn.Program) -> list[str]:
+    return sorted({tc.comm for tc in task_contexts(prog) if tc.comm and " " not in tc.comm})
+
+
+@per_dump
+def slab_names(prog: drgn.Program) -> list[str]:
+    from crashsh.kernel.slab import walker
+
+    return sorted({cache.name for cache in walker(prog).caches()})
+
+
+@per_dump
+def module_names(prog: drgn.Program) -> list[str]:
+    from drgn.helpers.linux.module import for_each_module
+
+    return sorted(m.name.string_().decode(errors="replace") for m in for_each_module(prog))
+
+
+# what a parser's Completes names (crashsh.parsing.completes) -> the sorted list of the dump
+SOURCES = {
+    "symbol": symbol_names,
+    "pid": task_pids,
+    "task": task_addresses,
+    "comm": task_comms,
+    "slab": slab_names,
+    "module": module_names,
+}
+
+
+def starting_with(names: list[str], prefix: str, limit: int = LIMIT) -> list[str]:
+    """The names of a sorted list that start with *prefix* (at most *limit*), by bisection."""
     start = bisect.bisect_left(names, prefix)
     found = []
     for name in names[start:start + limit]:
         if not name.startswith(prefix):
             break
         found.append(name)
+    return found
+
+
+def completions(prog: drgn.Program, prefix: str, kinds: tuple[str, ...] = ("pid", "symbol")
+                ) -> list[str]:
+    """The names of *kinds* (SOURCES keys, or "task_member": task_struct member paths) that
+    start with *prefix*."""
+    found: list[str] = []
+    for kind in kinds:
+        if kind == "task_member":
+            found += member_completions(prog, "struct task_struct", prefix)
+        else:
+            found += starting_with(SOURCES[kind](prog), prefix)
     return found
 
 
