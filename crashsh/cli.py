@@ -42,19 +42,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def classify(paths: list[str]) -> tuple[str | None, str | None]:
-    """Return (vmlinux, vmcore) from up to two paths given in either order."""
+    """Return (vmlinux, vmcore) from up to two paths given in either order; a wrong file or
+    pair is one line in crash's words (main.c: "too many namelist arguments", ...)."""
     vmlinux = vmcore = None
     for path in paths:
-        if not os.path.exists(path):
-            raise CrashshError(f"{path}: No such file or directory")
-        kind = dumpfile.identify(path)
-        if kind is FileKind.VMLINUX and vmlinux is None:
+        kind = identify(path)
+        if kind is FileKind.VMLINUX:
+            if vmlinux is not None:
+                raise CrashshError(f"too many namelist arguments: {vmlinux} and {path} are both "
+                                   "kernel images (give one kernel and one dump file)")
             vmlinux = path
-        elif kind.is_dump and vmcore is None:
+        elif kind.is_dump:
+            if vmcore is not None:
+                raise CrashshError(f"too many dumpfile arguments: {vmcore} and {path} are both "
+                                   "dump files (give one kernel and one dump file)")
             vmcore = path
         else:
-            raise CrashshError(f"{path}: not a kernel image or a dump file ({kind.value})")
+            raise CrashshError(f"{path}: not a supported file format "
+                               "(neither a kernel image nor a dump file)")
     return vmlinux, vmcore
+
+
+def identify(path: str) -> FileKind:
+    """What *path* holds; a missing, unreadable or directory path is crash's error line."""
+    if not os.path.exists(path):
+        raise CrashshError(f"{path}: No such file or directory")
+    if os.path.isdir(path):
+        raise CrashshError(f"{path}: not a supported file format (a directory)")
+    try:
+        return dumpfile.identify(path)
+    except OSError as e:
+        raise CrashshError(f"{path}: {e.strerror or e}") from None
 
 
 def open_session(args: argparse.Namespace):
@@ -126,7 +144,7 @@ def run(session, args: argparse.Namespace) -> int:
         if args.command or not sys.stdin.isatty():
             runner.run_lines(args.command or sys.stdin)
         else:
-            runner.open_shell().cmdloop()
+            runner.open_shell().interact()
     return EXIT_FAILED if runner.total_failures else EXIT_OK
 
 

@@ -146,6 +146,19 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             return True
         return super().onecmd_plus_hooks(line, **kwargs)
 
+    def interact(self) -> None:
+        """The prompt, with the history of earlier sessions (crashsh.history) to recall."""
+        from crashsh.history import history_file, read_history, write_history
+
+        path = history_file()
+        recalled = self.main_session.history
+        for line in read_history(path):
+            recalled.append_string(line)
+        try:
+            self.cmdloop()
+        finally:
+            write_history(path, recalled.get_strings())
+
     def run_lines(self, lines) -> bool:
         """Run command lines in order; True when one of them quit."""
         return any(self.onecmd_plus_hooks(line) for line in lines)

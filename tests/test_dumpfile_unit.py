@@ -59,5 +59,29 @@ def test_flattened_dump_says_how_to_convert(tmp_path):
 
 def test_text_file_is_not_a_dump(tmp_path):
     (tmp_path / "notes").write_text("hello")
-    with pytest.raises(CrashshError, match="not a kernel image or a dump"):
+    with pytest.raises(CrashshError, match="notes: not a supported file format "
+                                           r"\(neither a kernel image nor a dump file\)$"):
         classify([str(tmp_path / "notes")])
+
+
+def test_wrong_pairs_are_crash_words(tmp_path):
+    elf(tmp_path / "vmlinux", 2)
+    elf(tmp_path / "core", 4)
+    (tmp_path / "kdump").write_bytes(b"KDUMP   " + bytes(100))
+    kernel, core, kdump = (str(tmp_path / name) for name in ("vmlinux", "core", "kdump"))
+    with pytest.raises(CrashshError, match="^too many namelist arguments: .* both kernel images"):
+        classify([kernel, kernel])
+    with pytest.raises(CrashshError, match="^too many dumpfile arguments: .* both dump files"):
+        classify([kdump, core])
+    with pytest.raises(CrashshError, match="not a supported file format \\(a directory\\)$"):
+        classify([str(tmp_path), core])
+
+
+def test_unreadable_file_is_its_os_error(tmp_path, monkeypatch):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(dumpfile, "identify", refuse)
+    (tmp_path / "secret").write_text("x")
+    with pytest.raises(CrashshError, match="secret: Permission denied$"):
+        classify([str(tmp_path / "secret")])
