@@ -44,6 +44,11 @@ class CommandRunner:
     def redirecting(self) -> bool:
         return False
 
+    @property
+    def piped(self) -> bool:
+        """Whether the output goes into a pipe (`cmd | head`), not a file."""
+        return False
+
     def run_command(self, name: str, argv: list[str]) -> None:
         """Parse, run and render one command; any failure becomes one line of output."""
         try:
@@ -120,10 +125,11 @@ class CommandRunner:
         self.error_text(f"{newline}{name}: {message[len(newline):]}\n")
 
     def error_text(self, text: str) -> None:
-        """Count a failure and write its text where errors go (see error())."""
+        """Count a failure and write its text where errors go (see error()): crash's error()
+        writes into a pipe only, into a redirected file and on the terminal."""
         self.failures += 1
         targets = [self.stderr] if self.output_mode() == "json" else [self.stdout]
-        if self.stdout is not self.terminal and targets[0] is self.stdout:
+        if self.stdout is not self.terminal and targets[0] is self.stdout and not self.piped:
             targets.append(self.terminal)
         for target in targets:
             try:

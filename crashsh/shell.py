@@ -49,6 +49,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.terminal = self.stdout  # where output goes when nothing is redirected
         self.debug = debug
         self.failures = 0
+        self.redirector = ""
         self.prompt = session.settings.prompt if session else "crash> "
         self.default_error = "command not found: {}"
         self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit"]
@@ -111,6 +112,14 @@ class CrashShell(CommandRunner, cmd2.Cmd):
     @property
     def redirecting(self) -> bool:
         return bool(self._redirecting)
+
+    @property
+    def piped(self) -> bool:
+        return self.redirecting and self.redirector == "|"
+
+    def precmd(self, statement: cmd2.Statement) -> cmd2.Statement:
+        self.redirector = statement.redirector  # where the command's output goes (piped)
+        return statement
 
     def default(self, statement: cmd2.Statement) -> None:
         words = self.reinterpret([statement.command, *statement.arg_list])

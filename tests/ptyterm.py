@@ -69,33 +69,45 @@ class Terminal:
     def wait_text(self, text: str, timeout: float = 120) -> None:
         self.wait_for(lambda t: text in t.text, timeout, repr(text))
 
-    def wait_prompt(self, prompt: str = PROMPT, timeout: float = 120) -> None:
-        """Until the cursor sits after *prompt* on an otherwise empty line."""
-        self.wait_for(lambda t: t.cursor_line == prompt.rstrip()
+    def wait_prompt(self, prompt: str = PROMPT, timeout: float = 120, below: int = -1) -> None:
+        """Until the cursor sits after *prompt* on an otherwise empty line below row *below*."""
+        self.wait_for(lambda t: t.screen.cursor.y > below and t.cursor_line == prompt.rstrip()
                       and t.screen.cursor.x == len(prompt), timeout, f"prompt {prompt!r}")
 
     # -- typing -------------------------------------------------------------------------------
-    def clear(self) -> None:
-        """Forget the screen (the next assertions see only what follows)."""
-        self.screen.reset()
+    def clear(self, prompt: str = PROMPT) -> None:
+        """Ctrl-L at *prompt*: the line editor clears the screen and draws the prompt at the
+        top, so the next assertions see only what follows."""
+        self.child.send("\x0c")
+        self.wait_for(lambda t: t.screen.cursor.y == 0 and t.cursor_line == prompt.rstrip()
+                      and not any(t.lines[1:]), 30, f"a clear screen at {prompt!r}")
 
     def type(self, keys: str) -> None:
         self.child.send(keys)
 
     def line(self, text: str, prompt: str = PROMPT) -> str:
         """Type *text* and Enter at a clear screen; wait for *prompt*; the screen's text."""
-        self.clear()
+        self.clear(self.cursor_line + " " if self.cursor_line.endswith(">") else PROMPT)
         self.child.send(text + "\r")
-        self.wait_prompt(prompt)
+        self.wait_prompt(prompt, below=0)
         return self.text
 
     def interrupt(self) -> None:
         self.child.sendintr()
 
+    def wait_exit(self, timeout: float = 60) -> int | None:
+        """Until crashsh ends by itself; its exit status."""
+        self.child.expect(pexpect.EOF, timeout=timeout)
+        self.child.close()
+        return self.child.exitstatus
+
     def close(self) -> int | None:
-        """End crashsh (q) and return its exit status."""
+        """End crashsh (q) and return its exit status (None: it had to be killed)."""
         if self.child.isalive():
             self.child.send("q\r")
-            self.child.expect(pexpect.EOF, timeout=60)
+            try:
+                self.child.expect(pexpect.EOF, timeout=60)
+            except pexpect.TIMEOUT:
+                self.child.terminate(force=True)
         self.child.close()
         return self.child.exitstatus

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from crashsh.parsing import CommandParser
 from crashsh.registry import load_builtin_commands
 from crashsh.shell import CrashShell, help_screen
 
@@ -180,3 +181,81 @@ def test_a_streamed_result_is_kept_only_up_to_the_limit():
     kept: list = []
     passed = sum(1 for _ in keep_items(itertools.islice(itertools.count(), KEEP_LIMIT + 5), kept))
     assert passed == KEEP_LIMIT + 5 and kept == list(range(KEEP_LIMIT))
+
+
+def test_history_file_is_bounded(tmp_path, monkeypatch):
+    from crashsh import history
+
+    path = tmp_path / "h"
+    monkeypatch.setenv(history.ENVIRONMENT, str(path))
+    assert history.history_file() == str(path)
+    lines = [f"eval {i}" for i in range(history.HISTORY_SIZE + 500)]
+    history.write_history(history.history_file(), ["", *lines, "  "])
+    assert path.read_text().splitlines() == lines[-history.HISTORY_SIZE:]
+    assert history.read_history(str(path)) == lines[-history.HISTORY_SIZE:]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setenv(history.ENVIRONMENT, "")
+    assert history.history_file() is None and history.read_history(None) == []
+    monkeypatch.delenv(history.ENVIRONMENT)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert history.history_file() == str(tmp_path / ".crashsh_history")
+
+
+class InterruptedFile(io.FileIO):
+    """A file whose first write is interrupted: SIGINT arrives while its buffer is mid-write
+    (the shell's handler runs inside BufferedWriter's flush, as a real signal does)."""
+
+    def __init__(self, path, shell) -> None:
+        super().__init__(path, "w")
+        self.shell = shell
+        self.signalled = False
+
+    def write(self, data) -> int:
+        if not self.signalled:
+            self.signalled = True
+            import signal
+
+            self.shell.sigint_handler(signal.SIGINT, None)
+        return super().write(data)
+
+
+def test_ctrl_c_handler_writes_nothing_into_the_busy_output(shell, tmp_path):
+    """cmd2's handler printed a newline into the output: into a redirected file being written,
+    that was `RuntimeError: reentrant call inside <_io.BufferedWriter ...>`."""
+    raw = InterruptedFile(tmp_path / "out.txt", shell)
+    shell.stdout = io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=64))
+    with pytest.raises(KeyboardInterrupt):
+        shell.stdout.write("x" * 1000)
+        shell.stdout.flush()
+    raw.signalled = True
+    shell.stdout.close()
+    assert set((tmp_path / "out.txt").read_text()) <= {"x"}
+
+
+def test_interrupted_command_tells_the_terminal_only(shell, tmp_path):
+    from crashsh.registry import command
+
+    @command("spin_forever", "interrupted at once", lambda: CommandParser("spin_forever"),
+             needs_dump=False)
+    def run(session, args):
+        yield "first line\n"
+        raise KeyboardInterrupt
+
+    shell.sync_commands()
+    target = tmp_path / "out.txt"
+    shell.run_lines([f"spin_forever > {target}"])
+    assert target.read_text() == "first line\n"
+    assert shell.out.getvalue() == "spin_forever: interrupted\n"
+    assert shell.failures == 1
+
+
+def test_errors_into_a_pipe_stay_in_the_pipe(tmp_path):
+    """crash's error() writes into a pipe only (`log -Z | head` showed the usage twice)."""
+    load_builtin_commands()
+    piped = tmp_path / "piped"
+    with open(tmp_path / "stdout", "w+") as out:
+        shell = CrashShell(None, stdout=out, stderr=io.StringIO())
+        shell.run_lines([f"log -Z | cat > {piped}"])
+    assert (tmp_path / "stdout").read_text() == ""
+    assert piped.read_text() == 'Usage:\n  log [-TtdmascR]\nEnter "help log" for details.\n'
+    assert shell.failures == 1

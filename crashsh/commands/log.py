@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import drgn
 from drgn.helpers.linux.printk import get_printk_records
 
 from crashsh.errors import CommandError
@@ -37,12 +38,36 @@ class LogOptions:
     caller_width: int  # 0 without -c
     show_level: bool
     show_dict: bool
+    rust: bool = False  # -R: demangle a Rust symbol in each record's first line
+
+
+@dataclass
+class SafeBuffer:
+    """One CPU's printk_safe_seq_buf (kernels 4.11 to 5.14 kept NMI and printk-safe messages
+    there until they reached the log): crash prints them after the log, or alone with -s."""
+
+    name: str  # nmi_print_seq or safe_print_seq
+    cpu: int
+    address: int
+    length: int
+    message_lost: int
+    data: bytes
+
+
+@dataclass
+class SafeBuffers:
+    """`log -s` (header: each buffer's name, CPU lines and "(empty)"), or what follows `log`."""
+
+    options: LogOptions
+    header: bool
+    buffers: list[SafeBuffer]
 
 
 @dataclass
 class LogListing:
     options: LogOptions
     records: Iterator[LogRecord]
+    safe: SafeBuffers | None = None
 
 
 def log_parser() -> CommandParser:
@@ -53,6 +78,9 @@ def log_parser() -> CommandParser:
     p.add_argument("-m", dest="level", action="store_true", help="message level")
     p.add_argument("-c", dest="caller", action="store_true", help="caller (thread or CPU id)")
     p.add_argument("-a", dest="audit", action="store_true", help="audit log (not supported yet)")
+    p.add_argument("-s", dest="safe", action="store_true",
+                   help="only the printk_safe_seq_buf buffers (kernels 4.11 to 5.14)")
+    p.add_argument("-R", dest="rust", action="store_true", help="demangle Rust symbols")
     return p
 
 
@@ -100,8 +128,41 @@ def run_log(session, args) -> LogListing:
         caller_width=caller_width(prog) if args.caller else 0,
         show_level=args.level,
         show_dict=args.dict,
+        rust=args.rust,
     )
-    return LogListing(options, records(prog))
+    found = safe_buffers(prog)
+    safe = None if found is None else SafeBuffers(options, args.safe, found)
+    if args.safe:
+        return safe  # crash prints nothing on kernels without the buffers
+    return LogListing(options, records(prog), safe)
+
+
+SAFE_BUFFER_NAMES = ("nmi_print_seq", "safe_print_seq")
+
+
+def safe_buffers(prog) -> list[SafeBuffer] | None:
+    """Every CPU's printk_safe_seq_buf, as crash's dump_printk_safe_seq_buf reads them; None
+    when the kernel has none (struct printk_safe_seq_buf went in 5.15)."""
+    try:
+        prog.type("struct printk_safe_seq_buf")
+    except LookupError:
+        return None
+    from drgn.helpers.linux.percpu import per_cpu
+
+    from crashsh.kernel.meminfo import crash_cpus
+
+    found = []
+    for name in SAFE_BUFFER_NAMES:
+        try:
+            variable = prog[name]
+        except KeyError:
+            continue
+        for cpu in crash_cpus(prog):
+            buf = per_cpu(variable, cpu)
+            found.append(SafeBuffer(name, cpu, buf.address_, buf.len.counter.value_(),
+                                    buf.message_lost.counter.value_(),
+                                    prog.read(buf.buffer.address_, drgn.sizeof(buf.buffer))))
+    return found
 
 
 AUDIT_QUEUES = ("audit_hold_queue", "audit_retry_queue", "audit_queue")

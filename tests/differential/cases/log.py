@@ -11,4 +11,12 @@ CASES = (
     Case("log -t -m -c", True),
     Case("log -T", True, {"6.12": ("[", HZ_BUG)}),
     Case("log -a", True),
+    Case("log -R", True),
+    Case("log -R -m -c", True),
+    Case("log -tR", True),
+    Case("log -dR", True),
+    Case("log -TR", True, {"6.12": ("[", HZ_BUG)}),
+    Case("log -s", True),
+    Case("log -s -m", True),
+    Case("log -as", True),
 )
