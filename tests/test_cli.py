@@ -187,3 +187,12 @@ def test_py_sees_prog_task_and_last(kernel, crashsh):
     crashsh.run("eval 5")
     assert crashsh.run("py last.value") == "5\n"
     assert crashsh.run("py x = 1") == ""
+
+
+def test_wrong_pairs_of_files_are_one_line(kernel):
+    for files, words in (([kernel.vmlinux, kernel.vmlinux], "too many namelist arguments"),
+                         ([kernel.dump(), kernel.dump("elf")], "too many dumpfile arguments")):
+        proc = crashsh(kernel, "-c", "sys", files=files)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+        assert lines[0].startswith(f"crashsh: {words}: ")
