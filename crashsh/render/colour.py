@@ -105,6 +105,8 @@ def _(listing: LogListing, console: Console) -> None:
             if i == 0 and (stamp := TIMESTAMP.match(line)):
                 text.stylize("green", *stamp.span())
             console.print(text, highlight=False)
+    if listing.safe is not None:  # the printk_safe_seq_buf buffers that follow, as plain
+        rich_render(listing.safe, console)
 
 
 @rich_render.register(CacheTable)
