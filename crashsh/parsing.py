@@ -115,8 +115,10 @@ class Completes:
     after: dict[str, Completes] = field(default_factory=dict)
 
     def given(self, before: list[str]) -> Completes:
-        """What applies after the words *before*: the latest word that changes it decides."""
-        return next((self.after[w] for w in reversed(before) if w in self.after), self)
+        """What applies after the words *before*: the latest word that changes it decides (an
+        option with its attached value, `-S=1`, as the option)."""
+        keys = (word.split("=", 1)[0] for word in reversed(before))
+        return next((self.after[key] for key in keys if key in self.after), self)
 
 
 TASKS = Completes(names=("pid", "task", "comm"))  # pid | task | command
