@@ -27,6 +27,8 @@ from crashsh.toolchain.gdbdis import GdbDisassembler
     ("6766a808", "addr32 data16 test $0x8,%al"),
     ("674889c3", "addr32 mov %rax,%rbx"),
     ("678b03", "mov    (%ebx),%eax"),
+    ("6c", "insb   (%dx),%es:(%rdi)"),  # string port I/O: gdb brackets %dx as in/out do
+    ("6f", "outsl  %ds:(%rsi),(%dx)"),
     ("67e800000000", "addr32 call 0xffffffff81000006"),
 ])
 def test_gdb_text(code: str, text: str) -> None:

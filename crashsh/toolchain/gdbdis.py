@@ -177,7 +177,7 @@ class GdbDisassembler:
                     operand = "%ds:" + operand
                 elif name.startswith("XLAT"):
                     operand = "%ds:" + operand
-            if operand == "%dx" and name.startswith(("IN_", "OUT_")):
+            if operand == "%dx" and name.startswith(("IN_", "OUT_", "INS", "OUTS")):
                 operand = "(%dx)"
             if name.endswith("_1") and operand == "$0x1":
                 operand = "$1"
