@@ -194,6 +194,10 @@ def test_signature_skips_machinery_and_clone_suffixes():
     cause = classify.first_cause(stack)
     assert classify.signature("oops", cause) == "oops: my_func [mymod]"
     assert classify.signature("other", None) == "other"
+    blocked = [StackFrame("__schedule"), StackFrame("schedule"), StackFrame("schedule_timeout"),
+               StackFrame("mutex_lock"), StackFrame("stuck_fn", "mymod")]
+    assert classify.signature("hung_task", classify.first_cause(blocked)) == \
+        "hung_task: stuck_fn [mymod]"
 
 
 def test_log_readers():

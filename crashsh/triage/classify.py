@@ -57,10 +57,10 @@ MACHINERY = re.compile(r"^(?:" + "|".join((
     r"__do_softirq", r"handle_softirqs", r"check_hung_\w+", r"hung_task\w*", r"out_of_memory",
     r"oom_\w+", r"dump_\w+", r"show_\w+", r"print_\w+", r"\w*_nmi\w*", r"nmi_\w+", r"do_machine_check",
     r"mce_\w+", r"kthread", r"ret_from_fork\w*", r"entry_SYSCALL\w*", r"do_syscall_64",
-    r"x64_sys_call", r"__x64_sys_\w+", r"__?schedule\w*", r"preempt_schedule\w*",
-    r"io_schedule\w*", r"__?mutex_lock\w*", r"rwsem_down_\w+", r"__?down\w*",
+    r"x64_sys_call", r"__x64_sys_\w+", r"_{0,2}schedule\w*", r"preempt_schedule\w*",
+    r"io_schedule\w*", r"_{0,2}mutex_lock\w*", r"rwsem_down_\w+", r"_{0,2}down\w*",
     r"\w*wait_for_completion\w*", r"\w*wait_for_common\w*", r"msleep\w*", r"usleep_range\w*",
-    r"schedule_hrtimeout\w*", r"__?wait_event\w*", r"__?cond_resched\w*", r"cpu_stop\w*",
+    r"schedule_hrtimeout\w*", r"_{0,2}wait_event\w*", r"_{0,2}cond_resched\w*", r"cpu_stop\w*",
 )) + r")$")
 COMPILER_SUFFIX = re.compile(r"\.(?:cold|isra|constprop|part|lto_priv|llvm)(?:\.\d+)*")
 
