@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -61,6 +61,22 @@ def foreach_handler(keyword: str) -> Callable[[ForeachRunner], ForeachRunner]:
     return register
 
 
+# foreach keyword -> function(flags) yielding notices: crash's checks of the keyword's flags
+# before any task (they may change the flags, or fail the whole foreach after the notices)
+ForeachCheck = Callable[["dict[str, Any]"], Iterator[Any]]
+FOREACH_CHECKS: dict[str, ForeachCheck] = {}
+
+
+def foreach_check(keyword: str) -> Callable[[ForeachCheck], ForeachCheck]:
+    """Register what `foreach ... KEYWORD` checks once, before its first task."""
+
+    def register(check: ForeachCheck) -> ForeachCheck:
+        FOREACH_CHECKS[keyword] = check
+        return check
+
+    return register
+
+
 def command(
     name: str, summary: str, parser: Callable[[], CommandParser], *,
     synopsis: str | None = None, needs_dump: bool = True,
@@ -94,6 +110,12 @@ def get_foreach_handler(keyword: str) -> ForeachRunner | None:
     """The foreach handler for *keyword* (its command's module is imported on first use)."""
     get_command(keyword)
     return FOREACH_HANDLERS.get(keyword)
+
+
+def get_foreach_check(keyword: str) -> ForeachCheck | None:
+    """The check foreach runs for *keyword* before any task, if it has one."""
+    get_command(keyword)
+    return FOREACH_CHECKS.get(keyword)
 
 
 def load_builtin_commands() -> None:

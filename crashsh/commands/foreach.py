@@ -15,7 +15,8 @@ from crashsh.kernel import tasks
 from crashsh.parsing import TASKS, CommandParser, Completes, completes
 from crashsh.records import TaskHeader
 from crashsh.commands.system import context_info
-from crashsh.registry import command, foreach_handler, get_foreach_handler
+from crashsh.registry import (command, foreach_handler, get_foreach_check,
+                              get_foreach_handler)
 
 KEYWORDS = ("bt", "vm", "task", "set", "files", "net", "vtop", "sig", "ps")
 SELECTORS = ("kernel", "user", "gleader", "active")
@@ -147,7 +148,7 @@ def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
 @command("foreach", "display command data for multiple tasks in the system", foreach_parser,
          synopsis="[[pid | taskp | name | state | [kernel | user | gleader]] ...]\n"
                   "          command [flag] [argument]")
-def run_foreach(session, args) -> Iterator[ForeachTask]:
+def run_foreach(session, args) -> Iterator[object]:
     flags, words = split_flags(args.words)
     selection, keywords, _arguments = parse_selection(session.prog, words)
     if not keywords:
@@ -160,7 +161,11 @@ def run_foreach(session, args) -> Iterator[ForeachTask]:
 
 
 def foreach_outputs(session, selection: Selection, keywords: list[str], handlers: dict,
-                    flags) -> Iterator[ForeachTask]:
+                    flags) -> Iterator[object]:
+    """The keywords' checks (their notices, or their failure), then each task's outputs."""
+    for keyword in keywords:
+        if (check := get_foreach_check(keyword)) is not None:
+            yield from check(flags)
     # crash's foreach prints no task line with -R: the keyword (e.g. task -R) prints its own
     header = not any(k in NO_HEADER for k in keywords) and "R" not in flags
     for count, task in enumerate(selected(session.prog, selection)):

@@ -108,6 +108,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from tests.differential.cases.expressions import placeholders as expressions_placeholders
     from tests.differential.cases.list import placeholders as list_placeholders
     from tests.differential.cases.memory import placeholders as memory_placeholders
+    from tests.differential.cases.net import placeholders as net_placeholders
 
     prog = runner.session.prog
     manifest = fixture.manifest
@@ -134,6 +135,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         **expressions_placeholders(prog, marker_pid),
         **list_placeholders(prog, marker_pid, manifest["threads_proc"]["pid"]),
         **memory_placeholders(prog, marker_pid),
+        **net_placeholders(prog, marker_pid),
     }
 
 
