@@ -109,3 +109,61 @@ def _kdump_end(path: str) -> int:
     for offset, size, _flags, _page_flags in struct.iter_unpack("<qIIQ", table[:usable]):
         end = max(end, offset + size)
     return end
+
+
+NT_VMCOREDD = 0x700  # a device's dump, added by a driver (vmcore_add_device_dump)
+VMCOREDD_NAME_SIZE = 44  # the note's data starts with the device's name
+
+
+@dataclass(frozen=True)
+class DeviceDump:
+    """A device dump in the vmcore: where its data starts in the file, its size and name."""
+
+    offset: int
+    size: int
+    name: str
+
+
+def device_dumps(path: str, kind: FileKind) -> list[DeviceDump]:
+    """The NT_VMCOREDD notes of an ELF vmcore's PT_NOTE segments or of a kdump-compressed
+    file's note area (sub-header version 4 and later)."""
+    with open(path, "rb") as f:
+        if kind is FileKind.KDUMP:
+            head = f.read(16)
+            (version,) = struct.unpack_from("<i", head, 8)
+            if version < 4:
+                return []
+            block_size = read_kdump_header(path).block_size
+            f.seek(block_size + 48)
+            offset, size = struct.unpack("<qQ", f.read(16))
+            areas = [(offset, size)]
+        else:
+            ehdr = f.read(64)
+            (e_phoff,) = struct.unpack_from("<Q", ehdr, 32)
+            e_phentsize, e_phnum = struct.unpack_from("<HH", ehdr, 54)
+            f.seek(e_phoff)
+            table = f.read(e_phentsize * e_phnum)
+            areas = []
+            for i in range(e_phnum):
+                p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", table,
+                                                                         i * e_phentsize)
+                if p_type == 4:  # PT_NOTE
+                    areas.append((p_offset, p_filesz))
+        found = []
+        for start, size in areas:
+            f.seek(start)
+            found.extend(_vmcoredd_notes(f.read(size), start))
+    return found
+
+
+def _vmcoredd_notes(data: bytes, start: int) -> list[DeviceDump]:
+    found, at = [], 0
+    while at + 12 <= len(data):
+        namesz, descsz, n_type = struct.unpack_from("<III", data, at)
+        desc = at + 12 + (namesz + 3) // 4 * 4
+        if n_type == NT_VMCOREDD and descsz >= VMCOREDD_NAME_SIZE:
+            name = data[desc:desc + VMCOREDD_NAME_SIZE].split(b"\0")[0].decode(errors="replace")
+            found.append(DeviceDump(start + desc + VMCOREDD_NAME_SIZE,
+                                    descsz - VMCOREDD_NAME_SIZE, name))
+        at = desc + (descsz + 3) // 4 * 4
+    return found
