@@ -103,6 +103,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from drgn.helpers.linux.pid import find_task
 
     from tests.differential.cases.files import placeholders as files_placeholders
+    from tests.differential.cases.fuser import placeholders as fuser_placeholders
     from tests.differential.cases.irq import placeholders as irq_placeholders
     from tests.differential.cases.kmem import placeholders as kmem_placeholders
     from tests.differential.cases.expressions import placeholders as expressions_placeholders
@@ -130,6 +131,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         "kthread_task": f"{find_task(prog, manifest['test_module']['kthread_pid']).value_():x}",
         "zombie_parent_pid": str(manifest["zombie"]["parent_pid"]),
         **files_placeholders(prog, marker_pid),
+        **fuser_placeholders(prog, marker_pid),
         **irq_placeholders(prog),
         **kmem_placeholders(prog),
         **expressions_placeholders(prog, marker_pid),
