@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
-from crashsh.parsing import CommandParser
+from crashsh.kernel.paths import read_string
+from crashsh.parsing import CommandParser, Ordered
 from crashsh.registry import command
 
 
@@ -61,6 +63,16 @@ class Taints:
 @dataclass
 class KernelConfig:
     lines: list[str]
+
+
+@dataclass
+class DmiInfo:
+    """`sys -i`: the DMI strings the kernel keeps (dmi_ident[]), by the dmi_field names of
+    their indexes; ``width`` is crash's column width (the longest name below the array's
+    end, present or not)."""
+
+    fields: list[tuple[str, str]]
+    width: int = field(default=0, metadata={"json": False})
 
 
 def sys_info(session) -> SysInfo:
@@ -142,19 +154,44 @@ def kernel_config(session) -> KernelConfig:
     return KernelConfig(text.splitlines())
 
 
+def dmi_info(session) -> DmiInfo:
+    """crash's dump_dmi_info(): each non-NULL dmi_ident[] string, named by the enumerators
+    of enum dmi_field up to the first one past the array (by index without the enum)."""
+    prog = session.prog
+    try:
+        ident = prog["dmi_ident"]
+    except KeyError:
+        raise CommandError("dmi_ident does not exist in this kernel") from None
+    length = ident.type_.length
+    try:
+        enumerators = prog.type("enum dmi_field").enumerators
+    except LookupError:
+        names, width = [(f"dmi_ident[{i}]", i) for i in range(length)], 0
+    else:
+        names = list(itertools.takewhile(lambda pair: pair[1] < length,
+                                         ((e.name, e.value) for e in enumerators)))
+        width = max((len(name) for name, _ in names), default=0)
+    fields = [(name, read_string(prog, address) or "") for name, index in names
+              if (address := ident[index].value_())]
+    return DmiInfo(fields, width)
+
+
 def sys_parser() -> CommandParser:
     parser = CommandParser("sys", "system data")
-    parser.add_argument("-t", dest="taints", action="store_true", help="kernel taint flags")
+    parser.add_argument("-t", dest="first", action=Ordered, nargs=0, help="kernel taint flags")
+    parser.add_argument("-i", dest="first", action=Ordered, nargs=0,
+                        help="DMI information (BIOS, system and chassis)")
     parser.add_argument("-c", dest="syscalls", action="store_true", help="system call table")
     parser.add_argument("args", nargs="*", metavar="config", help="'config': the kernel config")
+    parser.set_defaults(first=[])
     return parser
 
 
 @command("sys", "system data", sys_parser,
          synopsis="[-c [name|number]] [-t] [-i] config")
 def run_sys(session, args):
-    if args.taints:
-        return taints(session)
+    if args.first:  # -t and -i act as crash's getopt meets them
+        return taints(session) if args.first[0][0] == "-t" else dmi_info(session)
     if args.syscalls:
         from crashsh.commands.syscalls import run_syscalls
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from rich.console import Console
 from rich.text import Text
 
-from crashsh.commands.system import Banner, ContextInfo, KernelConfig, SysInfo, Taints
+from crashsh.commands.system import (Banner, ContextInfo, DmiInfo, KernelConfig, SysInfo,
+                                     Taints)
 from crashsh.render.plain import plain
 from crashsh.render.richout import rich_render
 
@@ -86,3 +87,9 @@ def _(info: SysInfo, console: Console) -> None:
 def _(banner: Banner, console: Console) -> None:
     label_lines(console, [*sys_lines(banner.sys), *context_lines(banner.context, 5)])
     console.print()
+
+
+@plain.register
+def _(dmi: DmiInfo) -> Iterator[str]:
+    for name, value in dmi.fields:
+        yield f"  {name:>{dmi.width}}: {value}\n"

@@ -30,6 +30,9 @@ SUITE: tuple[Case, ...] = (
     Case(BANNER, True, UPTIME_612),
     Case("sys", True, UPTIME_612),
     Case("sys -t", True),
+    Case("sys -i", True),
+    Case("sys -i -t", True),
+    Case("sys -t -i", True),
     Case("sys config", True),
     # sys -c early: crash names an address that has aliases after its last lookup there
     # (symval_hash_search's val_hash_last); in a fresh session it names the first alias, as
