@@ -71,7 +71,7 @@ class DmiInfo:
     their indexes; ``width`` is crash's column width (the longest name below the array's
     end, present or not)."""
 
-    fields: list[tuple[str, str]]
+    fields: dict[str, str]
     width: int = field(default=0, metadata={"json": False})
 
 
@@ -171,8 +171,8 @@ def dmi_info(session) -> DmiInfo:
         names = list(itertools.takewhile(lambda pair: pair[1] < length,
                                          ((e.name, e.value) for e in enumerators)))
         width = max((len(name) for name, _ in names), default=0)
-    fields = [(name, read_string(prog, address) or "") for name, index in names
-              if (address := ident[index].value_())]
+    fields = {name: read_string(prog, address) or "" for name, index in names
+              if (address := ident[index].value_())}
     return DmiInfo(fields, width)
 
 

@@ -13,7 +13,7 @@ from crashsh.render.plain import plain
 DEVICES_HEADER = "   NET_DEVICE     NAME       IP ADDRESS(ES)\n"
 ARP_HEADER = "NEIGHBOUR        IP ADDRESS      HW TYPE    HW ADDRESS         DEVICE  STATE\n"
 SOCKETS_HEADER = "FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT\n"
-STRUCTS_HEADER = f"FD  {centered('SOCKET', 16, True)}  {centered('SOCK', 16, True)}\n"
+STRUCTS_HEADER = f"FD  {centered('SOCKET', 16)}  {centered('SOCK', 16)}\n"
 
 
 @plain.register
@@ -29,12 +29,12 @@ def _(table: ArpTable) -> Iterator[str]:
         yield ARP_HEADER
     for n in table.neighbours:
         octets = n.hw_address.split(":") if n.hw_address else []
-        hw = (" ".join(octets) + " " if n.hw_type == "ETHER" else
-              "".join(f"{o} " for o in octets))
-        states = "|".join(n.states)
+        if n.hw_type == "ETHER":  # dump_ether_hw(): the last byte ends with a blank
+            hw = ":".join(octets) + " " if octets else ""
+        else:
+            hw = "".join(f"{o} " for o in octets)
         yield (f"{n.address:<16x} {n.ip:<16}{n.hw_type:<10} {hw} {n.device:<6}  "
-               f"{states}\n" if n.states else
-               f"{n.address:<16x} {n.ip:<16}{n.hw_type:<10} {hw} {n.device:<6}  \n")
+               f"{'|'.join(n.states)}\n")
 
 
 @plain.register

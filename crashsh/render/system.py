@@ -91,5 +91,5 @@ def _(banner: Banner, console: Console) -> None:
 
 @plain.register
 def _(dmi: DmiInfo) -> Iterator[str]:
-    for name, value in dmi.fields:
+    for name, value in dmi.fields.items():
         yield f"  {name:>{dmi.width}}: {value}\n"
