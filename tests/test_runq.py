@@ -5,8 +5,6 @@ dump's memory in a separate drgn Program)."""
 
 from __future__ import annotations
 
-import struct
-
 import drgn
 import pytest
 from drgn.helpers.linux.pid import find_task
@@ -16,6 +14,7 @@ from crashsh.commands.runq import RunqView, RunQueues, RunqTaskGroups
 from crashsh.kernel import tasks
 from crashsh.render.plain import plain
 from tests.differential.runner import run_json, run_rich
+from tests.overlay import FAKE, Overlay
 
 
 def test_each_cpus_current_task_and_queue(kernel, crashsh):
@@ -70,36 +69,6 @@ def test_on_rq_lists_every_queued_task_of_crashs_table(kernel, crashsh):
 
 
 # -- queues laid over the dump ------------------------------------------------------------------
-FAKE = 0xFFFFEEEE00000000  # unmapped in the fixtures' kernels
-
-
-class Overlay:
-    """Memory written over a Program: patches of real memory and one fake region."""
-
-    def __init__(self, prog: drgn.Program) -> None:
-        self.prog = prog
-        self.fake = bytearray(0x4000)
-        self.next = 0
-
-    def alloc(self, type_name: str) -> int:
-        address = FAKE + self.next
-        self.next += (drgn.sizeof(self.prog.type(type_name)) + 63) & ~63
-        return address
-
-    def put(self, address: int, *words: int) -> None:
-        data = struct.pack(f"<{len(words)}Q", *words)
-        if FAKE <= address < FAKE + len(self.fake):
-            self.fake[address - FAKE:address - FAKE + len(data)] = data
-        else:
-            self.prog.add_memory_segment(address, len(data),
-                                         lambda a, n, offset, phys, d=data: d[offset:offset + n])
-
-    def install(self) -> None:
-        fake = bytes(self.fake)
-        self.prog.add_memory_segment(FAKE, len(fake),
-                                     lambda a, n, offset, phys: fake[offset:offset + n])
-
-
 @pytest.fixture(scope="module")
 def laid(kernel):
     """A Program on the kdump with: one task on an RT queue of the panic CPU, a CFS tree

@@ -1,0 +1,110 @@
+"""dev and sys -i: device majors, disks, requests in flight, resources and PCI devices against
+drgn's own helpers; the DMI strings against the guest's boot log; crash's 80-column cut."""
+
+from __future__ import annotations
+
+from drgn.helpers.linux.block import MAJOR, disk_name, for_each_disk, request_queue_busy_iter
+from drgn.helpers.linux.device import for_each_registered_blkdev, for_each_registered_chrdev
+from drgn.helpers.linux.ioport import for_each_resource
+from drgn.helpers.linux.pci import for_each_pci_dev, pci_name
+
+from crashsh.commands.dev import Resource, ResourceTable
+from crashsh.render.dev import wrapped
+from crashsh.render.plain import plain
+from tests.differential.runner import run_json
+
+
+def test_char_majors_are_drgns(crashsh):
+    prog = crashsh.session.prog
+    rows = run_json(crashsh, "dev")["chars"]
+    registered = list(for_each_registered_chrdev(prog))
+    assert [(r["major"], r["name"]) for r in rows] == [
+        (MAJOR(dev), name.decode()) for dev, _, name, _ in registered]
+    for row, (_, _, _, cdev) in zip(rows, registered):
+        if row["operations"]:
+            assert row["object"] == cdev.value_()
+            assert row["operations"] == cdev.ops.value_()
+            assert row["symbol"] == prog.symbol(row["operations"]).name
+
+
+def test_block_majors_are_drgns(crashsh):
+    """The first name registered in each major_names[] slot, with a gendisk of its major."""
+    prog = crashsh.session.prog
+    rows = run_json(crashsh, "dev")["blocks"]
+    registered = {(major, name.decode()) for major, name, _ in for_each_registered_blkdev(prog)}
+    assert {(r["major"], r["name"]) for r in rows} <= registered
+    disks = {d.value_(): d for d in for_each_disk(prog)}
+    for row in rows:
+        if row["object"]:
+            assert disks[row["object"]].major.value_() == row["major"]
+            assert row["operations"] == disks[row["object"]].fops.value_()
+    assert any(row["object"] for row in rows)  # virtio_blk's disks
+
+
+def test_disks_and_requests_in_flight(crashsh):
+    """Every disk drgn finds (none is ram or loop here), with the requests the driver holds
+    in flight as drgn's busy iterator counts them."""
+    prog = crashsh.session.prog
+    disks = run_json(crashsh, "dev -d")["disks"]
+    assert [d["gendisk"] for d in disks] == [g.value_() for g in for_each_disk(prog)]
+    for row, disk in zip(disks, for_each_disk(prog)):
+        assert row["name"] == disk_name(disk).decode()
+        assert row["queue"] == disk.queue.value_()
+        busy = [rq for rq in request_queue_busy_iter(disk.queue, "driver")
+                if rq.state.value_() == 1]
+        writes = sum(rq.cmd_flags.value_() & 1 for rq in busy)
+        assert (row["read"], row["write"]) == (len(busy) - writes, writes)
+    busy_only = run_json(crashsh, "dev -D")["disks"]
+    assert busy_only == [d for d in disks if d["read"] + d["write"]]
+
+
+def test_resources_are_drgns(crashsh):
+    prog = crashsh.session.prog
+    for table in run_json(crashsh, "dev -i"):
+        root = prog[f"{table['kind']}_resource"].address_of_()
+        assert [r["address"] for r in table["resources"]] == [
+            r.value_() for r in for_each_resource(root)]
+        assert table["resources"][0]["end"] == root.end.value_()
+
+
+def test_pci_devices_are_drgns(crashsh):
+    prog = crashsh.session.prog
+    (root,) = run_json(crashsh, "dev -p")["roots"]
+    found = {d["address"]: d for d in root["devices"]}
+    for dev in for_each_pci_dev(prog):
+        ours = found[dev.value_()]
+        assert ours["name"] == pci_name(dev)
+        assert (ours["vendor"], ours["device"]) == (dev.vendor.value_(), dev.device.value_())
+        assert ours["pci_class"] == dev.member_("class").value_() >> 8
+
+
+def test_dmi_strings_are_the_boot_logs(kernel, crashsh):
+    """The kernel's "DMI: vendor product, BIOS version date" boot line holds the strings."""
+    fields = run_json(crashsh, "sys -i")["fields"]
+    line = next(l for l in kernel.manifest["dmesg"] if "] DMI: " in l)
+    assert line.split("] DMI: ", 1)[1] == (
+        f"{fields['DMI_SYS_VENDOR']} {fields['DMI_PRODUCT_NAME']}, "
+        f"BIOS {fields['DMI_BIOS_VERSION']} {fields['DMI_BIOS_DATE']}")
+
+
+def test_dev_V_finds_no_device_dumps(crashsh):
+    assert crashsh.run("dev -V") == "dev: no device dumps found in this dumpfile\n"
+
+
+# -- pure pieces ---------------------------------------------------------------------------------
+def test_long_resource_names_wrap_at_a_blank():
+    """do_resource_list(): a name past column 80 is cut at the first blank (from the end)
+    that leaves enough; the rest goes under the name column."""
+    name = "Intel Corporation 82801 something rather long with words in it, really quite long"
+    first, rest = wrapped(name, 29)
+    assert 29 + len(first) <= 80 and first.startswith("Intel")
+    assert rest == " " * 29 + name[len(first) + 1:]
+    assert wrapped("short", 29) == ["short"]
+    assert wrapped("x" * 60, 29) == ["x" * 60]  # no blank: printed whole
+
+
+def test_resource_rows_as_crash_prints_them():
+    table = ResourceTable("iomem", 8, [Resource(0xffff888000001000, 0x100000, 0x3ffdffff,
+                                                "System RAM")])
+    assert list(plain(table))[1] == "%8x  %08x-%08x  %s\n" % (0xffff888000001000, 0x100000,
+                                                             0x3ffdffff, "System RAM")
