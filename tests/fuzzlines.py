@@ -24,13 +24,14 @@ UNSAFE_WORDS = frozenset({"py", "drgn", "shell", "alias", "history", "run_script
 VALUE_OPTIONS = {
     "bt": "cRIS", "files": "dpR", "mod": "sd", "mount": "n", "ps": "yC", "rd": "oe",
     "set": "c", "sym": "mqQ", "task": "R", "vm": "PRMf", "foreach": "R", "kmem": "ImlL",
-    "runq": "c", "timer": "C", "irq": "c",
+    "runq": "c", "timer": "C", "irq": "c", "net": "RNn", "ipcs": "n",
 }
 FLAG_OPTIONS = {
     "bt": "apgflsxdtTeor", "eval": "bl", "files": "c", "kmem": "gP", "log": "Ttdmca",
     "mod": "", "mount": "", "ps": "kuGspctlmagrSAH", "rd": "adDsSupxmfNR8", "set": "p",
-    "sym": "nps", "sys": "t", "task": "xd", "vm": "pmvxd", "whatis": "o", "foreach": "xd",
-    "runq": "tTmgd", "timer": "r", "irq": "dbuas",
+    "sym": "nps", "task": "xd", "vm": "pmvxd", "whatis": "o", "foreach": "xd",
+    "runq": "tTmgd", "timer": "r", "irq": "dbuas", "net": "asSxd", "dev": "dDipV",
+    "ipcs": "smMq", "sys": "ti",
 }
 # Tokens that would make a command list everything: `sym ""` and `rd ""` print every symbol
 # as a possible alternative (as crash does), megabytes a line.

@@ -62,7 +62,7 @@ class DiskIoTable:
 
     disks: list[DiskIo]
     sync_labels: bool = False
-    driver_column: bool = False
+    driver_column: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -81,8 +81,8 @@ class ResourceTable:
     children); ``digits`` is 4 when the root ends at or below 0xffff, else 8."""
 
     kind: str
-    digits: int
-    resources: list[Resource]
+    digits: int = field(metadata=LAYOUT)
+    resources: list[Resource] = field(default_factory=list)
     first: bool = field(default=True, metadata=LAYOUT)
 
 
