@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from crashsh.lazyindex import scan_package
 from crashsh.parsing import CommandParser
@@ -46,35 +46,33 @@ def builtin_commands() -> dict[str, str]:
             scan_package("crashsh.commands", COMMAND_PATTERN).items()}
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # foreach keyword -> function(session, task, flags) -> data for that task
-ForeachRunner = Callable[[Any, Any, "dict[str, Any]"], Any]
-FOREACH_HANDLERS: dict[str, ForeachRunner] = {}
-
-
-def foreach_handler(keyword: str) -> Callable[[ForeachRunner], ForeachRunner]:
-    """Register what `foreach ... KEYWORD` does for one task (flags: crash's foreach options)."""
-
-    def register(run: ForeachRunner) -> ForeachRunner:
-        FOREACH_HANDLERS[keyword] = run
-        return run
-
-    return register
-
-
+FOREACH_HANDLERS: dict[str, Callable[[Any, Any, "dict[str, Any]"], Any]] = {}
 # foreach keyword -> function(flags) yielding notices: crash's checks of the keyword's flags
 # before any task (they may change the flags, or fail the whole foreach after the notices)
-ForeachCheck = Callable[["dict[str, Any]"], Iterator[Any]]
-FOREACH_CHECKS: dict[str, ForeachCheck] = {}
+FOREACH_CHECKS: dict[str, Callable[["dict[str, Any]"], Iterator[Any]]] = {}
 
 
-def foreach_check(keyword: str) -> Callable[[ForeachCheck], ForeachCheck]:
-    """Register what `foreach ... KEYWORD` checks once, before its first task."""
+def keyed(table: dict[str, Any], key: str) -> Callable[[F], F]:
+    """A decorator that puts the function into *table* under *key*."""
 
-    def register(check: ForeachCheck) -> ForeachCheck:
-        FOREACH_CHECKS[keyword] = check
-        return check
+    def register(function: F) -> F:
+        table[key] = function
+        return function
 
     return register
+
+
+def foreach_handler(keyword: str) -> Callable[[F], F]:
+    """Register what `foreach ... KEYWORD` does for one task (flags: crash's foreach options)."""
+    return keyed(FOREACH_HANDLERS, keyword)
+
+
+def foreach_check(keyword: str) -> Callable[[F], F]:
+    """Register what `foreach ... KEYWORD` checks once, before its first task."""
+    return keyed(FOREACH_CHECKS, keyword)
 
 
 def command(
@@ -106,13 +104,13 @@ def get_command(name: str) -> Command | None:
     return COMMANDS.get(name)
 
 
-def get_foreach_handler(keyword: str) -> ForeachRunner | None:
+def get_foreach_handler(keyword: str) -> Callable[..., Any] | None:
     """The foreach handler for *keyword* (its command's module is imported on first use)."""
     get_command(keyword)
     return FOREACH_HANDLERS.get(keyword)
 
 
-def get_foreach_check(keyword: str) -> ForeachCheck | None:
+def get_foreach_check(keyword: str) -> Callable[..., Iterator[Any]] | None:
     """The check foreach runs for *keyword* before any task, if it has one."""
     get_command(keyword)
     return FOREACH_CHECKS.get(keyword)

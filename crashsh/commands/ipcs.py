@@ -15,7 +15,7 @@ from crashsh.conventions.tasks import task_table
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.registry import command
 
 SHM_DEST, SHM_LOCKED = 0o1000, 0o2000
@@ -125,7 +125,8 @@ def ipcs_parser() -> CommandParser:
     p.add_argument("-M", dest="verbose", action="store_true",
                    help="shared memory segments with their pages and inode")
     p.add_argument("-q", dest="msg", action="store_true", help="message queues")
-    p.add_argument("-n", dest="task", metavar="pid|task", help="the IPC namespace of this task")
+    completes(p.add_argument("-n", dest="task", metavar="pid|task",
+                             help="the IPC namespace of this task"), PID_OR_TASK)
     p.add_argument("values", nargs="*", metavar="id | addr")
     return p
 

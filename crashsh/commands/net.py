@@ -14,7 +14,7 @@ from crashsh.conventions.numbers import dtol, htol, is_number, stol
 from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import fs, net, tasks
-from crashsh.parsing import CommandParser, Ordered
+from crashsh.parsing import PID_OR_TASK, CommandParser, Ordered, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_check, foreach_handler
 
@@ -137,9 +137,10 @@ def net_parser() -> CommandParser:
                    help="only the sockets with this fd, socket or sock address")
     p.add_argument("-N", dest="options", action=Ordered, metavar="addr",
                    help="a network-order 32-bit value as an IPv4 address")
-    p.add_argument("-n", dest="options", action=Ordered, nargs="?", metavar="pid | task",
-                   help="the devices of this task's network namespace")
-    p.add_argument("tasks", nargs="*", metavar="pid | task")
+    completes(p.add_argument("-n", dest="options", action=Ordered, nargs="?",
+                             metavar="pid | task",
+                             help="the devices of this task's network namespace"), PID_OR_TASK)
+    completes(p.add_argument("tasks", nargs="*", metavar="pid | task"), PID_OR_TASK)
     p.set_defaults(options=[])
     return p
 
