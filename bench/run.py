@@ -18,7 +18,8 @@ from tests.differential.fixtures import find_fixture
 from tests.differential.oracle import find_oracle
 
 DEFAULT_COMMANDS = ("startup", "sys", "ps", "bt -a", "foreach bt", "log", "kmem -i", "kmem -s",
-                    "kmem -S", "mod", "files", "foreach files", "runq", "timer", "irq")
+                    "kmem -S", "mod", "files", "foreach files", "runq", "timer", "irq", "net",
+                    "foreach net -s")
 UNSUPPORTED = ("command not found", "not supported", "No such command", "Traceback")
 
 
