@@ -3,12 +3,15 @@ drgn's own helpers; the DMI strings against the guest's boot log; crash's 80-col
 
 from __future__ import annotations
 
+import struct
+
 from drgn.helpers.linux.block import MAJOR, disk_name, for_each_disk, request_queue_busy_iter
 from drgn.helpers.linux.device import for_each_registered_blkdev, for_each_registered_chrdev
 from drgn.helpers.linux.ioport import for_each_resource
 from drgn.helpers.linux.pci import for_each_pci_dev, pci_name
 
-from crashsh.commands.dev import Resource, ResourceTable
+from crashsh.commands.dev import DeviceDumps, Resource, ResourceTable
+from crashsh.dumpfile import DeviceDump, FileKind, device_dumps
 from crashsh.render.dev import wrapped
 from crashsh.render.plain import plain
 from tests.differential.runner import run_json
@@ -108,3 +111,38 @@ def test_resource_rows_as_crash_prints_them():
                                                 "System RAM")])
     assert list(plain(table))[1] == "%8x  %08x-%08x  %s\n" % (0xffff888000001000, 0x100000,
                                                              0x3ffdffff, "System RAM")
+
+
+def vmcoredd_note(name: str, data: bytes) -> bytes:
+    """An NT_VMCOREDD note as the kernel writes it: "LINUX", then the device's name in 44
+    bytes and its dump."""
+    desc = name.encode().ljust(44, b"\0") + data
+    return struct.pack("<III", 6, len(desc), 0x700) + b"LINUX\0\0\0" + desc
+
+
+def test_device_dump_notes_of_an_elf_vmcore(tmp_path):
+    other = struct.pack("<III", 5, 4, 1) + b"CORE\0\0\0\0" + b"xxxx"  # an NT_PRSTATUS
+    notes = vmcoredd_note("nic0", b"\1" * 8) + other
+    ehdr = b"\x7fELF\2\1\1".ljust(16, b"\0") + struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0,
+                                                             0, 64, 56, 1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 4, 0, 120, 0, 0, len(notes), len(notes), 4)
+    path = tmp_path / "vmcore"
+    path.write_bytes(ehdr + phdr + notes)
+    dumps = device_dumps(str(path), FileKind.ELF_CORE)
+    assert dumps == [DeviceDump(120 + 12 + 8 + 44, 8, "nic0")]
+    assert list(plain(DeviceDumps(dumps))) == [
+        "INDEX  OFFSET             SIZE             NAME\n",
+        f"  0    0x{120 + 64:<16x} {8:<16d} nic0\n"]
+
+
+def test_device_dump_notes_of_a_kdump_file(tmp_path):
+    block = 4096
+    head = bytearray(block * 2)
+    head[:8] = b"KDUMP   "
+    struct.pack_into("<i", head, 8, 6)  # header_version: notes since 4
+    struct.pack_into("<iiIi", head, 428, block, 1, 0, 0)
+    notes = vmcoredd_note("gpu", b"\2" * 16)
+    struct.pack_into("<qQ", head, block + 48, len(head), len(notes))
+    path = tmp_path / "vmcore"
+    path.write_bytes(bytes(head) + notes)
+    assert device_dumps(str(path), FileKind.KDUMP) == [DeviceDump(len(head) + 64, 16, "gpu")]

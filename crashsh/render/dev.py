@@ -105,6 +105,6 @@ def _(table: PciTable) -> Iterator[str]:
 
 @plain.register
 def _(table: DeviceDumps) -> Iterator[str]:
-    yield f"{'INDEX'}  {'OFFSET':<16}   {'SIZE':<16} NAME\n"
+    yield f"INDEX  {'OFFSET':<16}   {'SIZE':<16} NAME\n"
     for i, dump in enumerate(table.dumps):
         yield f"{centered(str(i), 5)}  0x{dump.offset:<16x} {dump.size:<16d} {dump.name}\n"
