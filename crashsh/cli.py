@@ -13,6 +13,7 @@ from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 128 + 2  # a shell's status for a process that SIGINT ended
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +143,11 @@ def run(session, args: argparse.Namespace) -> int:
         done = runner.run_lines(read_lines(args.input) if args.input else [])
     if not done:
         if args.command or not sys.stdin.isatty():
-            runner.run_lines(args.command or sys.stdin)
+            try:
+                runner.run_lines(args.command or sys.stdin)
+            except KeyboardInterrupt:  # Ctrl-C while waiting for a script's next line
+                print(file=sys.stderr)
+                return EXIT_INTERRUPTED
         else:
             runner.open_shell().interact()
     return EXIT_FAILED if runner.total_failures else EXIT_OK

@@ -152,6 +152,26 @@ def test_ctrl_c_stops_a_long_command_and_the_shell_goes_on(kernel, tmp_path):
     assert "Traceback" not in proc.stderr.read()
 
 
+def test_ctrl_c_while_waiting_for_the_next_piped_line_ends_quietly(kernel):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [shutil.which("crashsh"), "-s", "-d", kernel.moddir, kernel.vmlinux, kernel.dump()],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    proc.stdin.write("eval 7\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "hexadecimal: 7  \n"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)  # stdin stays open: crashsh is waiting for its next line
+    try:
+        assert proc.wait(timeout=60) == 128 + signal.SIGINT
+    finally:
+        proc.kill()
+    assert proc.stderr.read().strip() == ""
+
+
 def test_plain_lines_run_without_cmd2_and_hand_over_to_it(kernel):
     import sys
 
