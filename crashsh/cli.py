@@ -8,7 +8,7 @@ import signal
 import sys
 from contextlib import nullcontext
 
-from crashsh import __version__, dumpfile
+from crashsh import __version__, compressed, dumpfile
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
 
@@ -65,22 +65,43 @@ def classify(paths: list[str]) -> tuple[str | None, str | None]:
 
 
 def identify(path: str) -> FileKind:
-    """What *path* holds; a missing, unreadable or directory path is crash's error line."""
+    """What *path* holds (a compressed kernel image is a kernel image); a missing, unreadable
+    or directory path is crash's error line."""
     if not os.path.exists(path):
         raise CrashshError(f"{path}: No such file or directory")
     if os.path.isdir(path):
         raise CrashshError(f"{path}: not a supported file format (a directory)")
     try:
-        return dumpfile.identify(path)
-    except OSError as e:
-        raise CrashshError(f"{path}: {e.strerror or e}") from None
+        if (open_decompressed := compressed.opener(path)) is None:
+            return dumpfile.identify(path)
+        with open_decompressed(path, "rb") as f:
+            kind = dumpfile.identify_head(f.read(64))
+    except (OSError, EOFError, ValueError) as e:
+        raise CrashshError(f"{path}: {getattr(e, 'strerror', None) or e}") from None
+    if kind is not FileKind.VMLINUX:
+        raise CrashshError(f"{path}: a compressed file that is not a kernel image "
+                           "(only vmlinux may be compressed; decompress a dump file first)")
+    return kind
+
+
+def kernel_image(path: str) -> str:
+    """*path*, or its decompressed copy in crashsh's cache when it is compressed (as crash
+    uncompresses a vmlinux.gz, .bz2 or .xz)."""
+    if compressed.opener(path) is None:
+        return path
+    with _progress(f"uncompressing {path}"):
+        try:
+            return compressed.decompressed(path)
+        except OSError as e:
+            raise CrashshError(f"{path}: {e.strerror or e}") from None
 
 
 def open_session(args: argparse.Namespace):
     from crashsh.session import DebugInfoSources, Session
 
     vmlinux, vmcore = classify(args.files)
-    sources = DebugInfoSources(vmlinux, args.debuginfo_dir, args.root, args.build_dir)
+    sources = DebugInfoSources(vmlinux and kernel_image(vmlinux), args.debuginfo_dir, args.root,
+                               args.build_dir)
     with _progress("loading debuginfo"):
         session = Session.open(vmcore, sources)
     if vmlinux:

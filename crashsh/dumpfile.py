@@ -30,7 +30,11 @@ class FileKind(enum.Enum):
 def identify(path: str) -> FileKind:
     """Tell what *path* holds from its first bytes."""
     with open(path, "rb") as f:
-        head = f.read(64)
+        return identify_head(f.read(64))
+
+
+def identify_head(head: bytes) -> FileKind:
+    """Tell what a file holds from its first 64 bytes."""
     if head.startswith((KDUMP_SIGNATURE, DISKDUMP_SIGNATURE)):
         return FileKind.KDUMP
     if head.startswith(FLATTENED_SIGNATURE):

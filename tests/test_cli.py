@@ -9,13 +9,14 @@ import subprocess
 import pytest
 
 
-def crashsh(kernel, *args: str, stdin: str | None = None, files=None) -> subprocess.CompletedProcess:
+def crashsh(kernel, *args: str, stdin: str | None = None, files=None,
+            env=None) -> subprocess.CompletedProcess:
     files = files if files is not None else [kernel.vmlinux, kernel.dump()]
     exe = shutil.which("crashsh")
     assert exe, "crashsh is not installed (pip install -e .)"
     return subprocess.run(
         [exe, "-d", kernel.moddir, *args, *files],
-        input=stdin, capture_output=True, text=True, timeout=600,
+        input=stdin, capture_output=True, text=True, timeout=600, env=env,
     )
 
 
@@ -29,6 +30,31 @@ def test_one_shot_commands_and_exit_status(kernel):
     assert proc.stdout.splitlines()[-1] == "crash: command not found: bogus"
     ok = crashsh(kernel, "-c", "sys -t")
     assert ok.returncode == 0 and ok.stdout.startswith("TAINTED_MASK: ")
+
+
+def test_a_compressed_vmlinux_is_decompressed_once_into_the_cache(kernel, tmp_path):
+    import gzip
+    import os
+
+    packed = tmp_path / "vmlinux.gz"
+    with open(kernel.vmlinux, "rb") as src, gzip.open(packed, "wb", compresslevel=1) as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    plain = crashsh(kernel, "-c", "sys", "-c", "bt").stdout
+    for _ in range(2):  # decompressing, then from the cache
+        proc = crashsh(kernel, "-c", "sys", "-c", "bt", files=[str(packed), kernel.dump()],
+                       env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == plain.replace(kernel.vmlinux, str(packed))  # crash's KERNEL line
+    assert len(list((tmp_path / "cache" / "crashsh" / "vmlinux").iterdir())) == 1
+    # a cut file, and a compressed dump: one line each
+    (tmp_path / "cut.gz").write_bytes(packed.read_bytes()[: 1 << 20])
+    with open(kernel.dump(), "rb") as src, gzip.open(tmp_path / "vmcore.gz", "wb", 1) as out:
+        out.write(src.read(1 << 20))
+    for bad, reason in (("cut.gz", "cannot decompress"), ("vmcore.gz", "not a kernel image")):
+        proc = crashsh(kernel, "-c", "sys", files=[str(tmp_path / bad), kernel.dump()], env=env)
+        assert proc.returncode == 1
+        assert proc.stderr.count("\n") == 1 and reason in proc.stderr, proc.stderr
 
 
 def test_commands_on_stdin_like_crash(kernel):

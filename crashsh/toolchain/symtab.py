@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 import drgn
 
 from crashsh.dumpfacts import MASK64
+from crashsh.filecache import cache_file
 from crashsh.toolchain.elf import ElfFile
 from crashsh.toolchain.linetable import LineTable
 from crashsh.toolchain.modsyms import (
@@ -123,11 +123,7 @@ CACHE_VERSION = 1
 
 def table_cache_file(vmlinux: str, kaslr: int) -> Path:
     """Per vmlinux (path, size, mtime) and KASLR offset, under $XDG_CACHE_HOME/crashsh."""
-    stat = os.stat(vmlinux)
-    key = "\0".join(map(str, (CACHE_VERSION, os.path.realpath(vmlinux), stat.st_size,
-                              stat.st_mtime_ns, kaslr)))
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "crashsh" / "symtab" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    return cache_file("symtab", vmlinux, CACHE_VERSION, kaslr, suffix=".pickle")
 
 
 def load_cached_table(vmlinux: str, kaslr: int) -> KernelTable | None:
