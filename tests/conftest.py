@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.differential.fixtures import SERIES, Fixture, find_fixture
+from tests.differential.fixtures import KINDS, SERIES, Fixture, find_fixture
 from tests.differential.oracle import find_oracle
 
 # In CI (and with CRASHSH_REQUIRE_VMCORE=1) a missing fixture or oracle is a failure, not a skip.
@@ -25,6 +25,18 @@ def kernel(request) -> Fixture:
     fixture = find_fixture(request.param)
     if fixture is None:
         missing(f"no {request.param} fixture: run tests/fixtures/build.sh {request.param}")
+    return fixture
+
+
+@pytest.fixture(scope="session", params=[(s, k) for s in SERIES for k in KINDS],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def panic_dump(request) -> Fixture:
+    """Every fixture of every kernel series and panic kind (sysrq, oops, bug, hung_task,
+    soft_lockup, oom): its manifest's "panic" says what the pipeline did."""
+    series, kind = request.param
+    fixture = find_fixture(series, kind)
+    if fixture is None:
+        missing(f"no {series} {kind} fixture: run tests/fixtures/build.sh {series}")
     return fixture
 
 

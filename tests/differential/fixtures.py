@@ -1,4 +1,7 @@
-"""Find the fixture dumps built by tests/fixtures/build.sh and read their manifests."""
+"""Find the fixture dumps built by tests/fixtures/build.sh and read their manifests.
+
+Each kernel series has its main fixture (a sysrq panic, kdump and ELF dumps) and one kdump-only
+fixture per extra panic kind (oops, bug, hung_task, ...: tests/fixtures/README.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from tests.fixtures import fixture_tool
+
 SERIES = ("6.1", "6.12")
+MAIN_KIND = "sysrq"
+KINDS = tuple(fixture_tool.KINDS)  # every panic kind, the main fixture's first
 
 
 def cache_dir() -> Path:
@@ -22,6 +29,7 @@ class Fixture:
 
     series: str
     root: Path
+    kind: str = MAIN_KIND
 
     @cached_property
     def manifest(self) -> dict:
@@ -44,12 +52,17 @@ class Fixture:
         return self.root / "oracle"
 
 
-def find_fixture(series: str) -> Fixture | None:
-    """The fixture of *series* ("6.1" or "6.12") if it has been built and is complete."""
+def find_fixture(series: str, kind: str = MAIN_KIND) -> Fixture | None:
+    """The fixture of *series* ("6.1" or "6.12") that panicked as *kind* (one of KINDS), if it
+    has been built and is complete."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown panic kind {kind!r} (want one of {', '.join(KINDS)})")
     root = cache_dir() / series
+    if kind != MAIN_KIND:
+        root = root / "kinds" / kind
     if not (root / "manifest.json").is_file():
         return None
-    return Fixture(series, root.resolve())
+    return Fixture(series, root.resolve(), kind)
 
 
 def available() -> list[Fixture]:
