@@ -176,3 +176,4 @@ def test_swap_device_matches_the_guest(kernel, crashsh):
     assert si.pages.value_() * page_kb == want["size_kb"]
     assert si.inuse_pages.value_() * page_kb == want["used_kb"]
     assert si.prio.value_() == want["priority"]
+    assert 0 < kernel.manifest["swapper"]["swap_bytes"] <= want["used_kb"] * 1024
