@@ -28,16 +28,27 @@ def kernel(request) -> Fixture:
     return fixture
 
 
+def built(series: str, kind: str) -> Fixture:
+    """The fixture of *series* and panic *kind*, or a skip/failure when it is not built."""
+    fixture = find_fixture(series, kind)
+    if fixture is None:
+        missing(f"no {series} {kind} fixture: run tests/fixtures/build.sh {series}")
+    return fixture
+
+
 @pytest.fixture(scope="session", params=[(s, k) for s in SERIES for k in KINDS],
                 ids=lambda p: f"{p[0]}-{p[1]}")
 def panic_dump(request) -> Fixture:
     """Every fixture of every kernel series and panic kind (sysrq, oops, bug, hung_task,
     soft_lockup, oom): its manifest's "panic" says what the pipeline did."""
-    series, kind = request.param
-    fixture = find_fixture(series, kind)
-    if fixture is None:
-        missing(f"no {series} {kind} fixture: run tests/fixtures/build.sh {series}")
-    return fixture
+    return built(*request.param)
+
+
+@pytest.fixture(scope="session", params=[(s, k) for s in SERIES for k in ("oops", "bug")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def faulting_dump(request) -> Fixture:
+    """The fixtures whose panic is a fault in a known function: an oops and a BUG per series."""
+    return built(*request.param)
 
 
 @pytest.fixture(scope="session")

@@ -31,17 +31,22 @@ SYSCTL_VARIABLES = {
 IPC_IDS = {"sem": 0, "msg": 1, "shm": 2}  # init_ipc_ns.ids[]: IPC_SEM_IDS, IPC_MSG_IDS, IPC_SHM_IDS
 
 
-@pytest.fixture(scope="session")
-def dump(panic_dump) -> drgn.Program:
-    """The kdump of *panic_dump* in a plain drgn Program (vmlinux and the test module)."""
+def drgn_program(fixture) -> drgn.Program:
+    """The kdump of *fixture* in a plain drgn Program (vmlinux and the test module)."""
     prog = drgn.Program()
-    prog.set_core_dump(panic_dump.dump("kdump"))
+    prog.set_core_dump(fixture.dump("kdump"))
     try:
-        prog.load_debug_info([panic_dump.vmlinux,
-                              os.path.join(panic_dump.root, panic_dump.manifest["test_module_ko"])])
+        prog.load_debug_info([fixture.vmlinux,
+                              os.path.join(fixture.root, fixture.manifest["test_module_ko"])])
     except drgn.MissingDebugInfoError:
         pass  # the other modules' debug info is not needed here
     return prog
+
+
+@pytest.fixture(scope="session")
+def dump(panic_dump) -> drgn.Program:
+    """The kdump of *panic_dump* in a plain drgn Program."""
+    return drgn_program(panic_dump)
 
 
 def frames(trace: drgn.StackTrace) -> list[tuple[str | None, str]]:
@@ -106,13 +111,12 @@ def test_triggering_function_and_module_are_on_the_stack(panic_dump, dump):
     assert (panic["function"], panic["module"] or "kernel") in frames(trace)
 
 
-def test_oops_and_bug_fault_in_the_function_itself(panic_dump, dump):
+def test_oops_and_bug_fault_in_the_function_itself(faulting_dump):
     """An oops or BUG's registers are the faulting instruction's: the stack starts in the
     function (for a BUG, at the BUG_ON's line)."""
-    panic = panic_dump.manifest["panic"]
-    if panic["kind"] not in ("oops", "bug"):
-        pytest.skip("not an oops or BUG")
-    top = dump.crashed_thread().stack_trace()[0]
+    panic = faulting_dump.manifest["panic"]
+    assert panic["kind"] == faulting_dump.kind
+    top = drgn_program(faulting_dump).crashed_thread().stack_trace()[0]
     assert top.name == panic["function"]
     if panic["kind"] == "bug":
         filename, line, _column = top.source()
