@@ -79,6 +79,36 @@ def test_signature_is_the_same_on_every_kernel(kernel):
     assert len(signatures) == 1
 
 
+def test_every_panic_kind_gets_the_manifests_verdict(panic_dump):
+    """Each pipeline panic kind (sysrq, oops, BUG, hung task, soft lockup, OOM) on each kernel:
+    kind, crashed task, faulting function and module, and a signature naming the function the
+    pipeline made panic (for a hung task, the blocked task's)."""
+    proc = run_triage("--json", "-d", panic_dump.moddir, panic_dump.vmlinux, panic_dump.dump())
+    assert proc.returncode == 0, proc.stderr
+    report, want = json.loads(proc.stdout), panic_dump.manifest["panic"]
+    panic = report["panic"]
+    assert panic["kind"] == want["kind"] == panic_dump.kind
+    assert (panic["pid"], panic["comm"]) == (want["pid"], want["comm"])
+    module = f" [{want['module']}]" if want["module"] else ""
+    if want["kind"] in ("oops", "bug", "soft_lockup"):
+        assert (panic["function"], panic["module"]) == (want["function"], want["module"])
+        assert report["signature"] == f"{want['kind']}: {want['function']}{module}"
+    if want["kind"] == "bug":
+        assert (panic["file"].rsplit("/", 1)[-1], panic["line"]) == (want["file"], want["line"])
+    if want["kind"] == "hung_task":
+        blocked = want["blocked"]
+        first = report["hung_tasks"][0]["tasks"][0]
+        assert (first["pid"], first["comm"]) == (blocked["pid"], blocked["comm"])
+        timeout = int(want["sysctl"]["kernel.hung_task_timeout_secs"])
+        assert first["blocked"] >= timeout  # the detector panics after the timeout
+        assert report["signature"] == f"hung_task: {blocked['function']} [{blocked['module']}]"
+    if want["kind"] == "soft_lockup":
+        assert [lockup["pid"] for lockup in report["lockups"]] == [want["pid"]]
+    if want["kind"] == "oom":
+        assert report["signature"] == "oom: page_fault"  # the workload faults in user memory
+        assert report["oom"]["report"]
+
+
 def test_one_dump_plain_and_json(kernel):
     proc = run_triage("-d", kernel.moddir, kernel.vmlinux, kernel.dump())
     assert proc.returncode == 0 and not proc.stderr
@@ -175,6 +205,8 @@ def test_missing_path_is_one_line():
      "oom"),
     ("Kernel panic - not syncing: Fatal exception",
      ["kernel BUG at drivers/x.c:12!", "invalid opcode: 0000 [#1] SMP"], [], "bug"),
+    ("Kernel panic - not syncing: Fatal exception",  # 6.12's BUG report
+     ["kernel BUG at drivers/x.c:12!", "Oops: invalid opcode: 0000 [#1] PREEMPT SMP"], [], "bug"),
     ("Kernel panic - not syncing: Fatal exception",
      ["BUG: kernel NULL pointer dereference, address: 0000000000000000", "Oops: 0002 [#1]"], [],
      "oops"),
@@ -198,6 +230,23 @@ def test_signature_skips_machinery_and_clone_suffixes():
                StackFrame("mutex_lock"), StackFrame("stuck_fn", "mymod")]
     assert classify.signature("hung_task", classify.first_cause(blocked)) == \
         "hung_task: stuck_fn [mymod]"
+
+
+def test_oom_cause_is_the_allocating_caller_or_a_user_page_fault():
+    def frames(*names):
+        return [StackFrame(n) for n in names]
+
+    head = ("machine_kexec", "__crash_kexec", "panic", "out_of_memory.cold",
+            "__alloc_pages_slowpath.constprop.0")
+    # the same user fault on 6.1 (do_anonymous_page inlined) and on 6.12
+    for tail in (("__alloc_pages", "__folio_alloc", "vma_alloc_folio", "__handle_mm_fault"),
+                 ("__alloc_pages_noprof", "alloc_pages_mpol_noprof", "vma_alloc_folio_noprof",
+                  "do_anonymous_page", "__handle_mm_fault")):
+        stack = frames(*head, *tail, "handle_mm_fault", "do_user_addr_fault", "exc_page_fault")
+        assert classify.signature("oom", classify.oom_cause(stack)) == "oom: page_fault"
+    leak = frames(*head, "__alloc_pages", "allocate_slab", "___slab_alloc", "__kmalloc",
+                  "kmalloc_trace") + [StackFrame("leaky_fn", "mymod"), StackFrame("kthread")]
+    assert classify.signature("oom", classify.oom_cause(leak)) == "oom: leaky_fn [mymod]"
 
 
 def test_log_readers():

@@ -62,8 +62,10 @@ def sections(report: Report) -> Iterator[tuple[str, list[str]]]:
     yield "STACK", [f"#{i:<2} {frame_text(f)}" for i, f in enumerate(report.panic.stack)]
     hung = []
     for group in report.hung_tasks:
-        pids = " ".join(map(str, group.pids))
-        hung.append(f"{group.count} task(s): PID {pids}")
+        hung.append(f"{group.count} task(s):")
+        hung.extend(f"  PID {t.pid} ({t.comm})" + ("" if t.blocked is None else
+                                                   f" blocked {t.blocked} s")
+                    for t in group.tasks)
         hung.extend(f"    {frame_text(f)}" for f in group.stack)
     yield "HUNG TASKS", hung
     yield "LOCKUPS", [f"{l.kind} lockup on CPU {l.cpu}"

@@ -62,6 +62,17 @@ MACHINERY = re.compile(r"^(?:" + "|".join((
     r"\w*wait_for_completion\w*", r"\w*wait_for_common\w*", r"msleep\w*", r"usleep_range\w*",
     r"schedule_hrtimeout\w*", r"_{0,2}wait_event\w*", r"_{0,2}cond_resched\w*", r"cpu_stop\w*",
 )) + r")$")
+# An OOM's stack runs through the page and slab allocators to the allocating caller; a user page
+# fault's path ends in a pseudo-frame, the same on every kernel whatever it inlines
+ALLOCATOR = re.compile(r"^(?:" + "|".join((
+    r"_{0,3}alloc_pages\w*", r"_{0,2}folio_alloc\w*", r"vma_alloc_folio\w*", r"alloc_\w*folio\w*",
+    r"__get_free_pages\w*", r"get_zeroed_page\w*", r"_{0,3}kmalloc\w*", r"kmem_cache_alloc\w*",
+    r"_{0,3}slab_alloc\w*", r"allocate_slab", r"new_slab", r"k[vz]alloc\w*", r"kvmalloc\w*",
+    r"_{0,2}vmalloc\w*",
+)) + r")$")
+FAULT_PATH = re.compile(r"^(?:_{0,2}handle_mm_fault|handle_pte_fault|_{0,2}do_\w*fault\w*|"
+                        r"do_\w+_page|wp_page_copy|filemap_fault\w*)$")
+USER_PAGE_FAULT = "page_fault"
 COMPILER_SUFFIX = re.compile(r"\.(?:cold|isra|constprop|part|lto_priv|llvm)(?:\.\d+)*")
 
 
@@ -93,11 +104,11 @@ def panic_kind(message: str, log: Sequence[str], stack: Sequence[StackFrame]) ->
     for kind, pattern in STACK_KINDS:
         if any(pattern.match(f) for f in functions):
             return kind
-    for line in reversed(log):
-        if BUG_LINE.match(line):
+    for i in range(len(log) - 1, -1, -1):
+        if BUG_LINE.match(log[i]):
             return "bug"
-        if OOPS_LINE.match(line):
-            return "oops"
+        if OOPS_LINE.match(log[i]):  # 6.12 heads a BUG's report "Oops: invalid opcode"
+            return "bug" if i and BUG_LINE.match(log[i - 1]) else "oops"
     if "Fatal exception" in message or "Oops" in message or "oops_end" in functions:
         return "oops"
     return "other"
@@ -108,6 +119,17 @@ def first_cause(stack: Iterable[StackFrame]) -> StackFrame | None:
     for frame in stack:
         if not is_machinery(frame.function):
             return frame
+    return None
+
+
+def oom_cause(stack: Iterable[StackFrame]) -> StackFrame | None:
+    """An OOM's cause: the first caller outside the machinery and the allocators, or the
+    pseudo-frame USER_PAGE_FAULT when user memory was being faulted in."""
+    for frame in stack:
+        name = base_name(frame.function)
+        if is_machinery(name) or ALLOCATOR.match(name):
+            continue
+        return StackFrame(USER_PAGE_FAULT) if FAULT_PATH.match(name) else frame
     return None
 
 

@@ -82,11 +82,15 @@ class Panic:
 
 
 @dataclass
-class HungTask:
+class BlockedTask:
     pid: int
     comm: str
     task: int
     blocked: int | None  # seconds since it last ran, when the kernel keeps that
+
+
+@dataclass
+class HungTask(BlockedTask):
     stack: list[StackFrame]
 
 
@@ -95,7 +99,7 @@ class HungGroup:
     """Blocked tasks with the same stack (as bt --group groups them)."""
 
     count: int
-    pids: list[int]
+    tasks: list[BlockedTask]
     stack: list[StackFrame]
 
 
@@ -276,6 +280,8 @@ def panic_cause(panic: Panic, hung: list[HungTask]) -> StackFrame | None:
         return classify.first_cause(hung[0].stack)
     if panic.function:
         return StackFrame(panic.function, panic.module)
+    if panic.kind == "oom":
+        return classify.oom_cause(panic.stack)
     return classify.first_cause(panic.stack)
 
 
@@ -310,7 +316,7 @@ def group_hung(hung: list[HungTask]) -> list[HungGroup]:
     for h in hung:
         group = groups.setdefault(tuple(h.stack), HungGroup(0, [], h.stack))
         group.count += 1
-        group.pids.append(h.pid)
+        group.tasks.append(BlockedTask(h.pid, h.comm, h.task, h.blocked))
     return sorted(groups.values(), key=lambda g: -g.count)
 
 
