@@ -125,24 +125,11 @@ def test_one_dump_plain_and_json(kernel):
 def fleet(tmp_path_factory):
     """/var/crash-style directories with copies (links) of every fixture dump, a debug root with
     each release's vmlinux and modules, and a file that is no dump."""
-    from tests.differential.fixtures import available
+    from tests.differential.fixtures import available, fleet_layout
 
     base = tmp_path_factory.mktemp("fleet")
-    crash_dir, root = base / "crash", base / "root"
-    expected = {}
-    for fixture in available():
-        release = fixture.manifest["release"]
-        debug = root / "usr/lib/debug"
-        (debug / "boot").mkdir(parents=True, exist_ok=True)
-        (debug / f"boot/vmlinux-{release}").symlink_to(fixture.vmlinux)
-        (debug / "lib/modules").mkdir(parents=True, exist_ok=True)
-        (debug / f"lib/modules/{release}").symlink_to(fixture.moddir)
-        for copy in range(3):
-            for kind in ("kdump", "elf"):
-                host = crash_dir / f"host{copy}-{release}-{kind}"
-                host.mkdir(parents=True)
-                (host / "vmcore").symlink_to(fixture.dump(kind))
-                expected[str(host / "vmcore")] = release
+    dumps = [(fixture, dump) for fixture in available() for dump in ("kdump", "elf")]
+    crash_dir, root, expected = fleet_layout(base, dumps, copies=3)
     (base / "vmcore.txt").write_text("not a dump\n")
     return crash_dir, root, base / "vmcore.txt", expected
 

@@ -67,3 +67,25 @@ def find_fixture(series: str, kind: str = MAIN_KIND) -> Fixture | None:
 
 def available() -> list[Fixture]:
     return [f for f in map(find_fixture, SERIES) if f is not None]
+
+
+def fleet_layout(base: Path, dumps: list[tuple[Fixture, str]], copies: int = 1) -> tuple[
+        Path, Path, dict[str, str]]:
+    """A fleet as kdump leaves it: base/crash/<host>/vmcore links to each (fixture, dump format)
+    *copies* times, and a debug root base/root with each release's vmlinux and modules where
+    `crashsh triage -r` finds them. Returns (crash dir, root, vmcore path -> release)."""
+    crash_dir, debug = base / "crash", base / "root" / "usr/lib/debug"
+    (debug / "boot").mkdir(parents=True, exist_ok=True)
+    (debug / "lib/modules").mkdir(parents=True, exist_ok=True)
+    expected = {}
+    for fixture, dump in dumps:
+        release = fixture.manifest["release"]
+        if not (debug / f"boot/vmlinux-{release}").exists():
+            (debug / f"boot/vmlinux-{release}").symlink_to(fixture.vmlinux)
+            (debug / f"lib/modules/{release}").symlink_to(fixture.moddir)
+        for copy in range(copies):
+            host = crash_dir / f"host{copy}-{release}-{fixture.kind}-{dump}"
+            host.mkdir(parents=True)
+            (host / "vmcore").symlink_to(fixture.dump(dump))
+            expected[str(host / "vmcore")] = release
+    return crash_dir, base / "root", expected
