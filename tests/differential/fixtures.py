@@ -70,10 +70,10 @@ def available() -> list[Fixture]:
 
 
 def fleet_layout(base: Path, dumps: list[tuple[Fixture, str]], copies: int = 1) -> tuple[
-        Path, Path, dict[str, str]]:
+        Path, Path, dict[str, Fixture]]:
     """A fleet as kdump leaves it: base/crash/<host>/vmcore links to each (fixture, dump format)
     *copies* times, and a debug root base/root with each release's vmlinux and modules where
-    `crashsh triage -r` finds them. Returns (crash dir, root, vmcore path -> release)."""
+    `crashsh triage -r` finds them. Returns (crash dir, root, vmcore path -> its fixture)."""
     crash_dir, debug = base / "crash", base / "root" / "usr/lib/debug"
     (debug / "boot").mkdir(parents=True, exist_ok=True)
     (debug / "lib/modules").mkdir(parents=True, exist_ok=True)
@@ -87,5 +87,5 @@ def fleet_layout(base: Path, dumps: list[tuple[Fixture, str]], copies: int = 1) 
             host = crash_dir / f"host{copy}-{release}-{fixture.kind}-{dump}"
             host.mkdir(parents=True)
             (host / "vmcore").symlink_to(fixture.dump(dump))
-            expected[str(host / "vmcore")] = release
+            expected[str(host / "vmcore")] = fixture
     return crash_dir, base / "root", expected
