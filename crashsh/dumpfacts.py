@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import drgn
 
 if TYPE_CHECKING:
-    from crashsh.toolchain.gdbvalues import KernelAddresses, ValuePrinter
+    from crashsh.toolchain.gdbvalues import KernelAddresses, MemoryReader, ValuePrinter
     from crashsh.toolchain.symtab import CrashSymbolTable
 
 T = TypeVar("T")
@@ -92,22 +92,34 @@ class DumpFacts:
         return KernelAddresses(self.prog, self.symtab, self.page_offset, self.page_size)
 
     @cached_property
+    def memory_reader(self) -> MemoryReader:
+        """gdb's quiet reader of kernel memory (crash's gdb_readmem_callback)."""
+        from crashsh.toolchain.gdbvalues import MemoryReader
+
+        return MemoryReader(self.prog, self.page_offset)
+
+    @cached_property
     def value_printers(self) -> dict[int, ValuePrinter]:
         """gdb's value printer for each output radix, sharing one view of kernel addresses."""
         from crashsh.toolchain.gdbvalues import ValuePrinter
 
-        addresses = self.kernel_addresses
-        return {radix: ValuePrinter(self.prog, addresses.symbol, addresses.read_string, radix)
+        symbol = self.kernel_addresses.symbol
+        return {radix: ValuePrinter(self.prog, symbol, self.memory_reader, radix)
                 for radix in (10, 16)}
 
     @cached_property
     def format_printers(self) -> dict[str, ValuePrinter]:
-        """gdb's value printer for each ``print/LETTER`` format (x d u o t c)."""
+        return {}
+
+    def format_printer(self, letter: str) -> ValuePrinter:
+        """gdb's value printer for ``print/LETTER``, made on first use."""
         from crashsh.toolchain.gdbvalues import ValuePrinter
 
-        addresses = self.kernel_addresses
-        return {letter: ValuePrinter(self.prog, addresses.symbol, addresses.read_string, 10,
-                                     letter) for letter in "xduotc"}
+        printers = self.format_printers
+        if letter not in printers:
+            printers[letter] = ValuePrinter(self.prog, self.kernel_addresses.symbol,
+                                            self.memory_reader, 10, letter)
+        return printers[letter]
 
 
 def facts(prog: drgn.Program) -> DumpFacts:

@@ -54,6 +54,7 @@ class Session:
         self.warnings: list[str] = []
         self.last_result: object = None
         self.value_history: list[drgn.Object] = []  # gdb's $1, $2, ... (`p`)
+        self.gdb_format = ""  # gdb's last print/FMT letter (`p/` alone repeats it)
         self._context: drgn.Object | None = None
 
     # -- opening ---------------------------------------------------------------------------

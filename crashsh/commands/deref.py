@@ -11,7 +11,8 @@ from __future__ import annotations
 import drgn
 from drgn import TypeKind
 
-from crashsh.commands.printing import record
+from crashsh.commands.printing import PrintFailed, record
+from crashsh.kernel.readmem import GdbMemory
 from crashsh.toolchain.cexpr import ExpressionError
 from crashsh.toolchain.gdbtypes import check_typedef, member_offset, ptype_text
 
@@ -104,8 +105,8 @@ def dereference(session, type: drgn.Type, member: str, address: int,
         pointed = prog.object(sym) if use_symbol else drgn.Object(
             prog, prog.pointer_type(prog.type(base)) if style != "typedef" else prog.type(base),
             target)[0]
-        printed = record(session, pointed, radix, None)
-    except (LookupError, ValueError, drgn.FaultError, ExpressionError):
+        printed = record(session, pointed, radix, None, GdbMemory(session))
+    except (LookupError, ValueError, drgn.FaultError, ExpressionError, PrintFailed):
         return None
     star = "" if style == "typedef" else "*"
     out = [f"  {base} {star}{member} = 0x{target:x}\n  -> "]

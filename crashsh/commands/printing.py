@@ -1,48 +1,63 @@
 """p: gdb's print of a C expression, as crash passes it on (crash's cmd_p in symbols.c).
 
 crash hands ``p EXPR`` to gdb: values go into gdb's value history (``$1``, ``$2``, ... over the
-session, each successful print taking the next number), a lone symbol gets crash's leader
+session, each value gdb fetches taking the next number), a lone symbol gets crash's leader
 (``jiffies = $1 = 4294895333``), and a per-cpu symbol prints its type and per-cpu addresses
 (``p runqueues``) or, with ``:cpuspec``, each CPU's value. ``print EXPR`` and ``p/FMT EXPR``
 are not crash commands: crash passes them to gdb as they are (no leader; errors read
 ``gdb: gdb request failed: ...``), and crashsh does the same through its `gdb` command.
+
+gdb reads memory through crash's readmem() (kernel/readmem.GdbMemory; ``-u`` reads the
+context's user space): a failed read prints readmem's message (``p: seek error: ...``) before
+gdb's failure, or, for a string gdb reads while printing, amid the value.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
 
-from crashsh.conventions.usage import usage_block
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list
+from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
+from crashsh.kernel.readmem import GdbMemory
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain.cexpr import Evaluator, ExpressionError
 from crashsh.toolchain.gdbtypes import check_typedef, declaration, gdb_sizeof, type_name
+from crashsh.toolchain.gdbvalues import FormatError, MemoryReader, letter_formatter
 
 SYNOPSIS = "[-x|-d][-u] [expression | symbol[:cpuspec]]"
-FORMAT_LETTERS = "xduotcs"
 GDB_PRINT_WORDS = ("p", "print")
 MAX_VALUE_SIZE = 65536  # gdb's max-value-size
 SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKind.FLOAT)
+FORMAT = re.compile(r"(-?)(\d*)([a-z]*)")  # gdb's decode_format: count, then letters
 
 
 @dataclass
 class PrintedValue:
     """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *type* is gdb's name of the
-    value's type; *split_brace* is crash's rewrite of a first line with ``{`` in it (cmd_p's
-    output filter, on with a leader or with module symbols loaded)."""
+    value's type; *notes* are crash's messages for reads that failed on the way (each placed
+    before the value, or at an offset in *text* when gdb printed it amid the value);
+    *complete* is false when gdb failed part way (the error follows). *split_brace* is
+    crash's rewrite of a first line with ``{`` in it, done when crash reads gdb's output
+    back from a temporary file (with a leader, or with module symbols loaded): then the
+    notes, which reached the terminal at once, come first."""
 
     number: int
     text: str
     type: str
     leader: str | None = None
+    notes: list[Notice] = field(default_factory=list)
+    complete: bool = True
     split_brace: bool = field(default=True, metadata={"json": False})
+    note_places: list[int] = field(default_factory=list, metadata={"json": False})
 
 
 @dataclass
@@ -51,6 +66,16 @@ class PerCpuAddresses:
 
     declaration: str
     addresses: list[tuple[int, int]]
+
+
+class PrintFailed(Exception):
+    """gdb's print failed: crash's notes on the way, and the value as far as gdb printed it
+    when it had entered the history."""
+
+    def __init__(self, notes: list[str], partial: PrintedValue | None = None) -> None:
+        super().__init__("gdb request failed")
+        self.notes = notes
+        self.partial = partial
 
 
 def p_parser() -> CommandParser:
@@ -69,7 +94,7 @@ def p_parser() -> CommandParser:
 def run_p(session, args):
     words = crash_words(args.words)
     if args.python and words:
-        return python_value(session, " ".join(args.words), radix_of(session, args))
+        return [python_value(session, " ".join(args.words), radix_of(session, args))]
     bad = next((w for w in words if w.startswith("-") and len(w) > 1), None)
     if bad is not None:
         raise UsageError(f"invalid option -- '{bad[1]}'", usage_block("p"))
@@ -77,9 +102,8 @@ def run_p(session, args):
         raise CommandError("-d and -x are mutually exclusive")
     if not words:
         raise HelpRequested(usage_block("p"))
-    if args.user:  # crash reads through the context's user page tables: not supported
-        raise CommandError(f"gdb request failed: p {' '.join(words)}")
     radix = radix_of(session, args)
+    reader = GdbMemory(session, "user" if args.user else "kernel")
     first, cpuspec = words[0], None
     if ":" in first:
         first, _, cpuspec = first.rpartition(":")
@@ -87,7 +111,7 @@ def run_p(session, args):
     out: list = []
     if symbol is not None and len(words) == 1:
         if is_percpu(session.prog, symbol):
-            return per_cpu_values(session, symbol, cpuspec, radix)
+            return per_cpu_values(session, symbol, cpuspec, radix, reader)
     else:
         symbol = None
     if cpuspec is not None:
@@ -95,19 +119,24 @@ def run_p(session, args):
             out.append(Notice("WARNING", f"{symbol.name} is not percpu; cpuspec ignored."))
             words[0] = first
     request = " ".join(w for w in words if not w.startswith("-"))
-    expression, letter = request, None
-    if request.startswith("/"):  # `p /x expr`: gdb reads the format
-        format, _, expression = request[1:].partition(" ")
-        if format not in FORMAT_LETTERS:
-            raise CommandError(f"gdb request failed: p {request}")
-        letter = None if format == "s" else format
+    tmpfile = symbol is not None or module_symbols_loaded(session)
+    return run_print(session, "p " + request, request, radix, reader,
+                     symbol.name if symbol else None, tmpfile, out)
+
+
+def run_print(session, line: str, request: str, radix: int, reader: MemoryReader,
+              leader: str | None, tmpfile: bool, out: list,
+              command: str = "p") -> Iterator[object]:
+    """gdb's print of *request* (crash's process_gdb_output), after *out*; a failure ends
+    with crash's ``gdb request failed: LINE``, after what gdb printed of the value when crash
+    did not hold gdb's output in a temporary file."""
+    yield from out
     try:
-        out.append(print_value(session, expression or "$", radix, letter,
-                               leader=symbol.name if symbol else None,
-                               split_brace=symbol is not None or module_symbols_loaded(session)))
-    except CommandError as e:
-        raise CommandError(f"gdb request failed: p {request}") from e
-    return out
+        yield gdb_print(session, request, radix, reader, leader, tmpfile, command)
+    except PrintFailed as e:
+        if e.partial is not None and not tmpfile:
+            yield e.partial
+        raise CommandError(f"gdb request failed: {line}", e.notes) from None
 
 
 def module_symbols_loaded(session) -> bool:
@@ -133,9 +162,9 @@ def python_value(session, source: str, radix: int) -> PrintedValue:
     if not isinstance(value, drgn.Object):
         raise CommandError(f"not a drgn Object: {source}")
     try:
-        return record(session, value, radix, None)
-    except (ExpressionError, drgn.FaultError) as e:
-        raise CommandError(str(e)) from e
+        return record(session, value, radix, None, facts(session.prog).memory_reader)
+    except PrintFailed:
+        raise CommandError(f"cannot print: {source}") from None
 
 
 def crash_words(words: list[str]) -> list[str]:
@@ -152,44 +181,113 @@ def crash_words(words: list[str]) -> list[str]:
     return joined
 
 
-def print_value(session, expression: str, radix: int, letter: str | None,
-                leader: str | None = None, split_brace: bool = True) -> PrintedValue:
-    """gdb's ``print[/letter] EXPRESSION``: the value enters the history."""
+# -- gdb's print command ----------------------------------------------------------------------
+def gdb_print(session, request: str, radix: int, reader: MemoryReader,
+              leader: str | None = None, tmpfile: bool = True,
+              command: str = "p") -> PrintedValue:
+    """gdb's ``print REQUEST`` (``/FMT`` first, then the expression; none: the last value):
+    evaluated and fetched through *reader*, entered in the history, printed."""
+    letter, expression = print_format(session, request)
+    start = len(reader.notes)
     try:
-        value = Evaluator(session.prog, session.value_history).evaluate(expression)
-        return record(session, value, radix, letter, leader, split_brace)
-    except (ExpressionError, drgn.FaultError, drgn.ObjectAbsentError) as e:
-        raise CommandError(str(e)) from e
+        value = Evaluator(session.prog, session.value_history, reader.read).evaluate(
+            expression or "$")
+    except (ExpressionError, drgn.FaultError, drgn.ObjectAbsentError):
+        raise PrintFailed(reader.notes[start:]) from None
+    return record(session, value, radix, letter, reader, leader, tmpfile, command, start)
 
 
-def record(session, value: drgn.Object, radix: int, letter: str | None,
-           leader: str | None = None, split_brace: bool = True) -> PrintedValue:
-    """*value*'s text, the value entering the history as the next $N."""
-    text = value_text(session, value, radix, letter)
+def print_format(session, request: str) -> tuple[str | None, str]:
+    """gdb's print_command_parse_format: ``/[-][count][letters]`` before the expression
+    (size letters and counts are refused; no letter repeats the last one given). Returns
+    the letter (None for the natural format, ``s`` included) and the expression."""
+    if not request.startswith("/"):
+        return None, request
+    found = FORMAT.match(request, 1)
+    sign, digits, letters = found.groups()
+    count = (-1 if sign else 1) * (int(digits) if digits else 1) if sign or digits else 1
+    sizes = [c for c in letters if c in "bhwg"]
+    formats = [c for c in letters if c not in "bhwgr"]
+    letter = formats[-1] if formats else session.gdb_format
+    if not formats and sizes and letter == "i":
+        letter = "x"
+    if sizes or count != 1 or letter == "i":
+        raise PrintFailed([])
+    session.gdb_format = letter
+    return (None if letter in ("", "s") else letter), request[found.end():].lstrip()
+
+
+def record(session, value: drgn.Object, radix: int, letter: str | None, reader: MemoryReader,
+           leader: str | None = None, tmpfile: bool = True, command: str = "p",
+           start: int | None = None) -> PrintedValue:
+    """*value* fetched whole (gdb's record_latest), entered in the history as the next $N,
+    then printed; *command* names crash's notes of the reads that failed since *start*
+    (an index in the reader's notes; default: from here on)."""
+    start = len(reader.notes) if start is None else start
+    try:
+        data = fetch(value, reader)
+    except (ExpressionError, drgn.FaultError, drgn.ObjectAbsentError):
+        raise PrintFailed(reader.notes[start:]) from None
     session.value_history.append(value)
-    return PrintedValue(len(session.value_history), text, type_name(value.type_), leader,
-                        split_brace)
+    printed = PrintedValue(len(session.value_history), "", type_name(value.type_), leader,
+                           split_brace=tmpfile)
+    try:
+        text, placed = value_text(session, value, data, radix, letter, reader)
+    except FormatError as e:
+        printed.text, printed.complete = e.partial, False
+        raise PrintFailed(reader.notes[start:], printed) from None
+    earlier = reader.notes[start:len(reader.notes) - len(placed)]
+    places = [(-1, note) for note in earlier] + placed
+    printed.text = text
+    printed.notes = [Notice(command, note) for _, note in places]
+    printed.note_places = [place for place, _ in places]
+    return printed
 
 
-def value_text(session, value: drgn.Object, radix: int, letter: str | None) -> str:
-    """gdb's print_formatted of a top-level value (c_value_print); like gdb, a value larger
-    than max-value-size (64 KiB) is refused rather than read."""
+def fetch(value: drgn.Object, reader: MemoryReader) -> bytes | None:
+    """The value's bytes as gdb fetches it before printing (None: nothing to read); like gdb,
+    a value larger than max-value-size (64 KiB) is refused rather than read."""
+    resolved = check_typedef(value.type_)
+    if resolved.kind == TypeKind.VOID:
+        return None
+    if resolved.kind == TypeKind.FUNCTION:
+        if value.address_ is None:
+            raise ExpressionError("function without an address")
+        return reader.read(value.address_, 1)
     size = gdb_sizeof(value.type_)
     if size > MAX_VALUE_SIZE:
         raise ExpressionError(f"value requires {size} bytes, which is more than max-value-size")
+    if value.address_ is None or value.bit_field_size_:
+        return value.to_bytes_()
+    return reader.read(value.address_, size)
+
+
+def value_text(session, value: drgn.Object, data: bytes | None, radix: int,
+               letter: str | None, reader: MemoryReader) -> tuple[str, list[tuple[int, str]]]:
+    """gdb's print_formatted of a top-level value (c_value_print): the text, and the notes
+    of reads made while printing it with their places in the text."""
     dump = facts(session.prog)
-    printer = dump.format_printers[letter] if letter else session.value_printer(radix)
-    resolved = check_typedef(value.type_)
+    printer = dump.format_printer(letter) if letter else session.value_printer(radix)
+    type = value.type_
+    resolved = check_typedef(type)
+    if resolved.kind == TypeKind.VOID:
+        return "void", []
     if resolved.kind == TypeKind.FUNCTION:
         address = value.address_
-        return f"{{{type_name(value.type_)}}} 0x{address:x}" + dump.kernel_addresses.symbol(address)
+        if letter is None:
+            return f"{{{type_name(type)}}} 0x{address:x}" + dump.kernel_addresses.symbol(address), []
+        if letter in ("a", "c"):
+            raise FormatError("Value can't be converted to integer.")
+        return letter_formatter(letter, 1, False)(int.from_bytes(data[:1], "little",
+                                                                 signed=True)), []
+    if value.bit_field_size_:
+        number = value.value_()
+        return printer.formatter(resolved)(number if isinstance(number, int) else 0), []
     prefix = ""
-    if resolved.kind == TypeKind.POINTER and not letter and not is_plain_char_pointer(value.type_):
-        prefix = f"({type_name(value.type_)}) "
-    if resolved.kind in SCALARS or value.address_ is None:
-        value = value.read_()
-        return prefix + printer.format(value.type_, 0, value.to_bytes_())
-    return printer.format(value.type_, value.address_)
+    if resolved.kind == TypeKind.POINTER and not letter and not is_plain_char_pointer(type):
+        prefix = f"({type_name(type)}) "
+    text, placed = printer.render(type, value.address_ or 0, data, reader)
+    return prefix + text, [(place + len(prefix), note) for place, note in placed]
 
 
 def is_plain_char_pointer(type: drgn.Type) -> bool:
@@ -213,37 +311,53 @@ def is_percpu(prog: drgn.Program, symbol) -> bool:
     return start <= symbol.value < end
 
 
-def per_cpu_values(session, symbol, cpuspec: str | None, radix: int):
-    """crash's display_per_cpu_info: the declaration and addresses, or each CPU's value."""
+def per_cpu_addresses(prog: drgn.Program, value: int) -> list[tuple[int, int]]:
+    """*value* plus each CPU's per-cpu offset (crash's kt->__per_cpu_offset[])."""
+    offsets = prog["__per_cpu_offset"]
+    return [(cpu, (value + offsets[cpu].value_()) & MASK64)
+            for cpu in range(prog["nr_cpu_ids"].value_())]
+
+
+def cpuspec_cpus(session, cpuspec: str) -> list[int]:
+    """crash's make_cpumask() of a ``:cpuspec``; empty means the context's CPU."""
     from drgn.helpers.linux.sched import task_cpu
 
+    if cpuspec == "":
+        return [task_cpu(session.context)]
+    return cpu_list(cpuspec, session.prog["nr_cpu_ids"].value_())
+
+
+def per_cpu_values(session, symbol, cpuspec: str | None, radix: int, reader: MemoryReader):
+    """crash's display_per_cpu_info: the declaration and addresses, or each CPU's value."""
     prog = session.prog
-    offsets = prog["__per_cpu_offset"]
-    ncpus = prog["nr_cpu_ids"].value_()
     try:
         type = prog.object(symbol.name).type_
     except LookupError:
         type = None
-    addresses = [(cpu, (symbol.value + offsets[cpu].value_()) & MASK64)
-                 for cpu in range(ncpus)]
+    addresses = per_cpu_addresses(prog, symbol.value)
     if cpuspec is None:
         text = declaration(symbol.name, type) if type is not None else (
             f"[undetermined type] {symbol.name};")
         return PerCpuAddresses(text, addresses)
-    cpus = [task_cpu(session.context)] if cpuspec == "" else cpu_list(cpuspec, ncpus)
-    out = []
+    cpus = cpuspec_cpus(session, cpuspec)
+    return per_cpu_prints(session, symbol.name, type, addresses, cpus, radix, reader)
+
+
+def per_cpu_prints(session, name: str, type: drgn.Type | None, addresses, cpus, radix: int,
+                   reader: MemoryReader) -> Iterator[PrintedValue]:
     for cpu, address in addresses:
         if cpu not in cpus:
             continue
-        value = drgn.Object(prog, type, address=address) if type is not None else drgn.Object(
-            prog, "void *", address)
-        leader = f"per_cpu({symbol.name}, {cpu})" if type is not None else (
-            f"&per_cpu({symbol.name}, {cpu})")
+        if type is not None:
+            value = drgn.Object(session.prog, type, address=address)
+            line, leader = f"p *({type_name(type)}*) 0x{address:x}", f"per_cpu({name}, {cpu})"
+        else:
+            value = drgn.Object(session.prog, "void *", address)
+            line, leader = f"p (void*) 0x{address:x}", f"&per_cpu({name}, {cpu})"
         try:
-            out.append(record(session, value, radix, None, leader))
-        except (drgn.FaultError, ExpressionError) as e:
-            raise CommandError(f"gdb request failed: p *({type_name(type)}*) 0x{address:x}") from e
-    return out
+            yield record(session, value, radix, None, reader, leader)
+        except PrintFailed as e:
+            raise CommandError(f"gdb request failed: {line}", e.notes) from None
 
 
 # -- gdb's own print command ------------------------------------------------------------------
@@ -260,19 +374,12 @@ def run_gdb(session, args):
     if not args.words:
         raise HelpRequested(usage_block("gdb"))
     line = " ".join(args.words)
-    word, _, rest = args.words[0].partition("/")
-    words = args.words[1:]
-    if not rest and words and words[0].startswith("/"):
-        rest, words = words[0][1:], words[1:]
-    if word not in GDB_PRINT_WORDS or (rest and rest not in FORMAT_LETTERS):
+    word, slash, letters = args.words[0].partition("/")
+    if word not in GDB_PRINT_WORDS:
         raise CommandError(f"gdb request failed: {line}")
-    letter = None if rest in ("", "s") else rest
-    try:
-        # gdb's print without an expression prints the last value again
-        return print_value(session, " ".join(words) or "$", session.settings.radix, letter,
-                           split_brace=False)
-    except CommandError as e:
-        raise CommandError(f"gdb request failed: {line}") from e
+    request = " ".join(([slash + letters] if slash else []) + args.words[1:])
+    return run_print(session, line, request, session.settings.radix, GdbMemory(session),
+                     None, False, [], "gdb")
 
 
 def gdb_print_line(words: list[str]) -> bool:

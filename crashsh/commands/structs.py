@@ -10,6 +10,7 @@ address back from an embedded member (a list_head) to the object.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ import drgn
 from drgn import TypeKind
 
 from crashsh.commands.memory import MemoryDisplay, RdOptions, memory_rows
-from crashsh.commands.symbols import symbol_not_found
+from crashsh.commands.printing import cpuspec_cpus, is_percpu, per_cpu_addresses
+from crashsh.commands.symbols import SymbolNotFound, symbol_not_found
 from crashsh.commands.types import lookup_datatype
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import htol, is_number, signed, stol
@@ -27,11 +29,12 @@ from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import structview
-from crashsh.kernel.readmem import Memory
+from crashsh.kernel.readmem import GdbMemory, Memory
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
+from crashsh.toolchain.gdbtypes import type_name as gdb_type_name
 
 SYNOPSIS = ("struct_name[.member[,member]][-o][-l offset][-rfuxdp]\n"
             "         [address | symbol][:cpuspec] [count | -c count]")
@@ -52,10 +55,12 @@ class DatatypeLayout:
 
 @dataclass
 class DatatypeValue:
-    """``struct NAME `` and the object's value, or the lines a member list keeps of it."""
+    """``struct NAME `` and the object's value, or the lines a member list keeps of it,
+    after crash's notes of reads that failed (shown before it)."""
 
     text: str
     blank_before: bool = field(default=False, metadata={"json": False})
+    notes: list[Notice] = field(default_factory=list)
 
 
 def datatype_parser(name: str) -> CommandParser:
@@ -96,6 +101,28 @@ class Request:
     count: int
     radix: int
     deref: bool = False
+    space: str = "kernel"  # where gdb reads: kernel, user (-u) or file (-f)
+    file_offset: int = 0  # -f: the dump file offset of the first object
+
+
+@dataclass
+class PerCpuObject:
+    """``[CPU]: ADDRESS``, before a per-cpu object (``struct NAME SYMBOL:cpuspec``)."""
+
+    cpu: int
+    address: int
+
+
+@dataclass
+class Arguments:
+    """What cmd_datatype_common reads from its words after the type: the address (with -f:
+    the dump file offset, the address staying 0), the count and the :cpuspec."""
+
+    address: int | None = None
+    count: int | None = None
+    cpuspec: str | None = None
+    file_offset: int = 0
+    notices: list = field(default_factory=list)
 
 
 def datatype_command(session, args, kind: str) -> Iterator[object] | list:
@@ -106,37 +133,22 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         raise UsageError(f"invalid option -- '{bad[1]}'", "")
     if args.hex and args.decimal:
         raise CommandError("-d and -x are mutually exclusive")
+    if args.file and session.is_live:
+        raise CommandError("-f option requires a dumpfile")
     offset = 0 if args.list_offset is None else list_offset(session.prog, args.list_offset)
     if not words:
         raise HelpRequested(usage_block(name))
-    if args.file or args.user:
-        raise CommandError(f"-{'f' if args.file else 'u'} option is not supported")
     spec = words[0]
     if spec.count(",") + 1 > MAXARGS:
         raise CommandError("too many members in comma-separated list!")
     if spec.endswith((",", ".")):
         raise CommandError(f"invalid format: {spec}")
-    out: list = []
-    address, count = None, None
-    if args.count is not None:
-        count = atoi(args.count)
-    for word in words[1:]:
-        if address is not None and count is not None:
-            raise CommandError("too many arguments!")
-        word = clean_arg(word)
-        if is_number(word):
-            if address is not None:
-                count = c_int(stol(word))
-            elif (number := htol(word)) < facts(session.prog).page_offset:  # IS_KVADDR
-                raise CommandError(f"invalid kernel virtual address: {word}")
-            else:
-                address = number
-            continue
-        symbol = session.symtab.lookup_name(word)
-        if symbol is None:
-            out.append(symbol_not_found(session.symtab, word))
-            return out
-        address = symbol.value
+    found_args = read_arguments(session, args, words[1:])
+    if isinstance(found_args, SymbolNotFound):
+        return [found_args]
+    out: list = found_args.notices
+    address, count = found_args.address, found_args.count
+    cpus = None if found_args.cpuspec is None else cpuspec_cpus(session, found_args.cpuspec)
     if count is None:
         count = 1
     elif address is None:
@@ -161,13 +173,78 @@ def datatype_command(session, args, kind: str) -> Iterator[object] | list:
         members, offsets = [], True
     if len(members) > 1 and address is not None and offsets:
         raise CommandError("-o option not valid with multiple member format")
-    request = Request(type, type_name, kind, members, address, count, radix, args.deref)
+    space = "file" if args.file else "user" if args.user else "kernel"
+    request = Request(type, type_name, kind, members, address, count, radix, args.deref,
+                      space, found_args.file_offset)
     if address is None:
         if members and resolve_member(type, members[0]) is None:
             raise CommandError(f"invalid data structure reference: {type_name}.{members[0]}")
         out.append(declaration(request, offsets, members[0] if members else None))
         return out
-    return itertools.chain(out, contents(session, request, offsets, args.raw))
+    if cpus is None:
+        return itertools.chain(out, contents(session, request, offsets, args.raw))
+    return itertools.chain(out, per_cpu_contents(session, request, cpus, offsets, args.raw))
+
+
+def read_arguments(session, args, words: list[str]) -> Arguments | SymbolNotFound:
+    """The address (number or symbol, with an optional ``:cpuspec``) and count words."""
+    found = Arguments(count=None if args.count is None else atoi(args.count))
+    aflag = False
+    for word in words:
+        if aflag and found.count is not None:
+            raise CommandError("too many arguments!")
+        if not aflag:
+            word, colon, cpuspec = word.partition(":")
+            found.cpuspec = cpuspec if colon else None
+        word = clean_arg(word)
+        if is_number(word):
+            if aflag:
+                found.count = c_int(stol(word))
+            elif found.cpuspec is not None:
+                if args.file:
+                    raise CommandError("-f option cannot be used with percpu")
+                found.address = htol(word)
+            elif args.file:
+                found.address, found.file_offset = 0, stol(word)
+            elif args.user:
+                found.address = htol(word)
+            elif (number := htol(word)) < facts(session.prog).page_offset:  # IS_KVADDR
+                raise CommandError(f"invalid kernel virtual address: {word}")
+            else:
+                found.address = number
+            aflag = True
+            continue
+        symbol = session.symtab.lookup_name(word)
+        if symbol is None:
+            return symbol_not_found(session.symtab, word)
+        if found.cpuspec is not None and not is_percpu(session.prog, symbol):
+            found.notices.append(Notice("WARNING",
+                                        f"{symbol.name} is not percpu; cpuspec ignored."))
+            found.cpuspec = None
+        if found.cpuspec is not None and symbol_type_name(session.prog, symbol.name).endswith("*"):
+            found.notices.append(Notice(
+                "WARNING", f'percpu symbol "{symbol.name}" is of type pointer'))
+        found.address = symbol.value
+        aflag = True
+    return found
+
+
+def symbol_type_name(prog: drgn.Program, name: str) -> str:
+    """gdb's whatis of a symbol (crash's expr_type_name), "" when gdb knows no type."""
+    try:
+        return gdb_type_name(prog.object(name).type_)
+    except (LookupError, ValueError):
+        return ""
+
+
+def per_cpu_contents(session, request: Request, cpus: list[int], offsets: bool,
+                     raw: bool) -> Iterator[object]:
+    """The object at the address plus each chosen CPU's per-cpu offset."""
+    for cpu, address in per_cpu_addresses(session.prog, request.address):
+        if cpu in cpus:
+            yield PerCpuObject(cpu, address)
+            yield from contents(session, dataclasses.replace(request, address=address),
+                                offsets, raw)
 
 
 def clean_arg(word: str) -> str:
@@ -238,13 +315,18 @@ def declaration(request: Request, offsets: bool, member: str | None,
 
 
 def contents(session, request: Request, offsets: bool, raw: bool) -> Iterator[object]:
-    """crash's do_datatype_addr: *count* objects from the address (backwards when negative)."""
+    """crash's do_datatype_addr: *count* objects from the address (backwards when negative);
+    with -f the file offset moves on instead, gdb's address starting at 0."""
     size = gdb_sizeof(request.type)
     address = request.address
     if request.count < 0:
         address -= size * abs(request.count) - size
+    if request.space == "file":
+        address = 0
+    reader = GdbMemory(session, request.space, request.file_offset)
     for i in range(abs(request.count)):
         at = address + i * size
+        reader.file_offset = request.file_offset + i * size
         for member in request.members or [None]:
             if member is not None and resolve_member(request.type, member) is None:
                 raise CommandError(
@@ -253,49 +335,63 @@ def contents(session, request: Request, offsets: bool, raw: bool) -> Iterator[ob
                 layout = declaration(request, True, member, at)
                 yield DatatypeValue(layout.text, bool(i)) if member else layout
             elif raw:
-                yield raw_dump(session, request, member, at)
+                yield raw_dump(session, request, member, reader.file_offset if
+                               request.space == "file" else at)
             else:
                 first = request.members[0] if request.members else None
-                yield DatatypeValue(object_text(session, request, member, at),
-                                    bool(i) and member == first)
+                notes, text = object_text(session, request, member, at, reader)
+                yield DatatypeValue(text, bool(i) and member == first,
+                                    [Notice(request.kind, note) for note in notes])
 
 
-def object_text(session, request: Request, member: str | None, address: int) -> str:
-    """print_struct/print_union: ``struct NAME `` and gdb's value, or a member's lines."""
-    printer = session.value_printer(request.radix)
+def object_text(session, request: Request, member: str | None, address: int,
+                reader: GdbMemory) -> tuple[list[str], str]:
+    """print_struct/print_union: ``struct NAME `` and gdb's value, or a member's lines; and
+    crash's notes of failed reads that reached the screen before it (when crash read gdb's
+    text back from a temporary file: a member, or -p). Otherwise a note stands where gdb
+    was printing (a failed read of the whole object: right after ``struct NAME ``)."""
+    start = len(reader.notes)
     try:
-        value = printer.format(request.type, address)
-    except drgn.FaultError as e:
-        raise CommandError(f"invalid kernel virtual address: {e.address:x}  "
-                           f'type: "gdb_readmem_callback"') from e
+        value, placed = session.value_printer(request.radix).render(
+            request.type, address, None, reader)
+    except drgn.FaultError:
+        value, placed = "", []  # gdb's output command failed: crash goes on
+    notes = reader.notes[start:]
     newline = "\n" if request.kind == "struct" else ""
-    text = f"{request.kind} {request.name} {value}{newline}"
+    head = f"{request.kind} {request.name} "
+    if member is None and not request.deref:
+        inline = [(0, note) for note in notes[:len(notes) - len(placed)]] + placed
+        for place, note in reversed(inline):
+            value = value[:place] + f"{request.kind}: {note}\n" + value[place:]
+        return [], head + value + newline
+    text = head + value + newline
     if request.deref:
         from crashsh.commands.deref import dereference, dereferenced
 
         if member is None:
-            return dereferenced(session, request.type, text, address, request.radix)
+            return notes, dereferenced(session, request.type, text, address, request.radix)
         followed = dereference(session, request.type, member, address, request.radix)
         if followed is not None:
-            return followed
-    if member is None:
-        return text
+            return notes, followed
     lines = text.splitlines(keepends=True)
     if "." in member or "[" in member:
         found = gdbvalues.extended_member(gdbvalues.element_tree(lines), member)
-        return "".join(found or [])
-    return "".join(structview.parse_for_member(structview.fgets_chunks(text), member))
+        return notes, "".join(found or [])
+    return notes, "".join(structview.parse_for_member(structview.fgets_chunks(text), member))
 
 
 def raw_dump(session, request: Request, member: str | None, address: int) -> MemoryDisplay:
-    """crash's raw_data_dump: the object's (or member's) bytes as rd shows them."""
+    """crash's raw_data_dump: the object's (or member's) bytes as rd shows them (with -f at
+    the file offset, where crash forgets the member's offset)."""
     size = gdb_sizeof(request.type)
     if member is not None:
         if len(request.members) > 1:
             raise CommandError("only one structure member allowed with -r")
-        address += member_offset(request.type, member.split(".")[0]) or 0
+        if request.space != "file":
+            address += member_offset(request.type, member.split(".")[0]) or 0
         size = gdb_sizeof(resolve_member(request.type, member))
     bits = {1: 8, 2: 16, 4: 32}.get(size, 64)
     count = 1 if bits != 64 else (size + 7) // 8
-    rows = memory_rows(session, Memory(session, "kernel"), address, count, bits, RdOptions())
+    memory = Memory(session, request.space)
+    rows = memory_rows(session, memory, address, count, bits, RdOptions(space=request.space))
     return MemoryDisplay(bits, "hex", True, rows)

@@ -7,6 +7,9 @@ reported the way crash words it for this kind of dump:
 - a kdump-compressed file: a page frame beyond the dump's max_mapnr is a "seek error"; a page
   the dump left out (makedumpfile -d) fails silently (crash prints nothing: PAGE_EXCLUDED);
 - an ELF dump: a page in no PT_LOAD segment is a "read error" (left-out pages read as zeros).
+
+GdbMemory is the same reader behind crash's gdb (gdb_readmem_callback), for `p`, `struct`
+and the other commands that print gdb values.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from functools import cached_property
 
 import drgn
 
+from crashsh.dumpfacts import facts
 from crashsh.dumpfile import FileKind, read_kdump_header
 from crashsh.errors import CommandError
 from crashsh.kernel import memmap
 from crashsh.kernel.pagetable import PageTable
+from crashsh.toolchain.gdbvalues import MemoryReader
 
 SPACE_NAMES = {"kernel": "kernel virtual", "user": "user virtual", "physical": "physical"}
 TYPE_NAMES = {"kernel": "KVADDR", "user": "UVADDR", "physical": "PHYSADDR", "file": "FILEADDR"}
 BLOCK = 1 << 20  # bytes read at once at most
+USERSPACE_TOP = 0x0000800000000000  # x86_64 IS_UVADDR: below it, with 4-level paging
 
 
 class Partial(Exception):
@@ -65,6 +71,8 @@ class Memory:
             return address
         if self.space == "kernel":
             return memmap.kvtop(self.prog, address)
+        if address >= USERSPACE_TOP:
+            return None
         return self.user_table.translate(address).physical
 
     def read(self, address: int, size: int, what: str) -> bytes:
@@ -113,16 +121,44 @@ class Memory:
             return CommandError(f"seek error: {where}")
         return CommandError("")  # crash says nothing
 
-    def read_file(self, offset: int, size: int, what: str) -> bytes:
-        """crash's rd -f: bytes of the dump file itself."""
+    def read_file(self, offset: int, size: int, what: str, whole: bool = False) -> bytes:
+        """crash's generic_read_dumpfile(): bytes of the dump file itself (rd -f); a short
+        read fails at its first missing byte, or at *offset* for one *whole* read."""
         with open(self.session.vmcore, "rb") as f:
             try:
                 f.seek(offset)
             except (ValueError, OverflowError, OSError):  # beyond lseek's signed off_t
-                raise CommandError(
-                    f'seek error: dumpfile address: {offset:x}  type: "{what}"') from None
+                raise Partial(b"", CommandError(
+                    f'seek error: dumpfile address: {offset:x}  type: "{what}"')) from None
             data = f.read(size)
         if len(data) < size:
+            at = offset if whole else offset + len(data)
             raise Partial(data, CommandError(
-                f'read error: dumpfile address: {offset + len(data):x}  type: "{what}"'))
+                f'read error: dumpfile address: {at:x}  type: "{what}"'))
         return data
+
+
+class GdbMemory(MemoryReader):
+    """gdb's reads for one command through crash's readmem() (gdb_readmem_callback): kernel
+    memory (only kernel virtual addresses get that far), the context's user space (``-u``),
+    or the dump file (``-f``: crash reads at the command's file offset whatever address gdb
+    asks for). The messages readmem() prints for failed reads are kept in *notes*; an error
+    that ends crash's command (no user page table) is raised as it is."""
+
+    def __init__(self, session, space: str = "kernel", file_offset: int = 0) -> None:
+        super().__init__(session.prog, facts(session.prog).page_offset)
+        self.memory = Memory(session, space)
+        self.file_offset = file_offset
+
+    def fetch(self, address: int, size: int, what: str) -> bytes:
+        space = self.memory.space
+        if space == "kernel" and address < self.page_offset:
+            return super().fetch(address, size, what)
+        try:
+            if space == "file":
+                return self.memory.read_file(self.file_offset, size, what, whole=True)
+            return self.memory.read(address, size, what)
+        except Partial as e:
+            if str(e.error):
+                self.notes.append(str(e.error))
+            raise drgn.FaultError("could not read memory", address) from None

@@ -34,11 +34,13 @@ def write_json(data: object, out: TextIO) -> None:
     """Write one JSON document; an iterator is streamed as an array, item by item."""
     if isinstance(data, Iterator):
         out.write("[")
-        for i, item in enumerate(data):
-            out.write(",\n " if i else "\n ")
-            out.write(json.dumps(jsonable(item)))
-            out.flush()
-        out.write("\n]\n")
+        try:
+            for i, item in enumerate(data):
+                out.write(",\n " if i else "\n ")
+                out.write(json.dumps(jsonable(item)))
+                out.flush()
+        finally:  # a command failing part way still leaves a whole document
+            out.write("\n]\n")
         return
     out.write(json.dumps(jsonable(data), indent=2))
     out.write("\n")

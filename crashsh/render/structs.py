@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.structs import DatatypeLayout, DatatypeValue
+from crashsh.commands.structs import DatatypeLayout, DatatypeValue, PerCpuObject
 from crashsh.render.plain import plain
 
 
@@ -17,5 +17,10 @@ def _(layout: DatatypeLayout) -> Iterator[str]:
 
 @plain.register
 def _(value: DatatypeValue) -> Iterator[str]:
-    yield ("\n" if value.blank_before else "") + value.text
+    yield "\n" if value.blank_before else ""
+    yield "".join(note.text() for note in value.notes) + value.text
 
+
+@plain.register
+def _(header: PerCpuObject) -> Iterator[str]:
+    yield f"[{header.cpu}]: {header.address:x}\n"

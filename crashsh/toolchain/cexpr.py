@@ -8,7 +8,9 @@ from an lvalue) and value history references ``$``, ``$N``, ``$$``, ``$$N``.
 
 drgn does the C semantics (usual arithmetic conversions, pointer arithmetic, member and
 subscript); comparisons and logical operators give an ``int`` as in C. Errors are
-ExpressionError with gdb's message.
+ExpressionError with gdb's message. Memory is read through a *read* function when one is
+given (crash's gdb reader), only where gdb reads it: a value an operator needs, as a lazy
+gdb value is fetched; names, members, array elements and ``&`` read nothing.
 """
 
 from __future__ import annotations
@@ -72,13 +74,29 @@ def tokenize(text: str) -> list[Token]:
 
 
 class Evaluator:
-    """Evaluates one expression of *prog*; *history* is gdb's value history ($1 first)."""
+    """Evaluates one expression of *prog*; *history* is gdb's value history ($1 first);
+    *read* (address, size) -> bytes reads memory (drgn's own reads without it)."""
 
-    def __init__(self, prog: drgn.Program, history: Sequence[drgn.Object]) -> None:
+    def __init__(self, prog: drgn.Program, history: Sequence[drgn.Object],
+                 read: Callable[[int, int], bytes] | None = None) -> None:
         self.prog = prog
         self.history = history
+        self.read = read
         self.tokens: list[Token] = []
         self.at = 0
+
+    def load(self, value: drgn.Object) -> drgn.Object:
+        """*value* fetched from memory (gdb's value_fetch_lazy) through *read*; an array or
+        a function is not read (an operator takes its address)."""
+        if (self.read is None or value.address_ is None or value.absent_
+                or underlying(value.type_).kind in (TypeKind.ARRAY, TypeKind.FUNCTION)):
+            return value
+        bits = value.bit_field_size_
+        offset = value.bit_offset_ or 0
+        size = (offset + bits + 7) // 8 if bits else sizeof(value.type_)
+        data = self.read(value.address_, size)
+        return drgn.Object.from_bytes_(self.prog, value.type_, data, bit_offset=offset,
+                                       bit_field_size=bits)
 
     def evaluate(self, text: str) -> drgn.Object:
         self.tokens, self.at = tokenize(text), 0
@@ -123,7 +141,7 @@ class Evaluator:
                 then = self.expression(0)
                 self.expect(":")
                 otherwise = self.expression(TERNARY)
-                left = then if truth(left) else otherwise
+                left = then if truth(self.load(left)) else otherwise
                 continue
             precedence = BINARY.get(token.text)
             if precedence is None or precedence < min_precedence:
@@ -133,14 +151,15 @@ class Evaluator:
             left = self.binary(token.text, left, right)
 
     def binary(self, op: str, left: drgn.Object, right: drgn.Object) -> drgn.Object:
+        if op == "@":
+            return self.artificial_array(left, self.load(right))
+        left, right = self.load(left), self.load(right)
         if op in COMPARE:
             return self.integer(int(COMPARE[op](left, right)))
         if op == "&&":
             return self.integer(int(truth(left) and truth(right)))
         if op == "||":
             return self.integer(int(truth(left) or truth(right)))
-        if op == "@":
-            return self.artificial_array(left, right)
         return {
             "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
             "/": lambda: left / right, "%": lambda: left % right,
@@ -168,7 +187,10 @@ class Evaluator:
         if token.text == "(" and self.is_type_start(self.peek(1)):
             self.take()
             type = self.type_name()
-            return drgn.cast(type, self.expression(UNARY))
+            operand = self.expression(UNARY)
+            if underlying(type).kind == TypeKind.VOID:
+                return drgn.Object(self.prog, type)
+            return drgn.cast(type, self.load(operand))
         if token.text in ("-", "+", "!", "~", "*", "&"):
             self.take()
             operand = self.expression(UNARY)
@@ -176,27 +198,35 @@ class Evaluator:
         return self.postfix(self.primary())
 
     def prefix(self, op: str, operand: drgn.Object) -> drgn.Object:
+        if op == "&":
+            if operand.address_ is None:
+                raise ExpressionError("Attempt to take address of value not located in memory.")
+            return operand.address_of_()
+        if op == "*":
+            return self.dereference(operand)
+        operand = self.load(operand)
         if op == "-":
             return -operand
         if op == "+":
             return +operand
         if op == "~":
             return ~operand
-        if op == "!":
-            return self.integer(int(not truth(operand)))
-        if op == "*":
-            type = underlying(operand.type_)
-            if type.kind == TypeKind.FUNCTION:
-                return operand
-            if type.kind == TypeKind.POINTER and underlying(type.type).kind == TypeKind.FUNCTION:
-                return drgn.Object(self.prog, type.type, address=operand.value_())
-            kind = type.kind
-            if kind not in (TypeKind.POINTER, TypeKind.ARRAY):
-                raise ExpressionError("Attempt to take contents of a non-pointer value.")
+        return self.integer(int(not truth(operand)))
+
+    def dereference(self, operand: drgn.Object) -> drgn.Object:
+        """``*x``: an array's first element, a function itself, or what a pointer points to."""
+        kind = underlying(operand.type_).kind
+        if kind == TypeKind.FUNCTION:
+            return operand
+        if kind == TypeKind.ARRAY:
             return operand[0]
-        if operand.address_ is None:
-            raise ExpressionError("Attempt to take address of value not located in memory.")
-        return operand.address_of_()
+        if kind != TypeKind.POINTER:
+            raise ExpressionError("Attempt to take contents of a non-pointer value.")
+        operand = self.load(operand)
+        target = underlying(operand.type_).type
+        if underlying(target).kind == TypeKind.FUNCTION:
+            return drgn.Object(self.prog, target, address=operand.value_())
+        return operand[0]
 
     def size_of(self) -> drgn.Object:
         if self.peek().text == "(" and self.is_type_start(self.peek(1)):
@@ -213,8 +243,10 @@ class Evaluator:
                 return value
             if token.text == "[":
                 self.take()
-                index = self.expression(0)
+                index = self.load(self.expression(0))
                 self.expect("]")
+                if underlying(value.type_).kind != TypeKind.ARRAY:
+                    value = self.load(value)
                 value = value[index.value_()]
             elif token.text in (".", "->"):
                 self.take()
@@ -231,7 +263,7 @@ class Evaluator:
             target = underlying(underlying(value.type_).type)
             if target.kind not in (TypeKind.STRUCT, TypeKind.UNION):
                 raise ExpressionError("The -> operator's operand is not a struct or union.")
-            value = value[0]
+            value = self.load(value)[0]
         elif kind not in (TypeKind.STRUCT, TypeKind.UNION):
             raise ExpressionError("Attempt to extract a component of a value that is not a "
                                   "structure.")

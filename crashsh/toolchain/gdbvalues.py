@@ -14,6 +14,13 @@ or characters, struct depth 20, and crash's output radix (10, or 16 for ``-x``/`
   flag enum ``(A | B | unknown: 0x8)``; in hex only integers and bools change.
 - Pointers: ``0x...`` plus `` <symbol+offset>`` (crash lets gdb name kernel addresses only);
   a pointer to 1-byte integers adds the string it points to, or gdb's memory error.
+- ``print/FMT`` letters (printcmd.c print_scalar_formatted): x z o t d u c a f for each
+  scalar of the value (strings, structs and arrays element by element); another letter fails
+  at the first scalar, after the text printed so far.
+
+Memory is read as crash serves gdb (gdb_readmem_callback, a MemoryReader): one read of the
+whole value, then gdb's string reads for char pointers (8-byte chunks, byte by byte after a
+failure, a peek at the next byte), each failure noted where crash's readmem() words it.
 
 A type is compiled into a tree of nodes that format raw bytes (kept per struct), so a
 ~1000-line ``task_struct`` costs a millisecond or two.
@@ -24,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import locale
+import math
 import os
 import struct
 import sys
@@ -40,6 +48,9 @@ MAX_DEPTH = 20  # gdb's default `set print max-depth`
 ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
 AGGREGATES = (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS)
 UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+MASK64 = (1 << 64) - 1
+# floating-point formats by size: struct code, gdb's %g digits, mantissa bits
+FLOATS = {2: ("<e", 5, 10), 4: ("<f", 9, 23), 8: ("<d", 17, 52)}
 
 
 def _char_table(quote: str) -> tuple[str, ...]:
@@ -118,42 +129,98 @@ def char_array_text(data: bytes) -> str:
     return text + ("..." if taken < length else "")
 
 
+class FormatError(Exception):
+    """gdb failed part way through printing a value: *partial* is what it had printed."""
+
+    def __init__(self, message: str, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class MemoryReader:
+    """gdb's reads of the dump as crash serves them (gdb_readmem_callback): kernel virtual
+    addresses only, and a 1-byte read fetches 4 bytes (crash reads SIZEOF_32BIT there), so it
+    fails next to an unreadable page. A failure is a drgn.FaultError; *notes* are the lines
+    crash's readmem() printed for failed reads (a subclass words them, this one is silent)."""
+
+    def __init__(self, prog: drgn.Program, page_offset: int) -> None:
+        self.prog = prog
+        self.page_offset = page_offset
+        self.notes: list[str] = []
+
+    def read(self, address: int, size: int) -> bytes:
+        if size <= 0:
+            return b""
+        what = "gdb_readmem callback" if size == 4 else "gdb_readmem_callback"
+        return self.fetch(address, 4 if size == 1 else size, what)[:size]
+
+    def fetch(self, address: int, size: int, what: str) -> bytes:  # noqa: ARG002
+        """*size* bytes at *address*; *what* is crash's readmem type for its messages."""
+        if address < self.page_offset:
+            raise drgn.FaultError("could not read memory", address)
+        try:
+            return self.prog.read(address, size)
+        except (ValueError, OverflowError):  # past the end of the address space
+            raise drgn.FaultError("could not read memory", address) from None
+
+
 @dataclass
 class PrintContext:
-    """The bytes being printed and where they live (for pointers to the object itself)."""
+    """The bytes being printed, where they live (for pointers to the object itself), the
+    reader for strings, and where in the text a failed read was noted."""
 
     buf: bytes
     address: int
+    reader: MemoryReader
+    out: list[str]
+    notes: list[tuple[int, str]]
+
+    def note_reads(self, before: int) -> None:
+        """Place the reader's notes since *before* at the current end of the text."""
+        new = self.reader.notes[before:]
+        if new:
+            at = sum(map(len, self.out))
+            self.notes.extend((at, note) for note in new)
 
 
 class ValuePrinter:
     """Formats values of one program as crash's gdb does.
 
-    *symbol* gives the `` <sym+off>`` text for an address (``""`` for none); *read_string*
-    the bytes a char pointer points to (up to *limit*, stopping at a fault) or None when the
-    first byte cannot be read. With a format *letter* (``print/x``) scalars, pointers and
-    the characters of strings print as numbers in that format.
+    *symbol* gives the `` <sym+off>`` text for an address (``""`` for none); *reader* reads
+    memory as crash's gdb does (a quiet kernel reader unless a call brings its own). With a
+    format *letter* (``print/x``) scalars, pointers and the characters of strings print as
+    numbers in that format.
     """
 
-    def __init__(self, prog: drgn.Program, symbol: Callable[[int], str],
-                 read_string: Callable[[int, int], bytes | None], radix: int = 10,
-                 letter: str | None = None) -> None:
+    def __init__(self, prog: drgn.Program, symbol: Callable[[int], str], reader: MemoryReader,
+                 radix: int = 10, letter: str | None = None) -> None:
         self.prog = prog
         self.symbol = symbol
-        self.read_string = read_string
+        self.reader = reader
         self.radix = radix
-        self.letter = letter  # gdb's print/FMT letter (x d u o t c); None: natural format
+        self.letter = letter  # gdb's print/FMT letter; None: the natural format
         self._nodes: dict[tuple, Node] = {}  # top-level structs already compiled
 
     # -- entry points -----------------------------------------------------------------------
-    def format(self, type: drgn.Type, address: int, buf: bytes | None = None) -> str:
+    def format(self, type: drgn.Type, address: int, buf: bytes | None = None,
+               reader: MemoryReader | None = None) -> str:
         """The value text of *type* at *address* (read from the dump unless *buf* is given)."""
+        return self.render(type, address, buf, reader)[0]
+
+    def render(self, type: drgn.Type, address: int, buf: bytes | None = None,
+               reader: MemoryReader | None = None) -> tuple[str, list[tuple[int, str]]]:
+        """The value text and the notes of reads that failed while printing it, each with
+        its place in the text; FormatError carries the text printed before a failure."""
+        reader = reader or self.reader
         node = self.node(type)
         if buf is None:
-            buf = self.prog.read(address, node.size) if node.size else b""
-        out: list[str] = []
-        node.emit(PrintContext(buf, address), 0, 0, 0, out)
-        return "".join(out)
+            buf = reader.read(address, node.size)
+        ctx = PrintContext(buf, address, reader, [], [])
+        try:
+            node.emit(ctx, 0, 0, 0, ctx.out)
+        except FormatError as e:
+            raise FormatError(str(e), "".join(ctx.out)) from None
+        return "".join(ctx.out), ctx.notes
 
     def format_object(self, obj: drgn.Object) -> str:
         """The value text of a drgn object (a reference or a value)."""
@@ -187,12 +254,14 @@ class ValuePrinter:
         if kind in (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM):
             return ScalarNode(self.formatter(type), drgn.sizeof(type), is_signed(type))
         if kind == TypeKind.FLOAT:
-            return FloatNode(drgn.sizeof(type))
+            return FloatNode(drgn.sizeof(type), self.letter and self.formatter(type))
         return TextNode("<unknown type>")
 
     def formatter(self, type: drgn.Type) -> Callable[[int], str]:
+        """value -> text for a scalar of *type* (the value sign-extended when signed)."""
         if self.letter:
-            return letter_formatter(self.letter, drgn.sizeof(type))
+            return letter_formatter(self.letter, drgn.sizeof(type), not is_signed(type),
+                                    self.symbol)
         return scalar_formatter(type, self.radix)
 
     def _aggregate(self, type: drgn.Type) -> Node:
@@ -250,8 +319,11 @@ def scalar_formatter(type: drgn.Type, radix: int) -> Callable[[int], str]:
     return str
 
 
-def letter_formatter(letter: str, size: int) -> Callable[[int], str]:
-    """gdb's print_scalar_formatted for ``print/LETTER`` of a *size*-byte integer."""
+def letter_formatter(letter: str, size: int, unsigned: bool,
+                     symbol: Callable[[int], str] = lambda address: "") -> Callable[[int], str]:
+    """gdb's print_scalar_formatted for ``print/LETTER`` of a *size*-byte scalar (the value
+    sign-extended when signed); *symbol* names an address for ``/a``. An unknown letter
+    fails when a value is printed, as gdb's does."""
     bits = 8 * size
     mask = (1 << bits) - 1
 
@@ -260,17 +332,51 @@ def letter_formatter(letter: str, size: int) -> Callable[[int], str]:
         return str(value - (1 << bits) if value >> (bits - 1) else value)
 
     def char(value: int) -> str:
+        """gdb casts to its true (unsigned) char and prints that value."""
         byte = value & 0xFF
-        return f"{byte - 256 if byte > 127 else byte} '{CHAR_CHARS[byte]}'"
+        number = byte if unsigned or byte < 128 else byte - 256
+        return f"{number} '{CHAR_CHARS[byte]}'"
+
+    def address(value: int) -> str:
+        value &= MASK64
+        return f"0x{value:x}" + symbol(value)
+
+    def floating(value: int) -> str:
+        """The bits as the floating-point type of the same size; else as a number."""
+        return float_text(value & mask, size) if size in FLOATS else str(value)
+
+    def undefined(value: int) -> str:  # noqa: ARG001
+        raise FormatError(f'Undefined output format "{letter}".')
 
     return {
         "x": lambda value: f"0x{value & mask:x}",
-        "d": as_signed,
-        "u": lambda value: str(value & mask),
+        "z": lambda value: f"0x{value & mask:0{2 * size}x}",
         "o": lambda value: f"0{value & mask:o}" if value & mask else "0",
         "t": lambda value: f"{value & mask:b}",
+        "d": as_signed,
+        "u": lambda value: str(value & mask),
         "c": char,
-    }[letter]
+        "a": address,
+        "f": floating,
+    }.get(letter, undefined)
+
+
+def float_text(bits: int, size: int) -> str:
+    """gdb's text of a floating-point value from its bits: %g with the format's decimal
+    digits, ``inf``, or ``nan(0xMANTISSA)`` (the mantissa as floatformat_mantissa prints it:
+    its top bits, then 32-bit groups of 8 digits)."""
+    code, digits, mantissa_bits = FLOATS[size]
+    value = struct.unpack(code, bits.to_bytes(size, "little"))[0]
+    sign = "-" if bits >> (8 * size - 1) else ""
+    if math.isnan(value):
+        mantissa = bits & ((1 << mantissa_bits) - 1)
+        low = (mantissa_bits - 1) // 32 * 32  # the bits in whole 32-bit groups
+        text = f"{mantissa >> low:x}" + "".join(
+            f"{(mantissa >> shift) & 0xFFFFFFFF:08x}" for shift in range(low - 32, -1, -32))
+        return f"{sign}nan(0x{text})"
+    if math.isinf(value):
+        return f"{sign}inf"
+    return format(value, f".{digits}g")
 
 
 def enum_formatter(type: drgn.Type) -> Callable[[int], str]:
@@ -358,19 +464,25 @@ class BitFieldNode(Node):
 
 
 class FloatNode(Node):
-    """gdb's %g with 9 (float) or 17 (double) significant digits."""
+    """A floating-point value; with a format letter gdb 16 prints its bits as an integer
+    (``c`` and ``a`` take the value converted to an integer, ``f`` the float itself)."""
 
-    FORMATS = {4: ("<f", ".9g"), 8: ("<d", ".17g")}
-
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, formatter: Callable[[int], str] | None = None) -> None:
         self.size = size
+        self.formatter = formatter
 
     def emit(self, ctx, off, recurse, depth, out):
-        if self.size not in self.FORMATS:
+        if self.size not in FLOATS:
             out.append("<unsupported floating-point type>")
             return
-        layout, spec = self.FORMATS[self.size]
-        out.append(format(struct.unpack_from(layout, ctx.buf, off)[0], spec))
+        bits = int.from_bytes(ctx.buf[off:off + self.size], "little")
+        if self.formatter is None or self.formatter.__name__ == "floating":
+            out.append(float_text(bits, self.size))
+            return
+        if self.formatter.__name__ in ("char", "address"):
+            value = struct.unpack(FLOATS[self.size][0], bits.to_bytes(self.size, "little"))[0]
+            bits = int(value) if math.isfinite(value) else 0
+        out.append(self.formatter(bits))
 
 
 class PointerNode(Node):
@@ -382,21 +494,28 @@ class PointerNode(Node):
         self.read = _unpack(self.size, False)
         target = check_typedef(type.type)
         self.textual = target.kind != TypeKind.FUNCTION and is_textual(target)
+        self.letter = printer.letter and letter_formatter(printer.letter, self.size, True,
+                                                          printer.symbol)
 
     def emit(self, ctx, off, recurse, depth, out):
-        out.append(self.text(self.read(ctx.buf, off)))
+        address = self.read(ctx.buf, off)
+        if self.letter:  # print/FMT: the address as a number
+            out.append(self.letter(address))
+            return
+        self.natural(ctx, address, out)
 
-    def text(self, address: int) -> str:
-        if self.printer.letter:  # print/FMT: the address as a number
-            return letter_formatter(self.printer.letter, 8)(address)
-        text = f"0x{address:x}" + self.printer.symbol(address)
-        if self.textual and address:
-            text += " " + string_at(self.printer, address)
-        return text
+    def natural(self, ctx: PrintContext, address: int, out: list[str]) -> None:
+        out.append(f"0x{address:x}" + self.printer.symbol(address))
+        if self.textual and address and self.printer.letter in (None, "s"):
+            out.append(" ")
+            before = len(ctx.reader.notes)
+            out.append(string_at(ctx.reader, address))
+            ctx.note_reads(before)
 
 
 class SelfPointerNode(PointerNode):
-    """A zero-length or flexible array: a pointer to its own first element."""
+    """A zero-length or flexible array: gdb prints the address of its first element (with
+    no format letter) and, for characters, the string there."""
 
     def __init__(self, printer: ValuePrinter, element: drgn.Type) -> None:
         self.printer = printer
@@ -404,20 +523,52 @@ class SelfPointerNode(PointerNode):
         self.textual = is_textual(element)
 
     def emit(self, ctx, off, recurse, depth, out):
-        out.append(self.text(ctx.address + off))
+        self.natural(ctx, ctx.address + off, out)
 
 
-def string_at(printer: ValuePrinter, address: int) -> str:
-    """gdb's val_print_string with print elements 256."""
-    data = printer.read_string(address, PRINT_MAX)
-    error = f"<error: Cannot access memory at address 0x{address:x}>"
-    if data is None:
-        return error
-    nul = data.find(0)
-    if nul >= 0:
-        return quoted(data[:nul])[0]
-    text = quoted(data)[0] + "..."  # no NUL within the limit (or a fault after some bytes)
-    return text if len(data) == PRINT_MAX else text + error
+def read_string(reader: MemoryReader, address: int, limit: int) -> tuple[bytes, bool, bool]:
+    """gdb's read_string for a NUL-terminated string of at most *limit* bytes: 8-byte reads,
+    a failed one retried byte by byte. Returns the bytes before the NUL (or all read),
+    whether a NUL ended them, and whether a read failed."""
+    data = b""
+    while len(data) < limit:
+        at, size = address + len(data), min(8, limit - len(data))
+        try:
+            chunk = reader.read(at, size)
+        except drgn.FaultError:
+            chunk = b""
+            while len(chunk) < size:
+                try:
+                    chunk += reader.read(at + len(chunk), 1)
+                except drgn.FaultError:
+                    break
+        nul = chunk.find(0)
+        if nul >= 0:
+            return data + chunk[:nul], True, False
+        data += chunk
+        if len(chunk) < size:
+            return data, False, True
+    return data, False, False
+
+
+def string_at(reader: MemoryReader, address: int) -> str:
+    """gdb's val_print_string with print elements 256: the string, ``...`` when more follows
+    (gdb peeks at the next byte), then a memory error after a failed read."""
+    data, nul, failed = read_string(reader, address, PRINT_MAX)
+    end = address + len(data)
+    more = False
+    if not nul:
+        try:
+            more = reader.read(end, 1) != b"\0"
+        except drgn.FaultError:
+            pass
+    text = ""
+    if not failed or data:
+        text, taken = quoted(data, PRINT_MAX)
+        text += "..." if more or taken < len(data) else ""
+    if failed:
+        text += f"<error: Cannot access memory at address 0x{end:x}>"
+    return text
 
 
 class CharArrayNode(Node):
