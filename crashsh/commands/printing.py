@@ -29,7 +29,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel.readmem import GdbMemory
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
-from crashsh.toolchain.cexpr import Evaluator, ExpressionError
+from crashsh.toolchain.cexpr import Evaluator, ExpressionError, is_nodebug_data
 from crashsh.toolchain.gdbtypes import check_typedef, declaration, gdb_sizeof, type_name
 from crashsh.toolchain.gdbvalues import FormatError, MemoryReader, letter_formatter
 
@@ -248,6 +248,8 @@ def fetch(value: drgn.Object, reader: MemoryReader) -> bytes | None:
     """The value's bytes as gdb fetches it before printing (None: nothing to read); like gdb,
     a value larger than max-value-size (64 KiB) is refused rather than read."""
     resolved = check_typedef(value.type_)
+    if is_nodebug_data(value):
+        raise ExpressionError("a data symbol of unknown type")
     if resolved.kind == TypeKind.VOID:
         return None
     if resolved.kind == TypeKind.FUNCTION:

@@ -42,6 +42,9 @@ BINARY = {
 }
 TERNARY = 3
 UNARY = 15
+# gdb's types of minimal symbols without debug information
+NODEBUG_TEXT = "<text variable, no debug info>"
+NODEBUG_DATA = "<data variable, no debug info>"
 ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "0": 0,
            "\\": 92, "'": 39, '"': 34}
 COMPARE: dict[str, Callable[[object, object], bool]] = {
@@ -88,6 +91,9 @@ class Evaluator:
     def load(self, value: drgn.Object) -> drgn.Object:
         """*value* fetched from memory (gdb's value_fetch_lazy) through *read*; an array or
         a function is not read (an operator takes its address)."""
+        if is_nodebug_data(value):
+            raise ExpressionError(f"'{value.type_.name}' has unknown type; cast it to its "
+                                  "declared type")
         if (self.read is None or value.address_ is None or value.absent_
                 or underlying(value.type_).kind in (TypeKind.ARRAY, TypeKind.FUNCTION)):
             return value
@@ -190,6 +196,8 @@ class Evaluator:
             operand = self.expression(UNARY)
             if underlying(type).kind == TypeKind.VOID:
                 return drgn.Object(self.prog, type)
+            if is_nodebug_data(operand):  # gdb reads the memory as the type cast to
+                return drgn.Object(self.prog, type, address=operand.address_)
             return drgn.cast(type, self.load(operand))
         if token.text in ("-", "+", "!", "~", "*", "&"):
             self.take()
@@ -332,10 +340,34 @@ class Evaluator:
         return self.history[number - 1]
 
     def symbol(self, name: str) -> drgn.Object:
+        """A variable or function; else, as gdb's minimal symbols, an ELF symbol: a function
+        without debug information, or data of unknown type (only its address and casts)."""
         try:
             return self.prog.object(name)
         except (LookupError, ValueError):
+            pass
+        try:
+            symbol = self.prog.symbol(name)
+        except LookupError:
             raise ExpressionError(f'No symbol "{name}" in current context.') from None
+        if symbol.kind == drgn.SymbolKind.FUNC or self.in_text(symbol.address):
+            int_type = self.prog.int_type("int", 4, True)
+            type = self.prog.typedef_type(NODEBUG_TEXT,
+                                          self.prog.function_type(int_type, (), False))
+        else:
+            type = self.prog.typedef_type(NODEBUG_DATA, self.prog.void_type())
+        return drgn.Object(self.prog, type, address=symbol.address)
+
+    def in_text(self, address: int) -> bool:
+        """Whether *address* is in the kernel's text (gdb takes a minimal symbol's kind from
+        its section)."""
+        for start, end in (("_stext", "_etext"), ("_sinittext", "_einittext")):
+            try:
+                if self.prog.symbol(start).address <= address < self.prog.symbol(end).address:
+                    return True
+            except LookupError:
+                continue
+        return False
 
     # -- type names ---------------------------------------------------------------------------
     def is_type_start(self, token: Token) -> bool:
@@ -373,6 +405,11 @@ class Evaluator:
             return self.prog.type(text)
         except (LookupError, ValueError, SyntaxError):
             raise ExpressionError(f"No type named {text}.") from None
+
+
+def is_nodebug_data(value: drgn.Object) -> bool:
+    """Whether *value* is a data symbol gdb knows no type of."""
+    return value.type_.kind == TypeKind.TYPEDEF and value.type_.name == NODEBUG_DATA
 
 
 def underlying(type: drgn.Type) -> drgn.Type:

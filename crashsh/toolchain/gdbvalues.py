@@ -29,14 +29,15 @@ A type is compiled into a tree of nodes that format raw bytes (kept per struct),
 from __future__ import annotations
 
 import ctypes
-import itertools
+import errno
 import locale
 import math
 import os
 import struct
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import drgn
 from drgn import TypeKind
@@ -80,46 +81,90 @@ def host_charset_is_utf8() -> bool:
 
 
 UTF8_HOST = host_charset_is_utf8()
-_LIBC = ctypes.CDLL(None)
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.iswprint.argtypes = [ctypes.c_uint]
+_LIBC.iconv_open.restype = ctypes.c_void_p
+_LIBC.iconv_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+_LIBC.iconv.restype = ctypes.c_size_t
+_LIBC.iconv.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_size_t)] * 4
+ICONV_FAILED = ctypes.c_size_t(-1).value
+WCHAR = ctypes.sizeof(ctypes.c_wchar)
 
 
-def utf8_sequence_length(lead: int) -> int:
-    """How many bytes a UTF-8 sequence starting with *lead* (>= 0x80) takes; 0 if none."""
-    if 0xC2 <= lead <= 0xDF:
-        return 2
-    if 0xE0 <= lead <= 0xEF:
-        return 3
-    return 4 if 0xF0 <= lead <= 0xF4 else 0
+class Character(NamedTuple):
+    """One step of gdb's wchar_iterator: *result* ok, invalid, incomplete (or lost); the
+    bytes it consumed; the character (ok only)."""
+
+    result: str
+    raw: bytes
+    char: str = ""
 
 
-def utf8_characters(data: bytes) -> Iterator[tuple[int, str]]:
-    """gdb's characters of *data* with a UTF-8 host charset, as (bytes taken, text): a valid
-    multibyte sequence is one character, printed as itself when libc's iswprint() says it is
-    printable and as octal escapes otherwise; any other byte is a character of its own."""
-    i = 0
-    while i < len(data):
-        size = utf8_sequence_length(data[i]) if data[i] >= 0x80 else 0
-        try:
-            char = data[i:i + size].decode("utf-8") if size else ""
-        except UnicodeDecodeError:
-            char = ""
-        if len(char) == 1:
-            printable = _LIBC.iswprint(ord(char))
-            yield size, char if printable else "".join(STRING_CHARS[b] for b in data[i:i + size])
-            i += size
-        else:
-            yield 1, STRING_CHARS[data[i]]
-            i += 1
+def gdb_characters(data: bytes) -> list[Character]:
+    """gdb's wchar_iterator over *data* in a UTF-8 host charset (glibc's iconv to wchar_t,
+    one character at a time): a byte iconv rejects is an invalid character, a sequence cut
+    short at the end an incomplete one. crash's gdb then loses the character converted just
+    before an incomplete sequence (seen on crash 9: "ab\\330" prints "a", <incomplete
+    sequence \\330>); it is kept here as a step with no text."""
+    cd = _LIBC.iconv_open(b"WCHAR_T", b"UTF-8")
+    buf = ctypes.create_string_buffer(data, len(data))
+    out = ctypes.create_string_buffer(WCHAR)
+    base, pos, steps = ctypes.addressof(buf), 0, []
+    try:
+        while pos < len(data):
+            inptr, inleft = ctypes.c_size_t(base + pos), ctypes.c_size_t(len(data) - pos)
+            outptr, outleft = ctypes.c_size_t(ctypes.addressof(out)), ctypes.c_size_t(WCHAR)
+            failed = _LIBC.iconv(cd, ctypes.byref(inptr), ctypes.byref(inleft),
+                                 ctypes.byref(outptr), ctypes.byref(outleft)) == ICONV_FAILED
+            at = inptr.value - base
+            if failed and outleft.value == WCHAR:  # nothing converted
+                if ctypes.get_errno() == errno.EINVAL:
+                    if steps and steps[-1].result == "ok":
+                        steps[-1] = Character("lost", steps[-1].raw)
+                    steps.append(Character("incomplete", data[at:]))
+                    break
+                steps.append(Character("invalid", data[at:at + 1]))
+                pos = at + 1
+                continue
+            code = int.from_bytes(out.raw[:WCHAR], sys.byteorder)
+            steps.append(Character("ok", data[pos:at], chr(code)))
+            pos = at
+    finally:
+        _LIBC.iconv_close(ctypes.c_void_p(cd))
+    return steps
 
 
 def quoted(data: bytes, limit: int | None = None) -> tuple[str, int]:
-    """*data* as a gdb string literal of at most *limit* characters, and the bytes it took."""
-    if UTF8_HOST and not data.isascii():
-        chars = list(itertools.islice(utf8_characters(data), limit))
-        return '"' + "".join(text for _, text in chars) + '"', sum(size for size, _ in chars)
-    data = data[:limit]
-    return '"' + "".join([STRING_CHARS[b] for b in data]) + '"', len(data)
+    """*data* as a gdb string literal of at most *limit* characters, and the bytes it took
+    (gdb's generic_printstr). In a UTF-8 host charset a printable character (libc's
+    iswprint) prints as itself, others as octal escapes of their bytes, and a sequence cut
+    short at the end as ``", <incomplete sequence \\NNN>``."""
+    if not UTF8_HOST or data.isascii():
+        data = data[:limit]
+        return '"' + "".join([STRING_CHARS[b] for b in data]) + '"', len(data)
+    parts: list[str] = []
+    quote_open, taken = False, 0
+    for count, step in enumerate(gdb_characters(data)):
+        if limit is not None and count >= limit:
+            break
+        taken += len(step.raw)
+        escaped = "".join(STRING_CHARS[b] for b in step.raw)
+        if step.result == "lost":
+            continue
+        if step.result == "incomplete":
+            parts.append(('"' if quote_open else "") + (", " if parts else "")
+                         + f"<incomplete sequence {escaped}>")
+            quote_open = False
+            break
+        if not quote_open:
+            parts.append('"')
+            quote_open = True
+        printable = step.result == "ok" and _LIBC.iswprint(ord(step.char))
+        parts.append(step.char if printable and ord(step.char) > 0x7F else
+                     STRING_CHARS[ord(step.char)] if printable else escaped)
+    if quote_open:
+        parts.append('"')
+    return "".join(parts) or '""', taken
 
 
 def char_array_text(data: bytes) -> str:
@@ -509,8 +554,9 @@ class PointerNode(Node):
         if self.textual and address and self.printer.letter in (None, "s"):
             out.append(" ")
             before = len(ctx.reader.notes)
-            out.append(string_at(ctx.reader, address))
+            text = string_at(ctx.reader, address)
             ctx.note_reads(before)
+            out.append(text)
 
 
 class SelfPointerNode(PointerNode):
@@ -617,9 +663,10 @@ class StructNode(Node):
             out.append("," + separator if i else separator)
             if name:
                 out.append(name + " = ")
-                node.emit(ctx, off + offset, recurse + 1, depth + 1, out)
-            else:  # gdb: an anonymous member stays at its parent's depth
-                node.emit(ctx, off + offset, recurse + 1, depth, out)
+            try:  # gdb: an anonymous member stays at its parent's depth
+                node.emit(ctx, off + offset, recurse + 1, depth + bool(name), out)
+            except FormatError as e:  # cp_print_value_fields prints the error and goes on
+                out.append(f"<error reading variable: {e}>")
         out.append("\n" + " " * (2 * recurse) + "}")
 
 

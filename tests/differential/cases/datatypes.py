@@ -5,7 +5,8 @@ Like expressions.py, this module sorts before mod.py (crash's module symbols int
 `struct -p` follows pointers with gdb's print, so it takes value history numbers: the `p`
 after each shows the count goes on as crash's does.
 
-Left out: `-f` (dump file offsets), `-u`, and :cpuspec.
+Left out: a member or -p of an object gdb cannot read: crash's note of the failed read goes to
+the terminal only (its output is in a temporary file then).
 """
 
 from tests.differential.suite import Case
@@ -118,4 +119,37 @@ CASES = (
     Case("u32 jiffies", True),
     Case("enum pid_type", True),
     Case("rcu_special init_task", True),
+    # -f (the dump file, at an offset), -u (the context's user space), :cpuspec (each CPU's
+    # object, for a per-cpu symbol or an address), objects gdb cannot read (crash's note
+    # where gdb was printing)
+    Case("struct -f list_head 0x1000", True),
+    Case("struct -f list_head 4096 2", True),
+    Case("struct -f -r list_head 0x1000", True),
+    Case("struct -f list_head.prev 0x1000", True),
+    Case("struct -f -o list_head 0x1000", True),
+    Case("struct -f resource 0x2000", True),
+    Case("struct -f list_head ffffffffffff", True),
+    Case("struct -f list_head 0x1000:1", True),
+    Case("struct -u list_head 0x400000", True),
+    Case("struct -u list_head jiffies", True),
+    Case("struct -u list_head 0x7ffffffff000", True),
+    Case("struct -u -r list_head 0x400000", True),
+    Case("struct -u -o list_head 0x400000", True),
+    Case("struct rq.cpu runqueues:a", True),
+    Case("struct rq.cpu,nr_running runqueues:0-1", True),
+    Case("struct rq.cpu runqueues:", True),
+    Case("struct rq.cpu runqueues:9", True),
+    Case("struct list_head.next init_task:1", True),
+    Case("struct -x rq.cpu runqueues:a", True),
+    Case("struct -d rq.clock runqueues:all", True),
+    Case("struct rq.cpu {runqueues_offset}:1", True),
+    Case("struct -o rq.cpu runqueues:1", True),
+    Case("struct -r rq.cpu runqueues:0", True),
+    Case("union rcu_special init_task:1", True),
+    Case("struct irq_stack hardirq_stack_ptr:0", True),
+    Case("struct list_head {beyond_ram}", True),
+    Case("struct list_head {beyond_ram} 2", True),
+    Case("union rcu_special {beyond_ram}", True),
+    Case("struct -x list_head {beyond_ram}", True),
+    Case("rq.cpu runqueues:1", True),
 )

@@ -5,10 +5,13 @@ per-cpu symbols, formats and errors. All lines run in one session, so the histor
 (`p crashsh_param` then fails, and crash's output filter for `p` is off), while these lines
 need the state crash starts in after `mod -S`.
 
-Left out: `linux_banner` (on 6.12 gdb takes its extern declaration `const char []` where drgn
-has the definition's size), gdb's warnings (`p 1 << 40` prints "warning: left shift count >= width of type"),
-`p/a` (crash fails after printing `$N = `), casts to `long` of addresses (crash's gdb
-truncates `(long)&jiffies` to 32 bits), and lines with `>`, `<`, `|` or `!` outside `->`,
+Left out: `linux_banner`, `console_printk`, `hex_asc` (gdb may take an extern declaration
+`T name[]` from a compile unit it has read, and prints the array as a pointer, where drgn has
+the definition's size), extern declarations of assembly and linker symbols (`phys_base`,
+`_text`, `empty_zero_page`: drgn has no type for them; crashsh gives them gdb's types of
+symbols without debug information), gdb's warnings (`p 1 << 40` prints "warning: left shift
+count >= width of type"), casts to `long` of addresses (crash's gdb truncates `(long)&jiffies`
+to 32 bits), and lines with `>`, `<`, `|` or `!` outside `->`,
 which both read as redirections, pipes or shell escapes. gdb's own commands (`print`, `p/FMT`)
 end in a word that is not a number: crash strips a redirection from their line after the
 rightmost occurrence of the last word, which a number can have inside the output file's name,
@@ -18,9 +21,19 @@ whether crash's error line shows the redirection).
 
 from __future__ import annotations
 
+import re
+
 import drgn
 
+from crashsh.dumpfacts import facts
+
 from tests.differential.suite import Case
+
+# crash's notes of failed reads while gdb's output goes to a temporary file reach the terminal
+# only (crashsh prints them in the output, as crash does at a terminal)
+TERMINAL_ONLY = {series: ("p: invalid user virtual address", "crash prints this message on "
+                          "the terminal only, not into a redirected file")
+                 for series in ("6.1", "6.12")}
 
 CASES = (
     Case("p jiffies", True),
@@ -152,17 +165,177 @@ CASES = (
     Case("p -x -d jiffies", True),
     Case("p runqueues:99", True),
     Case("p runqueues:0,zz", True),
+    # print/FMT letters on scalars, pointers, arrays, structs, enums, bools, bitfields and
+    # functions; gdb's format parsing and its memory of the last letter; values of many
+    # kinds (2-D arrays, function pointers, unions, negative numbers); -u and -x/-d;
+    # readmem's messages amid gdb's output (print passes through: they reach the output)
+    Case("p/a init_task.sched_class", True),
+    Case("p/a &init_task", True),
+    Case("p/a &init_task.comm", True),
+    Case("p/a &jiffies", True),
+    Case("p/a init_task.tasks", True),
+    Case("p/a init_task.stack", True),
+    Case("p/a kmalloc_caches[0]", True),
+    Case("p/a x86_platform", True),
+    Case("p/a x86_platform.calibrate_cpu", True),
+    Case("p/a jiffies", True),
+    Case("p/a -5", True),
+    Case("p/a 'A'", True),
+    Case("p/a system_state", True),
+    Case("p/a boot_cpu_data.x86_vendor", True),
+    Case("p/a schedule", True),
+    Case("p/z init_task.prio", True),
+    Case("p/z jiffies", True),
+    Case("p/z -5", True),
+    Case("p/z init_task.tasks", True),
+    Case("p/z tk_core.timekeeper.tkr_mono", True),
+    Case("p/z boot_cpu_data.x86_vendor", True),
+    Case("p/z init_task.comm", True),
+    Case("p/z schedule", True),
+    Case("p/x schedule", True),
+    Case("p/d schedule", True),
+    Case("p/c schedule", True),
+    Case("p/f schedule", True),
+    Case("p/t schedule", True),
+    Case("p/o schedule", True),
+    Case("p/s schedule", True),
+    Case("p/u schedule", True),
+    Case("p/f init_task.prio", True),
+    Case("p/f jiffies", True),
+    Case("p/f init_task.stack", True),
+    Case("p/f init_task.se.load", True),
+    Case("p/f (short)init_task.prio", True),
+    Case("p/f (char)init_task.prio", True),
+    Case("p/f crash_kexec_post_notifiers", True),
+    Case("p/f system_state", True),
+    Case("p/c init_fs", True),
+    Case("p/c init_task.stack", True),
+    Case("p/c system_state", True),
+    Case("p/c -200", True),
+    Case("p/c init_task.prio + 200", True),
+    Case("p/d init_task.stack", True),
+    Case("p/u init_task.prio - 200", True),
+    Case("p/x init_task.prio - 200", True),
+    Case("p/o -5", True),
+    Case("p/t -5", True),
+    Case("p/x (short)-1", True),
+    Case("p/d (unsigned char)200", True),
+    Case("p/x crash_kexec_post_notifiers", True),
+    Case("p/d crash_kexec_post_notifiers", True),
+    Case("p/c crash_kexec_post_notifiers", True),
+    Case("p/x system_state", True),
+    Case("p/d system_state", True),
+    Case("p/x boot_cpu_data.initialized", True),
+    Case("p/z boot_cpu_data.initialized", True),
+    Case("p boot_cpu_data.initialized", True),
+    Case("p -x boot_cpu_data.initialized", True),
+    Case("p/x kmalloc_caches[1]", True),
+    Case("p kmalloc_caches[1][3]", True),
+    Case("p kmalloc_caches", True),
+    Case("p pm_power_off", True),
+    Case("p/x pm_power_off", True),
+    Case("p/a pm_power_off", True),
+    Case("p x86_platform.calibrate_cpu", True),
+    Case("p *x86_platform.calibrate_cpu", True),
+    Case("p x86_platform", True),
+    Case("p -x x86_platform", True),
+    Case("p tk_core.timekeeper.tkr_mono", True),
+    Case("p -x tk_core.timekeeper.tkr_mono", True),
+    Case("p init_nsproxy", True),
+    Case("p ioport_resource", True),
+    Case("p/x ioport_resource", True),
+    Case("p/s ioport_resource", True),
+    Case("p node_states", True),
+    Case("p vm_zone_stat", True),
+    Case("p boot_cpu_data", True),
+    Case("p -x boot_cpu_data", True),
+    Case("p init_uts_ns", True),
+    Case("p *apic", True),
+    Case("p/x *apic", True),
+    Case("p rcu_state", True),
+    Case("p (void)jiffies", True),
+    Case("p/x (void)jiffies", True),
+    Case("p -5 * 3", True),
+    Case("p init_task.prio - 200", True),
+    Case("p -1L", True),
+    Case("p (char)-3", True),
+    Case("p (unsigned char)-3", True),
+    Case("p/q jiffies", True),
+    Case("p/q init_task.tasks", True),
+    Case("p /q init_task.tasks", True),
+    Case("p/q init_task.comm", True),
+    Case("p/i jiffies", True),
+    Case("p/2x jiffies", True),
+    Case("p/xw jiffies", True),
+    Case("p/-x jiffies", True),
+    Case("p/xr jiffies", True),
+    Case("p/ jiffies", True),
+    Case("p/s jiffies", True),
+    Case("p/ jiffies", True),
+    Case("p/xs jiffies", True),
+    Case("p/sx jiffies", True),
+    Case("p/ jiffies", True),
+    Case("p/Q jiffies", True),
+    Case("p/x/d jiffies", True),
+    Case("p/0 jiffies", True),
+    Case("p/1x jiffies", True),
+    Case("p /z jiffies", True),
+    Case("print/a &jiffies", True),
+    Case("print /z jiffies", True),
+    Case("print/x", True),
+    Case("p/x $", True),
+    Case("p -u 0x1000", True),
+    Case("p -u 5", True),
+    Case("p -d init_task.prio", True),
+    Case("p -dx jiffies", True),
+    Case("p -xd jiffies", True),
+    Case("p -h jiffies", True),
+    Case("print *(long *){beyond_ram}", True),
+    Case("print (char *){beyond_ram}", True),
+    Case("print/x *(int *){beyond_ram}", True),
+    Case("print *(struct list_head *){beyond_ram}", True),
+    Case("p *(char *){utf8_text}@8", True),
+    Case("p (char *){utf8_text}", True),
+    Case("p/c *(char *){utf8_text}@8", True),
+    Case("p -u jiffies", True, TERMINAL_ONLY),
+    Case("p -u init_task.pid", True, TERMINAL_ONLY),
+    Case("p -x -u jiffies", True, TERMINAL_ONLY),
+    Case("p -d -u init_task.prio", True, TERMINAL_ONLY),
+    Case("p -u init_task.comm[1]", True, TERMINAL_ONLY),
+    Case("p -u *(char **)&init_task.comm", True, TERMINAL_ONLY),
+    Case("p entry_SYSCALL_64", True),
+    Case("p &entry_SYSCALL_64", True),
+    Case("p *entry_SYSCALL_64", True),
+    Case("p/x entry_SYSCALL_64", True),
+    Case("p (long)phys_base", True),
+    Case("p (char)empty_zero_page", True),
+    Case("p *(char *)&empty_zero_page@300", True),
+    Case("p/x *(char *)&empty_zero_page@300", True),
+    Case("p/x &_text", True),
 )
+
+
+def utf8_text(prog: drgn.Program) -> int:
+    """Kernel read-only data with a printable two-byte UTF-8 character between ASCII."""
+    start = prog.symbol("__start_rodata").address
+    data = prog.read(start, prog.symbol("__end_rodata").address - start)
+    return start + re.search(rb"[ -~]{4}(?:\xc2[\xa1-\xbf]|[\xc3-\xdf][\x80-\xbf])[ -~]", data).start()
 
 
 def placeholders(prog: drgn.Program, marker_pid: int) -> dict[str, str]:
     """The marker's open regular file (fd 3) for `p *(struct file *)ADDR`; init_task's
-    tasks list_head and the next task's (for struct and -l)."""
+    tasks list_head and the next task's (for struct and -l); a direct-map address beyond
+    the dump's memory (crash's seek error, or read error in an ELF dump); a UTF-8 character
+    in memory; runqueues' per-cpu offset."""
     from drgn.helpers.linux.pid import find_task
 
     fd = find_task(prog, marker_pid).files.fdt.fd
     tasks = prog["init_task"].tasks
+    ram = prog["max_pfn"].value_() << prog["PAGE_SHIFT"].value_()
     return {
+        "beyond_ram": f"{facts(prog).page_offset + 2 * ram:#x}",
+        "utf8_text": f"{utf8_text(prog):#x}",
+        "runqueues_offset": f"{prog.symbol('runqueues').address:x}",
         "marker_file": f"{fd[3].value_():#x}",
         "init_tasks": f"{tasks.address_:x}",
         "next_tasks": f"{tasks.next.value_():x}",
