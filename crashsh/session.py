@@ -54,7 +54,10 @@ class Session:
         self.warnings: list[str] = []
         self.last_result: object = None
         self.value_history: list[drgn.Object] = []  # gdb's $1, $2, ... (`p`)
-        self.gdb_format = ""  # gdb's last print/FMT letter (`p/` alone repeats it)
+        # gdb's last print/FMT letter (a bare `p/` repeats it): crash's start-up already ran
+        # gdb's x/i (x86_64_init's search_for_switch_to)
+        self.gdb_format = "i"
+        self.bug_bytes = 0  # crash's kt->BUG_bytes (`dis -b`): 0 since Linux 2.6.20
         self._context: drgn.Object | None = None
 
     # -- opening ---------------------------------------------------------------------------

@@ -122,10 +122,10 @@ def test_python_escape_and_limits(session_runner):
     assert run(session_runner, 'p --py prog["init_task"].comm') == (
         '$1 = "swapper/0\\000\\000\\000\\000\\000\\000"\n')
     assert run(session_runner, "p --py 1+1") == "p: not a drgn Object: 1+1\n"
-    # gdb's max-value-size: never read gigabytes for one value
-    assert run(session_runner, "p *init_task.comm@100000000") == (
-        "p: gdb request failed: p *init_task.comm@100000000\n")
-    assert run(session_runner, "p $") == run(session_runner, "p $1").replace("$3", "$2")
+    # crash sets gdb's max-value-size unlimited; a string still prints 256 characters
+    big = run(session_runner, "p *init_task.comm@100000")
+    assert big.startswith('$2 = "swapper/0') and big.endswith('"...\n')
+    assert run(session_runner, "p $$") == '$3 = "swapper/0\\000\\000\\000\\000\\000\\000"\n'
 
 
 def test_json_value(session_runner):

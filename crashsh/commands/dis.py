@@ -16,7 +16,7 @@ from crashsh.commands.memory import read_user
 from crashsh.commands.symbols import SymbolLine, SymbolNotFound, line
 from crashsh.conventions.expressions import OPERATORS, can_eval, evaluate
 from crashsh.conventions.notices import Notice
-from crashsh.conventions.numbers import htol, is_hexadecimal, stol
+from crashsh.conventions.numbers import atoi, htol, is_hexadecimal, stol
 from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError
@@ -87,15 +87,16 @@ class BugBytes:
 
 
 def dis_parser() -> CommandParser:
-    p = CommandParser("dis", "disassemble")
-    for flag, dest, text in (("-r", "reverse", "from the routine's start up to the address"),
-                             ("-f", "forward", "from the address to the routine's end"),
-                             ("-l", "lines", "show source line numbers"),
-                             ("-u", "user", "a user virtual address"),
-                             ("-d", "decimal", "decimal offsets"),
-                             ("-x", "hex", "hexadecimal offsets"),
-                             ("-s", "source", "show the source file and line")):
-        p.add_argument(flag, dest=dest, action="store_true", help=text)
+    p = CommandParser("dis", "disassemble", add_help=False)
+    for flags, dest, text in ((("-r",), "reverse", "from the routine's start up to the address"),
+                              (("-f",), "forward", "from the address to the routine's end"),
+                              (("-l",), "lines", "show source line numbers"),
+                              (("-u",), "user", "a user virtual address"),
+                              (("-U",), "unfiltered", "gdb's own text, not crash's"),
+                              (("-d",), "decimal", "decimal offsets"),
+                              (("-x", "-h"), "hex", "hexadecimal offsets"),
+                              (("-s",), "source", "show the source file and line")):
+        p.add_argument(*flags, dest=dest, action="store_true", help=text)
     p.add_argument("-b", "-B", dest="bug_bytes", nargs="?", const="", default=None,
                    help="bytes to skip after ud2a")
     p.add_argument("target", nargs="?")
@@ -108,9 +109,11 @@ def run_dis(session, args) -> Iterator[object]:
     for a, b, what in EXCLUSIVE:
         if getattr(args, a) and getattr(args, b):
             raise CommandError(what if "only" in what else f"{what} are mutually exclusive")
+    if args.bug_bytes:  # crash keeps -b's number (kt->BUG_bytes); its x86_64 filter ignores it
+        session.bug_bytes = atoi(args.bug_bytes)
     if args.target is None:
         if args.bug_bytes == "":
-            yield BugBytes(0)
+            yield BugBytes(session.bug_bytes)
             return
         if args.bug_bytes is not None:
             return
@@ -241,15 +244,16 @@ def disassemble(session, args) -> Iterator[object]:
     if args.source:
         yield from source_file(prog, symtab, request.addr, args.target)
         return
-    if args.user:
-        yield from raw(prog, symtab, user_reader(session), request.addr, count or 1)
-        return
-    if request.unfiltered:
+    if request.unfiltered and not args.user:
         yield Notice("WARNING", f"{request.addr:x}: no associated kernel symbol found")
-        yield from raw(prog, symtab, prog.read, request.addr, count or 1)
+    if (request.unfiltered or args.unfiltered) or args.user:
+        session.gdb_format = "i"  # crash runs gdb's x/Ni, which print/FMT then remembers
+        read = user_reader(session) if args.user and not args.unfiltered else prog.read
+        yield from raw(prog, symtab, read, request.addr, count or 1)
         return
     if request.addr < facts(prog).page_offset:
         raise CommandError(f"{request.addr:x} is not a kernel virtual address")
+    session.gdb_format = "i"
     end = None
     if args.reverse or forward or request.function_only:
         end = function_end(prog, symtab, request)
@@ -390,9 +394,21 @@ def raw(prog: drgn.Program, symtab: CrashSymbolTable, read: Reader, addr: int,
         count: int) -> Iterator[RawInstruction]:
     """gdb's unfiltered ``x/Ni`` (an address without a kernel symbol, or ``-u``)."""
     for found in gdb_x(read, addr, count).lines:
-        symbol = symtab.symstr(found.addr) if gdb_names(prog, symtab, found.addr) else None
+        symbol = gdb_label(prog, symtab, found.addr)
         text = None if found.text is None else gdb_text(prog, symtab, found, 10)
         yield RawInstruction(found.addr, symbol, text)
+
+
+def gdb_label(prog: drgn.Program, symtab: CrashSymbolTable, addr: int) -> str | None:
+    """gdb's own ``symbol+offset`` for *addr* (its function, or among aliases the last name;
+    crash's module symbols where gdb has none), None where gdb names nothing."""
+    if not gdb_names(prog, symtab, addr):
+        return None
+    found = None if symtab.module_of(addr) else facts(prog).kernel_addresses.gdb_symbol(addr)
+    if found is None:
+        return symtab.symstr(addr)
+    name, offset = found
+    return f"{name}+{offset}" if offset else name
 
 
 def source_file(prog: drgn.Program, symtab: CrashSymbolTable, addr: int,

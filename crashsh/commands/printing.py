@@ -35,7 +35,6 @@ from crashsh.toolchain.gdbvalues import FormatError, MemoryReader, letter_format
 
 SYNOPSIS = "[-x|-d][-u] [expression | symbol[:cpuspec]]"
 GDB_PRINT_WORDS = ("p", "print")
-MAX_VALUE_SIZE = 65536  # gdb's max-value-size
 SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKind.FLOAT)
 FORMAT = re.compile(r"(-?)(\d*)([a-z]*)")  # gdb's decode_format: count, then letters
 
@@ -245,8 +244,7 @@ def record(session, value: drgn.Object, radix: int, letter: str | None, reader: 
 
 
 def fetch(value: drgn.Object, reader: MemoryReader) -> bytes | None:
-    """The value's bytes as gdb fetches it before printing (None: nothing to read); like gdb,
-    a value larger than max-value-size (64 KiB) is refused rather than read."""
+    """The value's bytes as gdb fetches it before printing (None: nothing to read)."""
     resolved = check_typedef(value.type_)
     if is_nodebug_data(value):
         raise ExpressionError("a data symbol of unknown type")
@@ -256,9 +254,7 @@ def fetch(value: drgn.Object, reader: MemoryReader) -> bytes | None:
         if value.address_ is None:
             raise ExpressionError("function without an address")
         return reader.read(value.address_, 1)
-    size = gdb_sizeof(value.type_)
-    if size > MAX_VALUE_SIZE:
-        raise ExpressionError(f"value requires {size} bytes, which is more than max-value-size")
+    size = gdb_sizeof(value.type_)  # crash sets gdb's max-value-size unlimited
     if value.address_ is None or value.bit_field_size_:
         return value.to_bytes_()
     return reader.read(value.address_, size)

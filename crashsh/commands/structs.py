@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ from crashsh.commands.printing import cpuspec_cpus, is_percpu, per_cpu_addresses
 from crashsh.commands.symbols import SymbolNotFound, symbol_not_found
 from crashsh.commands.types import lookup_datatype
 from crashsh.conventions.notices import Notice
-from crashsh.conventions.numbers import htol, is_number, signed, stol
+from crashsh.conventions.numbers import atoi, c_int, htol, is_number, signed, stol
 from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
@@ -250,18 +249,6 @@ def per_cpu_contents(session, request: Request, cpus: list[int], offsets: bool,
 def clean_arg(word: str) -> str:
     """crash's clean_arg(): a number's trailing comma or colon is dropped."""
     return word[:-1] if word[-1:] in (",", ":") and is_number(word[:-1]) else word
-
-
-def atoi(text: str) -> int:
-    """C's atoi(): leading blanks, a sign and ASCII digits; anything else reads as 0."""
-    found = re.match(r"[ \t\n]*([+-]?[0-9]+)", text)
-    return c_int(int(found.group(1))) if found else 0
-
-
-def c_int(value: int) -> int:
-    """A number stored in crash's ``int count``."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >> 31 else value
 
 
 def list_offset(prog: drgn.Program, text: str) -> int:

@@ -7,6 +7,8 @@ at most 16 digits; a decimal one that does not fit in 64 bits reads as 2**64-1 (
 
 from __future__ import annotations
 
+import re
+
 from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 
@@ -88,6 +90,18 @@ def stol(text: str) -> int:
     if is_hexadecimal(text):
         return htol(line_end_stripped(text))
     raise NumberError(f"not a valid number: {text}")
+
+
+def atoi(text: str) -> int:
+    """C's atoi(): leading blanks, a sign and ASCII digits; anything else reads as 0."""
+    found = re.match(r"[ \t\n]*([+-]?[0-9]+)", text)
+    return c_int(int(found.group(1))) if found else 0
+
+
+def c_int(value: int) -> int:
+    """A number stored in C's ``int``."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
 
 
 def signed(value: int) -> int:

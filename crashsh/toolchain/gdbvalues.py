@@ -35,7 +35,7 @@ import math
 import os
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -93,23 +93,23 @@ WCHAR = ctypes.sizeof(ctypes.c_wchar)
 
 class Character(NamedTuple):
     """One step of gdb's wchar_iterator: *result* ok, invalid, incomplete (or lost); the
-    bytes it consumed; the character (ok only)."""
+    bytes it consumed; the character's code (ok only)."""
 
     result: str
     raw: bytes
-    char: str = ""
+    code: int = 0
 
 
-def gdb_characters(data: bytes) -> list[Character]:
+def gdb_characters(data: bytes) -> Iterator[Character]:
     """gdb's wchar_iterator over *data* in a UTF-8 host charset (glibc's iconv to wchar_t,
     one character at a time): a byte iconv rejects is an invalid character, a sequence cut
     short at the end an incomplete one. crash's gdb then loses the character converted just
     before an incomplete sequence (seen on crash 9: "ab\\330" prints "a", <incomplete
-    sequence \\330>); it is kept here as a step with no text."""
+    sequence \\330>); it comes as a "lost" step."""
     cd = _LIBC.iconv_open(b"WCHAR_T", b"UTF-8")
     buf = ctypes.create_string_buffer(data, len(data))
     out = ctypes.create_string_buffer(WCHAR)
-    base, pos, steps = ctypes.addressof(buf), 0, []
+    base, pos, held = ctypes.addressof(buf), 0, None
     try:
         while pos < len(data):
             inptr, inleft = ctypes.c_size_t(base + pos), ctypes.c_size_t(len(data) - pos)
@@ -117,21 +117,22 @@ def gdb_characters(data: bytes) -> list[Character]:
             failed = _LIBC.iconv(cd, ctypes.byref(inptr), ctypes.byref(inleft),
                                  ctypes.byref(outptr), ctypes.byref(outleft)) == ICONV_FAILED
             at = inptr.value - base
+            if failed and outleft.value == WCHAR and ctypes.get_errno() == errno.EINVAL:
+                if held is not None:
+                    yield held._replace(result="lost") if held.result == "ok" else held
+                yield Character("incomplete", data[at:])
+                return
+            if held is not None:
+                yield held
             if failed and outleft.value == WCHAR:  # nothing converted
-                if ctypes.get_errno() == errno.EINVAL:
-                    if steps and steps[-1].result == "ok":
-                        steps[-1] = Character("lost", steps[-1].raw)
-                    steps.append(Character("incomplete", data[at:]))
-                    break
-                steps.append(Character("invalid", data[at:at + 1]))
-                pos = at + 1
+                held, pos = Character("invalid", data[at:at + 1]), at + 1
                 continue
-            code = int.from_bytes(out.raw[:WCHAR], sys.byteorder)
-            steps.append(Character("ok", data[pos:at], chr(code)))
+            held = Character("ok", data[pos:at], int.from_bytes(out.raw[:WCHAR], sys.byteorder))
             pos = at
+        if held is not None:
+            yield held
     finally:
         _LIBC.iconv_close(ctypes.c_void_p(cd))
-    return steps
 
 
 def quoted(data: bytes, limit: int | None = None) -> tuple[str, int]:
@@ -143,14 +144,15 @@ def quoted(data: bytes, limit: int | None = None) -> tuple[str, int]:
         data = data[:limit]
         return '"' + "".join([STRING_CHARS[b] for b in data]) + '"', len(data)
     parts: list[str] = []
-    quote_open, taken = False, 0
-    for count, step in enumerate(gdb_characters(data)):
+    quote_open, taken, count = False, 0, 0
+    for step in gdb_characters(data):
         if limit is not None and count >= limit:
             break
         taken += len(step.raw)
-        escaped = "".join(STRING_CHARS[b] for b in step.raw)
         if step.result == "lost":
             continue
+        count += 1
+        escaped = "".join(STRING_CHARS[b] for b in step.raw)
         if step.result == "incomplete":
             parts.append(('"' if quote_open else "") + (", " if parts else "")
                          + f"<incomplete sequence {escaped}>")
@@ -159,9 +161,9 @@ def quoted(data: bytes, limit: int | None = None) -> tuple[str, int]:
         if not quote_open:
             parts.append('"')
             quote_open = True
-        printable = step.result == "ok" and _LIBC.iswprint(ord(step.char))
-        parts.append(step.char if printable and ord(step.char) > 0x7F else
-                     STRING_CHARS[ord(step.char)] if printable else escaped)
+        printable = step.result == "ok" and step.code <= 0x10FFFF and _LIBC.iswprint(step.code)
+        parts.append(chr(step.code) if printable and step.code > 0x7F else
+                     STRING_CHARS[step.code] if printable else escaped)
     if quote_open:
         parts.append('"')
     return "".join(parts) or '""', taken
@@ -641,7 +643,10 @@ class ArrayNode(Node):
         for i in range(shown):
             if i:
                 out.append(", ")
-            self.element.emit(ctx, off + i * self.element_size, recurse + 1, depth + 1, out)
+            try:
+                self.element.emit(ctx, off + i * self.element_size, recurse + 1, depth + 1, out)
+            except FormatError as e:  # gdb prints the error in the element's place
+                out.append(f"<error reading variable: {e}>")
         out.append("...}" if shown < self.length else "}")
 
 

@@ -148,7 +148,7 @@ def compare(fixture: Fixture, cases: tuple[Case, ...] = SUITE, dump: str = "kdum
     lines = [case.line.format(**values) for case in cases]
     theirs = run_oracle(fixture, lines, dump)
     runner.session.value_history.clear()  # a new crash session numbers its values from $1
-    runner.session.gdb_format = ""  # ... and has no last print/FMT letter
+    runner.session.gdb_format = "i"  # ... and its start-up ran gdb's x/i
     return [Comparison(case, line, runner.run(line), output)
             for case, line, output in zip(cases, lines, theirs)]
 

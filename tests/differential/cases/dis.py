@@ -1,4 +1,5 @@
-"""dis: whole functions, counts, symbol+off, addresses, -r -f -l -x -d -s -b, module functions.
+"""dis: whole functions, counts, symbol+off, addresses, -r -f -l -x -h -d -s -b -U, module
+functions.
 
 Known differences, left out of the suite:
 - aliases at one address (memset/__memset, memcpy/__memcpy): crash names the alias its symbol
@@ -61,4 +62,22 @@ CASES = tuple(Case(f"dis {name}", True) for name in FUNCTIONS) + (
     Case("dis -d -x schedule", True),
     Case("dis schedule 0", True),
     Case("dis", True),
+    # -b N sets the bytes crash skips after ud2a for the session (its x86_64 filter does not
+    # use them), -U prints gdb's own lines, -h is -x
+    Case("dis -b", True),
+    Case("dis -b 4", True),
+    Case("dis -b", True),
+    Case("dis -b 4 schedule 3", True),
+    Case("dis -B 2", True),
+    Case("dis -b", True),
+    Case("dis -b 0", True),
+    Case("dis -U schedule 3", True),
+    Case("dis -U {schedule_plus_5} 2", True),
+    Case("dis -h schedule 2", True),
+    Case("dis -Ux schedule 2", True),
+    Case("dis -U -u {schedule_plus_5} 2", True),
+    Case("dis -U schedule", True),
+    Case("dis -U jiffies", True),
+    Case("dis -h -d schedule", True),
+    Case("dis -b", True),
 )
