@@ -42,7 +42,7 @@ FORMAT = re.compile(r"(-?)(\d*)([a-z]*)")  # gdb's decode_format: count, then le
 @dataclass
 class PrintedValue:
     """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *type* is gdb's name of the
-    value's type; *notes* are crash's messages for reads that failed on the way (each placed
+    value's type, *value* the value as a typed tree; *notes* are crash's messages for reads that failed on the way (each placed
     before the value, or at an offset in *text* when gdb printed it amid the value);
     *complete* is false when gdb failed part way (the error follows). *split_brace* is
     crash's rewrite of a first line with ``{`` in it, done when crash reads gdb's output
@@ -55,6 +55,7 @@ class PrintedValue:
     leader: str | None = None
     notes: list[Notice] = field(default_factory=list)
     complete: bool = True
+    value: object = None  # the value as a typed tree (crashsh.toolchain.valuetree)
     split_brace: bool = field(default=True, metadata={"json": False})
     note_places: list[int] = field(default_factory=list, metadata={"json": False})
 
@@ -238,6 +239,7 @@ def record(session, value: drgn.Object, radix: int, letter: str | None, reader: 
     earlier = reader.notes[start:len(reader.notes) - len(placed)]
     places = [(-1, note) for note in earlier] + placed
     printed.text = text
+    printed.value = value_tree(session, value, data, radix, letter, reader, text)
     printed.notes = [Notice(command, note) for _, note in places]
     printed.note_places = [place for place, _ in places]
     return printed
@@ -286,6 +288,28 @@ def value_text(session, value: drgn.Object, data: bytes | None, radix: int,
         prefix = f"({type_name(type)}) "
     text, placed = printer.render(type, value.address_ or 0, data, reader)
     return prefix + text, [(place + len(prefix), note) for place, note in placed]
+
+
+def value_tree(session, value: drgn.Object, data: bytes | None, radix: int, letter: str | None,
+               reader: MemoryReader, text: str) -> object:
+    """The printed value as a typed tree (crashsh.toolchain.valuetree), made when asked for."""
+    from crashsh.toolchain.valuetree import ValueTree, json_integer
+
+    type = value.type_
+    resolved = check_typedef(type)
+    node: dict = {"type": type_name(type), "text": text}
+    if resolved.kind == TypeKind.FUNCTION:
+        symbol = facts(session.prog).kernel_addresses.symbol(value.address_)
+        return {**node, "address": f"0x{value.address_:x}", "symbol": symbol[2:-1] or None}
+    if resolved.kind == TypeKind.VOID:
+        return node
+    if value.bit_field_size_:
+        number = value.value_()
+        return {**node, "value": json_integer(number, resolved.size) if isinstance(number, int)
+                else number, "bits": value.bit_field_size_}
+    printer = facts(session.prog).format_printer(letter) if letter else (
+        session.value_printer(radix))
+    return ValueTree(printer, type, value.address_ or 0, data, reader)
 
 
 def is_plain_char_pointer(type: drgn.Type) -> bool:

@@ -34,6 +34,7 @@ from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
 from crashsh.toolchain.gdbtypes import type_name as gdb_type_name
+from crashsh.toolchain.valuetree import ValueTree
 
 SYNOPSIS = ("struct_name[.member[,member]][-o][-l offset][-rfuxdp]\n"
             "         [address | symbol][:cpuspec] [count | -c count]")
@@ -55,11 +56,13 @@ class DatatypeLayout:
 @dataclass
 class DatatypeValue:
     """``struct NAME `` and the object's value, or the lines a member list keeps of it,
-    after crash's notes of reads that failed (shown before it)."""
+    after crash's notes of reads that failed (shown before it); *value* is the whole object
+    as a typed tree (crashsh.toolchain.valuetree), None for member lines."""
 
     text: str
     blank_before: bool = field(default=False, metadata={"json": False})
     notes: list[Notice] = field(default_factory=list)
+    value: object = None
 
 
 def datatype_parser(name: str) -> CommandParser:
@@ -326,21 +329,25 @@ def contents(session, request: Request, offsets: bool, raw: bool) -> Iterator[ob
                                request.space == "file" else at)
             else:
                 first = request.members[0] if request.members else None
-                notes, text = object_text(session, request, member, at, reader)
+                notes, text, tree = object_text(session, request, member, at, reader)
                 yield DatatypeValue(text, bool(i) and member == first,
-                                    [Notice(request.kind, note) for note in notes])
+                                    [Notice(request.kind, note) for note in notes], tree)
 
 
 def object_text(session, request: Request, member: str | None, address: int,
-                reader: GdbMemory) -> tuple[list[str], str]:
+                reader: GdbMemory) -> tuple[list[str], str, ValueTree | None]:
     """print_struct/print_union: ``struct NAME `` and gdb's value, or a member's lines; and
     crash's notes of failed reads that reached the screen before it (when crash read gdb's
     text back from a temporary file: a member, or -p). Otherwise a note stands where gdb
-    was printing (a failed read of the whole object: right after ``struct NAME ``)."""
+    was printing (a failed read of the whole object: right after ``struct NAME ``). Last,
+    the whole object as a typed tree (None for members, -p or an unreadable object)."""
     start = len(reader.notes)
+    printer = session.value_printer(request.radix)
+    tree = None
     try:
-        value, placed = session.value_printer(request.radix).render(
-            request.type, address, None, reader)
+        buf = reader.read(address, gdb_sizeof(request.type))
+        value, placed = printer.render(request.type, address, buf, reader)
+        tree = ValueTree(printer, request.type, address, buf, reader)
     except drgn.FaultError:
         value, placed = "", []  # gdb's output command failed: crash goes on
     notes = reader.notes[start:]
@@ -350,21 +357,23 @@ def object_text(session, request: Request, member: str | None, address: int,
         inline = [(0, note) for note in notes[:len(notes) - len(placed)]] + placed
         for place, note in reversed(inline):
             value = value[:place] + f"{request.kind}: {note}\n" + value[place:]
-        return [], head + value + newline
+        return [], head + value + newline, tree
     text = head + value + newline
     if request.deref:
         from crashsh.commands.deref import dereference, dereferenced
 
         if member is None:
-            return notes, dereferenced(session, request.type, text, address, request.radix)
+            return notes, dereferenced(session, request.type, text, address,
+                                       request.radix), None
         followed = dereference(session, request.type, member, address, request.radix)
         if followed is not None:
-            return notes, followed
+            return notes, followed, None
     lines = text.splitlines(keepends=True)
     if "." in member or "[" in member:
         found = gdbvalues.extended_member(gdbvalues.element_tree(lines), member)
-        return notes, "".join(found or [])
-    return notes, "".join(structview.parse_for_member(structview.fgets_chunks(text), member))
+        return notes, "".join(found or []), None
+    return notes, "".join(structview.parse_for_member(structview.fgets_chunks(text),
+                                                      member)), None
 
 
 def raw_dump(session, request: Request, member: str | None, address: int) -> MemoryDisplay:

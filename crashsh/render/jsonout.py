@@ -10,7 +10,10 @@ from typing import TextIO
 
 
 def jsonable(data: object) -> object:
-    """Convert command data into JSON-ready values (fields with metadata json=False are left out)."""
+    """Convert command data into JSON-ready values (fields with metadata json=False are left
+    out; an object with a ``__json__`` method gives what it returns, made when asked for)."""
+    if hasattr(data, "__json__") and not isinstance(data, type):
+        return jsonable(data.__json__())
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         return {
             f.name: jsonable(getattr(data, f.name))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rich.console import Console
+from rich.text import Text
+
 from crashsh.commands.printing import PerCpuAddresses, PrintedValue
 from crashsh.render.plain import plain
+from crashsh.render.richout import rich_render
+from crashsh.render.values import value_text
 
 
 @plain.register
@@ -40,3 +45,19 @@ def _(info: PerCpuAddresses) -> Iterator[str]:
     yield f"PER-CPU DATA TYPE:\n  {info.declaration}\nPER-CPU ADDRESSES:\n"
     for cpu, address in info.addresses:
         yield f"  [{cpu}]: {address:x}\n"
+
+
+@rich_render.register(PrintedValue)
+def _(value: PrintedValue, console: Console) -> None:
+    """The notes, then ``LEADER = $N = `` and the value laid out and coloured by kind."""
+    for note in value.notes:
+        console.print(Text(note.text().rstrip("\n"), "red"))
+    head = Text.assemble((f"{value.leader} = " if value.leader else "", "bold"),
+                         (f"${value.number} = ", "dim"))
+    if not value.complete or value.value is None:
+        console.print(head + Text(value.text), end="\n" if value.complete else "")
+        return
+    body = value_text(value.value)
+    if body.plain and value.text.endswith(body.plain):  # a pointer: gdb's (type) first
+        head.append(value.text[:len(value.text) - len(body.plain)], "dim")
+    console.print(head + body)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rich.console import Console
+from rich.text import Text
+
 from crashsh.commands.structs import DatatypeLayout, DatatypeValue, PerCpuObject
 from crashsh.render.plain import plain
+from crashsh.render.richout import rich_render
+from crashsh.render.values import value_text
 
 
 @plain.register
@@ -24,3 +29,19 @@ def _(value: DatatypeValue) -> Iterator[str]:
 @plain.register
 def _(header: PerCpuObject) -> Iterator[str]:
     yield f"[{header.cpu}]: {header.address:x}\n"
+
+
+@rich_render.register(DatatypeValue)
+def _(value: DatatypeValue, console: Console) -> None:
+    """A whole object laid out and coloured by kind (member lines as crash prints them)."""
+    if value.blank_before:
+        console.print()
+    for note in value.notes:
+        console.print(Text(note.text().rstrip("\n"), "red"))
+    if value.value is None:
+        console.print(Text(value.text.rstrip("\n")))
+        return
+    head, _, _ = value.text.partition(" {")
+    kind, _, name = head.partition(" ")
+    console.print(Text.assemble((kind + " ", "bold"), (name.split(" ")[0] + " ", "bold"))
+                  + value_text(value.value))
