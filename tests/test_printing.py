@@ -7,6 +7,7 @@ import drgn
 import pytest
 
 from crashsh.toolchain.cexpr import Evaluator, ExpressionError, tokenize
+from crashsh.toolchain.gdbvalues import CHAR_CHARS
 
 host = drgn.Program(drgn.host_platform)
 
@@ -46,6 +47,31 @@ def test_history():
 def test_errors(text):
     with pytest.raises(ExpressionError):
         value(text)
+
+
+@pytest.mark.parametrize("request_, last, letter, rest", [
+    ("/x jiffies", "i", "x", "jiffies"), ("/xr a", "", "x", "a"), ("/sx a", "", "x", "a"),
+    ("/xs a", "", None, "a"), ("/ a", "x", "x", "a"), ("/r a", "z", "z", "a"),
+    ("/1x a", "", "x", "a"), ("a + 1", "x", None, "a + 1"),
+])
+def test_print_format(request_, last, letter, rest):
+    """gdb's print_command_parse_format: the letter (s: natural) and the expression."""
+    from types import SimpleNamespace
+
+    from crashsh.commands.printing import print_format
+
+    assert print_format(SimpleNamespace(gdb_format=last), request_) == (letter, rest)
+
+
+@pytest.mark.parametrize("request_", ["/2x a", "/xw a", "/-x a", "/0 a", "/i a", "/ a"])
+def test_print_format_refused(request_):
+    """Counts, size letters and i are refused (a bare / after gdb's x/i repeats i)."""
+    from types import SimpleNamespace
+
+    from crashsh.commands.printing import PrintFailed, print_format
+
+    with pytest.raises(PrintFailed):
+        print_format(SimpleNamespace(gdb_format="i"), request_)
 
 
 def test_tokens():
@@ -134,3 +160,113 @@ def test_json_value(session_runner):
     data = run_json(session_runner, "p init_task.comm")
     assert data[0]["type"] == "char [16]"
     assert data[0]["text"].startswith('"swapper/0')
+    assert data[0]["value"] == {"type": "char [16]", "value": "swapper/0",
+                                "text": data[0]["text"]}
+
+
+def test_json_tree(session_runner):
+    """p and struct values as typed trees, against drgn's values."""
+    from tests.differential.runner import run_json
+
+    prog = session_runner.session.prog
+    task = prog["init_task"]
+    load = run_json(session_runner, "p init_task.se.load")[0]["value"]
+    assert load["type"] == "struct load_weight"
+    assert [(m["name"], m["value"]) for m in load["members"]] == [
+        (m.name, task.se.load.member_(m.name).value_()) for m in task.se.load.type_.members]
+    head = run_json(session_runner, f"struct list_head {task.tasks.address_:x}")[0]["value"]
+    assert [m["value"] for m in head["members"]] == [
+        f"{task.tasks.next.value_():#x}", f"{task.tasks.prev.value_():#x}"]
+    pointer = run_json(session_runner, "p init_task.sched_class")[0]["value"]
+    sched = prog.symbol(task.sched_class.value_())
+    assert pointer["value"] == f"{task.sched_class.value_():#x}"
+    assert pointer["symbol"] == sched.name
+
+
+# -- print/FMT, readmem's messages, -u ---------------------------------------------------------
+def test_print_formats(session_runner):
+    prog = session_runner.session.prog
+    task = prog["init_task"]
+    sched = task.sched_class.value_()
+    name = prog.symbol(sched).name
+    prio = task.prio.value_()
+    assert run(session_runner, "p/a init_task.sched_class").endswith(f" = {sched:#x} <{name}>\n")
+    assert run(session_runner, "p/z init_task.prio").endswith(f" = 0x{prio:08x}\n")
+    assert run(session_runner, "p/d init_task.stack").endswith(
+        f" = {task.stack.value_() - (1 << 64)}\n")
+    byte = (prio + 200) & 0xFF
+    assert run(session_runner, "p/c init_task.prio + 200").endswith(
+        f" = {byte} '{CHAR_CHARS[byte]}'\n")
+    # no letter repeats the last one; sizes and counts are refused
+    assert run(session_runner, "p/ init_task.prio").endswith(f" = {prio} '{CHAR_CHARS[prio]}'\n")
+    assert run(session_runner, "p/xw jiffies") == "gdb: gdb request failed: p/xw jiffies\n"
+    # an unknown letter fails at the first scalar, after the history entry; struct members
+    # and array elements show the error in place
+    assert run(session_runner, "p/q jiffies").endswith(" = gdb: gdb request failed: p/q jiffies\n")
+    assert '  next = <error reading variable: Undefined output format "q".>,' in run(
+        session_runner, "p/q init_task.tasks")
+
+
+def test_unreadable_memory_notes(session_runner, kernel):
+    """crash's readmem messages for gdb's reads: a seek error past a kdump file's memory."""
+    from crashsh.dumpfacts import facts
+
+    prog = session_runner.session.prog
+    beyond = facts(prog).page_offset + 2 * (prog["max_pfn"].value_() << 12)
+    note = f'seek error: kernel virtual address: {beyond:x}  type: "gdb_readmem_callback"'
+    assert run(session_runner, f"print *(long *){beyond:#x}") == (
+        f"gdb: {note}\ngdb: gdb request failed: print *(long *){beyond:#x}\n")
+    text = run(session_runner, f"print (char *){beyond:#x}")
+    assert text.endswith(f" = {beyond:#x} gdb: {note}\ngdb: {note}\ngdb: {note}\n"
+                         f"<error: Cannot access memory at address {beyond:#x}>\n")
+    assert run(session_runner, f"struct list_head {beyond:x}") == (
+        f"struct list_head struct: {note}\n\n")
+    # a user address read for -u (the panic task's page tables) and a kernel one
+    jiffies = prog.symbol("jiffies").address
+    assert run(session_runner, "p -u jiffies") == (
+        f'p: invalid user virtual address: {jiffies:x}  type: "gdb_readmem_callback"\n'
+        "p: gdb request failed: p jiffies\n")
+
+
+def test_struct_per_cpu_and_file(session_runner, kernel):
+    prog = session_runner.session.prog
+    offsets = prog["__per_cpu_offset"]
+    runqueues = prog.symbol("runqueues").address
+    ncpus = prog["nr_cpu_ids"].value_()
+    expected = "".join(f"[{cpu}]: {(runqueues + offsets[cpu].value_()) & ((1 << 64) - 1):x}\n"
+                       f"  cpu = {cpu},\n" for cpu in range(ncpus))
+    assert run(session_runner, "struct rq.cpu runqueues:a") == expected
+    with open(kernel.dump(), "rb") as f:
+        f.seek(0x1000)
+        words = [int.from_bytes(f.read(8), "little") for _ in range(2)]
+    assert run(session_runner, "struct -f list_head 0x1000") == (
+        f"struct list_head {{\n  next = {words[0]:#x},\n  prev = {words[1]:#x}\n}}\n")
+
+
+def test_dis_bug_bytes(session_runner):
+    assert run(session_runner, "dis -b") == "encoded bytes being skipped after ud2a: 0\n"
+    assert run(session_runner, "dis -b 4") == ""
+    assert run(session_runner, "dis -b") == "encoded bytes being skipped after ud2a: 4\n"
+    assert run(session_runner, "dis -b 0") == ""
+
+
+def test_rich_layout(session_runner):
+    """At a terminal: gdb's layout with the member names of a struct aligned."""
+    import io
+
+    from crashsh.registry import get_command
+    from crashsh.render import render
+
+    cmd = get_command("p")
+    out = io.StringIO()
+    render(cmd.run(session_runner.session, cmd.parser().parse_args(["init_task.se.load"])),
+           "rich", out)
+    plain_lines = [line for line in _strip_ansi(out.getvalue()).splitlines() if " = " in line]
+    assert plain_lines[1:] == ["  weight     = " + plain_lines[1].split(" = ")[1],
+                               "  inv_weight = " + plain_lines[2].split(" = ")[1]]
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -77,6 +77,28 @@ def test_scalars(types):
     assert scalar_formatter(long, 16)(-1) == "0xffffffffffffffff"
 
 
+def test_format_letters():
+    """print/FMT of one scalar, values taken from crash 9 (gdb 16) on the fixtures."""
+    from crashsh.toolchain.gdbvalues import FormatError, float_text, letter_formatter
+
+    assert letter_formatter("z", 4, False)(5) == "0x00000005"
+    assert letter_formatter("x", 4, False)(-5) == "0xfffffffb"
+    assert letter_formatter("d", 8, True)(0xFFFFFFFFFFFFFFFF) == "-1"
+    assert letter_formatter("o", 4, False)(0) == "0"
+    assert letter_formatter("t", 4, False)(5) == "101"
+    assert letter_formatter("c", 8, True)(0x1E0) == "224 '\\340'"  # unsigned: true unsigned char
+    assert letter_formatter("c", 4, False)(-200) == "56 '8'"
+    assert letter_formatter("a", 4, False, lambda a: " <x>" if a == 8 else "")(8) == "0x8 <x>"
+    assert letter_formatter("a", 4, False)(-5) == "0xfffffffffffffffb"
+    assert letter_formatter("f", 4, False)(120) == "1.68155816e-43"
+    assert letter_formatter("f", 2, False)(65) == "3.8743e-06"
+    assert letter_formatter("f", 1, False)(-3) == "-3"  # no 1-byte float: the number
+    assert letter_formatter("f", 8, True)(0xFFFFFFFF99800000) == "-nan(0xfffff99800000)"
+    assert float_text(0x7F800000, 4) == "inf"
+    with pytest.raises(FormatError, match='Undefined output format "q"'):
+        letter_formatter("q", 4, False)(1)
+
+
 def test_enums(types):
     uint = types.int_type("unsigned int", 4, False)
     flags = types.enum_type("f", uint, [drgn.TypeEnumerator("A", 1),
