@@ -174,3 +174,19 @@ SAME_ON_BOTH = {
 @pytest.mark.parametrize("line", sorted(SAME_ON_BOTH))
 def test_whatis_on_dump(crashsh, line):
     assert crashsh.run(line) == SAME_ON_BOTH[line]
+
+
+@pytest.mark.vmcore
+def test_whatis_sizes_and_members(crashsh):
+    """whatis -r/-m: the kernel's named types by size, or holding a member of a type."""
+    prog = crashsh.session.prog
+    size = drgn.sizeof(prog.type("struct list_head"))
+    rows = crashsh.run(f"whatis -r {size}").splitlines()
+    assert rows[0] == "SIZE  TYPE" and f"  {size}  list_head" in rows
+    assert all(int(row.split()[0]) == size for row in rows[1:])
+    task = prog.type("struct task_struct")
+    wide = crashsh.run(f"whatis -r {drgn.sizeof(task)}-{drgn.sizeof(task)}").splitlines()
+    assert f"{drgn.sizeof(task)}  task_struct" in wide
+    members = crashsh.run("whatis -m list_head").splitlines()
+    assert f"{drgn.sizeof(task):>{len(members[0]) - 6}}  task_struct" in members
+    assert crashsh.run("whatis -m no_such_type_name_xyz") == "(none found)\n"

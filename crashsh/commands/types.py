@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import drgn
 from drgn import FindObjectFlags, SymbolKind, TypeKind
 
+from crashsh.conventions.numbers import stol
 from crashsh.conventions.usage import usage_block, usage_error
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
 from crashsh.registry import command
+from crashsh.toolchain.gdbsyms import in_kernel_text
 from crashsh.toolchain.gdbtypes import (
     check_typedef,
     declaration,
@@ -68,9 +70,21 @@ class EnumeratorValue:
     value: int
 
 
+@dataclass
+class TypeSizes:
+    """`whatis -r/-m`: the named types of a size (or size range), or with a member of a type
+    whose name holds a string: (size, name) sorted as crash sorts them."""
+
+    types: list[tuple[int, str]]
+
+
 def whatis_parser() -> CommandParser:
-    p = CommandParser("whatis", "search symbol table for data or type information")
+    p = CommandParser("whatis", "search symbol table for data or type information",
+                      add_help=False)
     p.add_argument("-o", dest="offsets", action="store_true", help="show member offsets")
+    p.add_argument("-r", dest="range", metavar="size|low-high",
+                   help="types of this size or range of sizes")
+    p.add_argument("-m", dest="member", help="types with a member of this data type")
     p.add_argument("words", nargs="*", help="[struct | union | enum] name, or a symbol")
     return p
 
@@ -79,6 +93,8 @@ def whatis_parser() -> CommandParser:
          synopsis=SYNOPSIS)
 def run_whatis(session, args):
     prog = session.prog
+    if args.range is not None or args.member is not None:
+        return type_sizes(session, args.range, args.member)
     words = list(args.words)
     at = 1 if words[:1] and words[0] in KEYWORDS else 0
     if len(words) <= at:
@@ -94,6 +110,44 @@ def run_whatis(session, args):
         # crash prints the reason and then its usage, both in the command's output
         raise usage_error("whatis", f"cannot resolve: {expression}")
     return SymbolDeclaration(expression, text)
+
+
+def type_sizes(session, size_range: str | None, member: str | None) -> TypeSizes:
+    """crash's request_types(): every named type (from BTF here), filtered by size (a zero
+    high bound filters nothing) and by member, each name once, sorted by size and name.
+    gdb shows a typedef it has not resolved yet with size 0; the sizes here are the types'."""
+    low = high = 0
+    if size_range is not None:
+        text = size_range[:15]
+        first, dash, second = text.partition("-")
+        low = high = stol(first)
+        if dash:
+            high = stol(second)
+    found: dict[str, int] = {}
+    for btf in kernel_btf(session):
+        for entry in btf.named():
+            if entry.name in found:
+                continue
+            size = btf.byte_size(entry)
+            if high and not low <= size <= high:
+                continue
+            if member is not None and not btf.contains(entry, member):
+                continue
+            found[entry.name] = size
+    return TypeSizes(sorted(((size, name) for name, size in found.items()),
+                            key=lambda item: (item[0], item[1].encode())))
+
+
+def kernel_btf(session) -> list:
+    """vmlinux's BTF, then each loaded module's (split over vmlinux's), read once."""
+    from crashsh.commands.modules import module_files
+    from crashsh.toolchain.btf import read_btf
+
+    if not hasattr(session, "btf"):
+        base = read_btf(session.vmlinux) if session.vmlinux else None
+        modules = [read_btf(path, base) for path in module_files(session).values()] if base else []
+        session.btf = [b for b in [base, *modules] if b is not None]
+    return session.btf
 
 
 def failed_datatype_argument(name: str) -> str:
@@ -119,7 +173,7 @@ def symbol_declaration(prog: drgn.Program, name: str) -> SymbolDeclaration | Non
     if not name.isidentifier() or not in_vmlinux(prog, symbol.address):
         # gdb cannot parse the name, or (before `mod -S`) knows nothing of module symbols
         raise CommandError(f"gdb request failed: whatis {name}")
-    kind = "text" if in_text(prog, symbol.address) else "data"
+    kind = "text" if in_kernel_text(prog, symbol.address) else "data"
     return SymbolDeclaration(name, f"<{kind} variable, no debug info> {name};")
 
 
@@ -174,17 +228,6 @@ def in_vmlinux(prog: drgn.Program, address: int) -> bool:
         return prog.module(address) == prog.main_module()
     except LookupError:
         return True  # per-cpu offsets belong to no module
-
-
-def in_text(prog: drgn.Program, address: int) -> bool:
-    """Whether *address* is in the kernel's .text or .init.text, as gdb's minimal symbols tell."""
-    for start, end in (("_stext", "_etext"), ("_sinittext", "_einittext")):
-        try:
-            if prog.symbol(start).address <= address < prog.symbol(end).address:
-                return True
-        except LookupError:
-            continue
-    return False
 
 
 def datatype(prog: drgn.Program, text: str, offsets: bool):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.types import EnumeratorValue, SymbolDeclaration, TypeDefinition
+from crashsh.commands.types import EnumeratorValue, SymbolDeclaration, TypeDefinition, TypeSizes
 from crashsh.render.plain import plain
 
 
@@ -24,3 +24,14 @@ def _(definition: TypeDefinition) -> Iterator[str]:
 @plain.register
 def _(value: EnumeratorValue) -> Iterator[str]:
     yield f"enum {value.enum} = {value.value}\n"
+
+
+@plain.register
+def _(found: TypeSizes) -> Iterator[str]:
+    if not found.types:
+        yield "(none found)\n"
+        return
+    width = max(len(str(found.types[-1][0])), len("SIZE"))
+    yield f"{'SIZE':>{width}}  TYPE\n"
+    for size, name in found.types:
+        yield f"{size:>{width}}  {name}\n"

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import drgn
 from drgn import TypeKind
 
+from crashsh.toolchain.gdbsyms import in_kernel_text
+
 TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)
@@ -350,24 +352,13 @@ class Evaluator:
             symbol = self.prog.symbol(name)
         except LookupError:
             raise ExpressionError(f'No symbol "{name}" in current context.') from None
-        if symbol.kind == drgn.SymbolKind.FUNC or self.in_text(symbol.address):
+        if symbol.kind == drgn.SymbolKind.FUNC or in_kernel_text(self.prog, symbol.address):
             int_type = self.prog.int_type("int", 4, True)
             type = self.prog.typedef_type(NODEBUG_TEXT,
                                           self.prog.function_type(int_type, (), False))
         else:
             type = self.prog.typedef_type(NODEBUG_DATA, self.prog.void_type())
         return drgn.Object(self.prog, type, address=symbol.address)
-
-    def in_text(self, address: int) -> bool:
-        """Whether *address* is in the kernel's text (gdb takes a minimal symbol's kind from
-        its section)."""
-        for start, end in (("_stext", "_etext"), ("_sinittext", "_einittext")):
-            try:
-                if self.prog.symbol(start).address <= address < self.prog.symbol(end).address:
-                    return True
-            except LookupError:
-                continue
-        return False
 
     # -- type names ---------------------------------------------------------------------------
     def is_type_start(self, token: Token) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import bisect
 
+import drgn
+
 from crashsh.toolchain.elf import SHF_ALLOC, SHF_EXECINSTR, STT_SECTION, ElfFile
 
 STT_FILE = 4
@@ -53,3 +55,15 @@ class MinimalSymbols:
         if hi >= 0 and pc < entries[hi][0] + entries[hi][1]:
             return True
         return zero_sized and index in self.code
+
+
+def in_kernel_text(prog: drgn.Program, address: int) -> bool:
+    """Whether *address* is in the kernel's .text or .init.text: gdb's minimal symbol there
+    is a text symbol (it takes the kind from the section)."""
+    for start, end in (("_stext", "_etext"), ("_sinittext", "_einittext")):
+        try:
+            if prog.symbol(start).address <= address < prog.symbol(end).address:
+                return True
+        except LookupError:
+            continue
+    return False
