@@ -124,7 +124,8 @@ def sym_output(symtab: CrashSymbolTable, args) -> Iterator[object]:
 
 def listing(symtab: CrashSymbolTable, option: str, value: str | None) -> Iterator[object]:
     if option in ("-l", "-L"):
-        yield from (line(s) for s in symtab.kernel_symbols())
+        kernel = symtab.kernel  # 100k+ lines: straight from the table's columns
+        yield from map(SymbolLine, kernel.values, kernel.types, kernel.names)
         yield from module_lines(symtab, None)
     elif option == "-M":
         yield from module_lines(symtab, None)

@@ -249,9 +249,6 @@ class CrashSymbolTable:
         k = self.kernel
         return Symbol(k.names[i], k.values[i], k.types[i])
 
-    def kernel_symbols(self) -> list[Symbol]:
-        return [self.kernel_symbol(i) for i in range(len(self.kernel.values))]
-
     @staticmethod
     def module_symbol(table: ModuleTable, entry: Entry) -> Symbol:
         return Symbol(entry.name, entry.value, entry.type, table.name)
