@@ -35,19 +35,19 @@ from crashsh.toolchain.gdbvalues import FormatError, MemoryReader, letter_format
 
 SYNOPSIS = "[-x|-d][-u] [expression | symbol[:cpuspec]]"
 GDB_PRINT_WORDS = ("p", "print")
-SCALARS = (TypeKind.INT, TypeKind.BOOL, TypeKind.ENUM, TypeKind.POINTER, TypeKind.FLOAT)
 FORMAT = re.compile(r"(-?)(\d*)([a-z]*)")  # gdb's decode_format: count, then letters
 
 
 @dataclass
 class PrintedValue:
     """``$N = TEXT``, after crash's ``LEADER = `` for a symbol; *type* is gdb's name of the
-    value's type, *value* the value as a typed tree; *notes* are crash's messages for reads that failed on the way (each placed
-    before the value, or at an offset in *text* when gdb printed it amid the value);
-    *complete* is false when gdb failed part way (the error follows). *split_brace* is
-    crash's rewrite of a first line with ``{`` in it, done when crash reads gdb's output
-    back from a temporary file (with a leader, or with module symbols loaded): then the
-    notes, which reached the terminal at once, come first."""
+    value's type, *value* the value as a typed tree (crashsh.toolchain.valuetree); *notes*
+    are crash's messages for reads that failed on the way (each placed before the value, or
+    at an offset in *text* when gdb printed it amid the value); *complete* is false when gdb
+    failed part way (the error follows). *split_brace* is crash's rewrite of a first line
+    with ``{`` in it, done when crash reads gdb's output back from a temporary file (with a
+    leader, or with module symbols loaded): then the notes, which reached the terminal at
+    once, come first."""
 
     number: int
     text: str
@@ -55,7 +55,7 @@ class PrintedValue:
     leader: str | None = None
     notes: list[Notice] = field(default_factory=list)
     complete: bool = True
-    value: object = None  # the value as a typed tree (crashsh.toolchain.valuetree)
+    value: object = None
     split_brace: bool = field(default=True, metadata={"json": False})
     note_places: list[int] = field(default_factory=list, metadata={"json": False})
 
@@ -232,14 +232,13 @@ def record(session, value: drgn.Object, radix: int, letter: str | None, reader: 
     printed = PrintedValue(len(session.value_history), "", type_name(value.type_), leader,
                            split_brace=tmpfile)
     try:
-        text, placed = value_text(session, value, data, radix, letter, reader)
+        text, placed, tree = value_text(session, value, data, radix, letter, reader)
     except FormatError as e:
         printed.text, printed.complete = e.partial, False
         raise PrintFailed(reader.notes[start:], printed) from None
     earlier = reader.notes[start:len(reader.notes) - len(placed)]
     places = [(-1, note) for note in earlier] + placed
-    printed.text = text
-    printed.value = value_tree(session, value, data, radix, letter, reader, text)
+    printed.text, printed.value = text, tree
     printed.notes = [Notice(command, note) for _, note in places]
     printed.note_places = [place for place, _ in places]
     return printed
@@ -263,53 +262,42 @@ def fetch(value: drgn.Object, reader: MemoryReader) -> bytes | None:
 
 
 def value_text(session, value: drgn.Object, data: bytes | None, radix: int,
-               letter: str | None, reader: MemoryReader) -> tuple[str, list[tuple[int, str]]]:
-    """gdb's print_formatted of a top-level value (c_value_print): the text, and the notes
-    of reads made while printing it with their places in the text."""
+               letter: str | None, reader: MemoryReader) -> tuple[str, list, object]:
+    """gdb's print_formatted of a top-level value (c_value_print): the text, the notes of
+    reads made while printing it with their places in the text, and the value as a typed
+    tree (made when asked for)."""
+    from crashsh.toolchain.valuetree import ValueTree, json_integer
+
     dump = facts(session.prog)
     printer = dump.format_printer(letter) if letter else session.value_printer(radix)
     type = value.type_
     resolved = check_typedef(type)
     if resolved.kind == TypeKind.VOID:
-        return "void", []
+        return "void", [], {"type": type_name(type), "text": "void"}
     if resolved.kind == TypeKind.FUNCTION:
         address = value.address_
+        symbol = dump.kernel_addresses.symbol(address)
         if letter is None:
-            return f"{{{type_name(type)}}} 0x{address:x}" + dump.kernel_addresses.symbol(address), []
-        if letter in ("a", "c"):
+            text = f"{{{type_name(type)}}} 0x{address:x}{symbol}"
+        elif letter in ("a", "c"):
             raise FormatError("Value can't be converted to integer.")
-        return letter_formatter(letter, 1, False)(int.from_bytes(data[:1], "little",
-                                                                 signed=True)), []
+        else:  # gdb prints the function's first byte
+            text = letter_formatter(letter, 1, False)(int.from_bytes(data[:1], "little",
+                                                                     signed=True))
+        return text, [], {"type": type_name(type), "text": text, "address": f"0x{address:x}",
+                          "symbol": symbol[2:-1] or None}
     if value.bit_field_size_:
         number = value.value_()
-        return printer.formatter(resolved)(number if isinstance(number, int) else 0), []
+        number = number if isinstance(number, int) else 0
+        text = printer.formatter(resolved)(number)
+        return text, [], {"type": type_name(type), "text": text, "bits": value.bit_field_size_,
+                          "value": json_integer(number, resolved.size)}
     prefix = ""
     if resolved.kind == TypeKind.POINTER and not letter and not is_plain_char_pointer(type):
         prefix = f"({type_name(type)}) "
     text, placed = printer.render(type, value.address_ or 0, data, reader)
-    return prefix + text, [(place + len(prefix), note) for place, note in placed]
-
-
-def value_tree(session, value: drgn.Object, data: bytes | None, radix: int, letter: str | None,
-               reader: MemoryReader, text: str) -> object:
-    """The printed value as a typed tree (crashsh.toolchain.valuetree), made when asked for."""
-    from crashsh.toolchain.valuetree import ValueTree, json_integer
-
-    type = value.type_
-    resolved = check_typedef(type)
-    node: dict = {"type": type_name(type), "text": text}
-    if resolved.kind == TypeKind.FUNCTION:
-        symbol = facts(session.prog).kernel_addresses.symbol(value.address_)
-        return {**node, "address": f"0x{value.address_:x}", "symbol": symbol[2:-1] or None}
-    if resolved.kind == TypeKind.VOID:
-        return node
-    if value.bit_field_size_:
-        number = value.value_()
-        return {**node, "value": json_integer(number, resolved.size) if isinstance(number, int)
-                else number, "bits": value.bit_field_size_}
-    printer = facts(session.prog).format_printer(letter) if letter else (
-        session.value_printer(radix))
-    return ValueTree(printer, type, value.address_ or 0, data, reader)
+    return (prefix + text, [(place + len(prefix), note) for place, note in placed],
+            ValueTree(printer, type, value.address_ or 0, data, reader))
 
 
 def is_plain_char_pointer(type: drgn.Type) -> bool:

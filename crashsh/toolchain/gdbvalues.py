@@ -42,6 +42,7 @@ from typing import NamedTuple
 import drgn
 from drgn import TypeKind
 
+from crashsh.dumpfacts import MASK64
 from crashsh.toolchain.gdbtypes import check_typedef
 
 PRINT_MAX = 256  # crash: *gdb_print_max = 256
@@ -49,7 +50,6 @@ MAX_DEPTH = 20  # gdb's default `set print max-depth`
 ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
 AGGREGATES = (TypeKind.STRUCT, TypeKind.UNION, TypeKind.CLASS)
 UNPACK = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
-MASK64 = (1 << 64) - 1
 # floating-point formats by size: struct code, gdb's %g digits, mantissa bits
 FLOATS = {2: ("<e", 5, 10), 4: ("<f", 9, 23), 8: ("<d", 17, 52)}
 
