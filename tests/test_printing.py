@@ -270,3 +270,22 @@ def _strip_ansi(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_user_reads_without_user_space(session_runner, kernel):
+    """-u in a kernel thread's context: crash's read of mm->pgd fails and ends the command
+    (after what gdb had printed), with no "gdb request failed"."""
+    from drgn.helpers.linux.pid import find_task
+
+    session = session_runner.session
+    pgd = drgn.offsetof(session.prog.type("struct mm_struct"), "pgd")
+    error = f'invalid kernel virtual address: {pgd:x}  type: "mm_struct pgd"'
+    kthread = find_task(session.prog, kernel.manifest["test_module"]["kthread_pid"])
+    outputs = []
+    for line in ("p -u *(int *)0x400000", "struct -u list_head 0x400000"):
+        session_runner.out.seek(0)
+        session_runner.out.truncate()
+        session.context = kthread
+        session_runner.shell.onecmd_plus_hooks(line)
+        outputs.append(session_runner.out.getvalue())
+    assert outputs == [f"p: {error}\n", f"struct list_head struct: {error}\n"]

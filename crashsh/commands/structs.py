@@ -329,9 +329,14 @@ def contents(session, request: Request, offsets: bool, raw: bool) -> Iterator[ob
                                request.space == "file" else at)
             else:
                 first = request.members[0] if request.members else None
-                notes, text, tree = object_text(session, request, member, at, reader)
-                yield DatatypeValue(text, bool(i) and member == first,
-                                    [Notice(request.kind, note) for note in notes], tree)
+                blank = bool(i) and member == first
+                try:
+                    notes, text, tree = object_text(session, request, member, at, reader)
+                except CommandError:  # crash's read ended the command as gdb printed
+                    if member is None and not request.deref:
+                        yield DatatypeValue(f"{request.kind} {request.name} ", blank)
+                    raise
+                yield DatatypeValue(text, blank, [Notice(request.kind, n) for n in notes], tree)
 
 
 def object_text(session, request: Request, member: str | None, address: int,
