@@ -105,7 +105,7 @@ def open_session(args: argparse.Namespace):
     with _progress("loading debuginfo"):
         session = Session.open(vmcore, sources)
     if vmlinux:
-        session.vmlinux = vmlinux
+        session.vmlinux, session.vmlinux_given = sources.vmlinux, vmlinux
     for warning in session.warnings:
         print(warning, file=sys.stderr)
     return session

@@ -107,7 +107,7 @@ class CommandParser(argparse.ArgumentParser):
 @dataclass(frozen=True, eq=False)
 class Completes:
     """What Tab offers for an argument: names of the dump (crashsh.kernel.names.SOURCES keys:
-    "pid", "task", "comm", "slab", "module", "symbol"), fixed words, and what an earlier word
+    "pid", "task", "comm", "slab", "module", "symbol", "type", "struct", "union", "enum"), fixed words, and what an earlier word
     changes that to (`kmem -S` takes slab cache names, `set output` an output mode)."""
 
     names: tuple[str, ...] = ()

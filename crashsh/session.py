@@ -47,7 +47,8 @@ class Session:
 
     def __init__(self, prog: drgn.Program, vmlinux: str, vmcore: str, kind: FileKind) -> None:
         self.prog = prog
-        self.vmlinux = vmlinux
+        self.vmlinux = vmlinux  # the file read (a compressed kernel's decompressed copy)
+        self.vmlinux_given: str | None = None  # the kernel file as the user named it
         self.vmcore = vmcore
         self.kind = kind
         self.settings = Settings()

@@ -130,6 +130,24 @@ def test_completion_words(crashsh):
     assert words("", ["mod", "-d"]) == sorted(words("", ["mod", "-s"]))
 
 
+def test_type_names_complete_from_the_btf(crashsh):
+    """struct, union and whatis offer the kernel's type names (read from vmlinux's .BTF), each
+    one a type drgn finds in the debuginfo."""
+    import drgn
+
+    prog = crashsh.session.prog
+    words = crashsh.shell.completion_words
+    for command, kind in (("struct", "struct"), ("union", "union")):
+        offered = [w for w in words("s", [command]) if w not in words("s", ["sym"])]
+        assert offered, command
+        for name in offered:
+            assert prog.type(f"{kind} {name}").kind.name == kind.upper()
+    assert "task_struct" in words("task_s", ["struct"])
+    assert "mm_struct" in words("mm_s", ["whatis", "struct"])
+    assert words("pid_t", ["whatis"])[0] == "pid_t"
+    assert prog.type("pid_t").kind == drgn.TypeKind.TYPEDEF
+
+
 def test_history_is_kept_between_sessions(kernel, tmp_path):
     history = tmp_path / "history"
     first = open_terminal(kernel, tmp_path)

@@ -29,7 +29,7 @@ from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import structview
 from crashsh.kernel.readmem import GdbMemory, Memory
-from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
@@ -77,7 +77,8 @@ def datatype_parser(name: str) -> CommandParser:
     p.add_argument("-l", dest="list_offset", help="offset of an embedded list_head")
     p.add_argument("-f", dest="file", action="store_true", help="dump file offset")
     p.add_argument("-u", dest="user", action="store_true", help="user virtual address")
-    p.add_argument("words", nargs="*", help="name[.member] [address] [count]")
+    completes(p.add_argument("words", nargs="*", help="name[.member] [address] [count]"),
+              Completes(names=(name, "symbol")))
     return p
 
 

@@ -81,7 +81,7 @@ def sys_info(session) -> SysInfo:
     xtime = prog["shadow_timekeeper"].xtime_sec.value_()
     panic = None if session.is_live else system.panic_message(prog)
     return SysInfo(
-        kernel=session.vmlinux,
+        kernel=session.vmlinux_given or session.vmlinux,
         tainted=system.tainted_mask(prog) != 0,
         dumpfile=session.vmcore,
         partial_dump=session.dump_level > 0,

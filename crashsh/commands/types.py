@@ -10,7 +10,7 @@ from drgn import FindObjectFlags, SymbolKind, TypeKind
 from crashsh.conventions.numbers import stol
 from crashsh.conventions.usage import usage_block, usage_error
 from crashsh.errors import CommandError
-from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
 from crashsh.registry import command
 from crashsh.toolchain.gdbsyms import in_kernel_text
 from crashsh.toolchain.gdbtypes import (
@@ -85,7 +85,10 @@ def whatis_parser() -> CommandParser:
     p.add_argument("-r", dest="range", metavar="size|low-high",
                    help="types of this size or range of sizes")
     p.add_argument("-m", dest="member", help="types with a member of this data type")
-    p.add_argument("words", nargs="*", help="[struct | union | enum] name, or a symbol")
+    completes(p.add_argument("words", nargs="*", help="[struct | union | enum] name, or a symbol"),
+              Completes(names=("type", "symbol"), words=("struct", "union", "enum"),
+                        after={kind: Completes(names=(kind,)) for kind in ("struct", "union",
+                                                                          "enum")}))
     return p
 
 

@@ -11,11 +11,13 @@ import drgn
 
 from crashsh.dumpfacts import per_dump
 from crashsh.kernel.tasks import task_contexts
+from crashsh.toolchain.btf import ENUM, ENUM64, STRUCT, UNION, read_btf
 
 C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # linker-made names that are C identifiers but no one types (resolve_btfids' ids)
 MACHINE_PREFIXES = ("__BTF_ID__",)
 LIMIT = 2000  # completions offered at most for one prefix
+C_KEYWORDS = {STRUCT: "struct ", UNION: "union ", ENUM: "enum "}
 
 
 def is_typed_name(name: str) -> bool:
@@ -58,6 +60,46 @@ def module_names(prog: drgn.Program) -> list[str]:
     return sorted(m.name.string_().decode(errors="replace") for m in for_each_module(prog))
 
 
+def btf_names(prog: drgn.Program, kinds: tuple[int, ...] | None = None) -> list[str]:
+    """The names of vmlinux's BTF types of *kinds* (all named types when None) that drgn finds
+    in the debuginfo (not types local to a function): drgn's API lists no types, but the
+    kernel's .BTF section names every one."""
+    path = prog.main_module().debug_file_path
+    btf = read_btf(path) if path else None
+    if btf is None:
+        return []
+    found = set()
+    for t in btf.named():
+        if kinds is None or t.kind in kinds:
+            keyword = C_KEYWORDS.get(ENUM if t.kind == ENUM64 else t.kind, "")
+            try:
+                prog.type(keyword + t.name)
+            except (LookupError, SyntaxError):  # a function's own type; "unsigned __int128"
+                continue
+            found.add(t.name)
+    return sorted(found)
+
+
+@per_dump
+def type_names(prog: drgn.Program) -> list[str]:
+    return btf_names(prog)
+
+
+@per_dump
+def struct_names(prog: drgn.Program) -> list[str]:
+    return btf_names(prog, (STRUCT,))
+
+
+@per_dump
+def union_names(prog: drgn.Program) -> list[str]:
+    return btf_names(prog, (UNION,))
+
+
+@per_dump
+def enum_names(prog: drgn.Program) -> list[str]:
+    return btf_names(prog, (ENUM, ENUM64))
+
+
 # what a parser's Completes names (crashsh.parsing.completes) -> the sorted list of the dump
 SOURCES = {
     "symbol": symbol_names,
@@ -66,6 +108,10 @@ SOURCES = {
     "comm": task_comms,
     "slab": slab_names,
     "module": module_names,
+    "type": type_names,
+    "struct": struct_names,
+    "union": union_names,
+    "enum": enum_names,
 }
 
 
