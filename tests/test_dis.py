@@ -30,9 +30,21 @@ from crashsh.toolchain.gdbdis import GdbDisassembler
     ("6c", "insb   (%dx),%es:(%rdi)"),  # string port I/O: gdb brackets %dx as in/out do
     ("6f", "outsl  %ds:(%rsi),(%dx)"),
     ("67e800000000", "addr32 call 0xffffffff81000006"),
+    ("f3c3", "repz ret"),  # f3 is "rep" only on string instructions
+    ("66c3", "retw"),
+    ("66e80000", "callw  0x4"),  # gdb takes 0x66 as a 16-bit branch, as AMD does
+    ("67ff1425e8000000", "call   *0xe8(,%eiz,1)"),  # a SIB byte without base or index
+    ("8b0c64", "mov    (%rsp,%riz,2),%ecx"),
+    ("4a90", "rex.WX nop"),
+    ("9bd93c24", "fstcw  (%rsp)"),  # fwait joins the x87 instruction after it
+    ("c57117", "(bad)"),  # VEX.vvvv set where no operand takes it
+    ("8c30", "mov    %?,(%rax)"),  # no segment register 6
+    ("d5d9af69b9", "imul   -0x47(%r25),%r21"),  # APX REX2
+    ("d50598", "{rex2 0x5} cwtl"),
 ])
 def test_gdb_text(code: str, text: str) -> None:
-    line = next(GdbDisassembler().lines(bytes.fromhex(code), 0xFFFFFFFF81000000))
+    data = bytes.fromhex(code) + b"\x90" * 15  # gdb reads up to 15 bytes: give them
+    line = next(GdbDisassembler().lines(data, 0xFFFFFFFF81000000))
     assert line.text == text
 
 

@@ -1,48 +1,51 @@
 """gdb's x86-64 AT&T disassembly text (what crash's ``dis`` reads from gdb's ``x/Ni``).
 
-iced-x86's GAS formatter, configured as close to gdb (binutils' i386-dis.c) as its options go;
-what it cannot be told is fixed up per instruction: the scale ``,1`` whenever there is an index
-register, the ``%es:``/``%ds:`` of string operands, ``$1`` of the shift-by-one forms, three
-operands of ``imul $imm,%r,%r``, ``(%dx)`` of in/out, no size suffix where gdb prints none.
+iced-x86 decodes (like AMD for 16-bit branches, with MPX) and its GAS formatter prints the
+operands; the rest follows binutils' i386-dis.c as gdb 16 has it, as rules:
+- prefixes (ckprefix): a REX that another prefix, fwait or REX2 follows, and 14 prefixes in a
+  row, are an instruction of their own; the prefixes the instruction does not use print as
+  words in byte order (rep/repz/repnz, bnd, notrack, xacquire/xrelease, data16, addr32,
+  segments, rex.WRXB, {rex2 0xNN}); a used one is found by decoding without it;
+- ``(bad)``: as long as the bytes gdb read to find the encoding invalid, or in place of an
+  operand that has no valid form (a register where only memory goes, segment register 6/7);
+- operand details: ``%riz``/``%eiz`` for a SIB byte without index, ``$1`` of shifts by one,
+  ``(%dx)`` of port I/O, ``%es:``/``%ds:`` of string operands, x87 register forms, REX2's and
+  APX EVEX's registers r16-r31.
+Corners not followed yet (tests/test_dis_oracle.py checks the rest against crash's gdb): some
+VEX/EVEX/XOP/REX2 encodings, and some of gdb's half-decoded invalid ones.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import iced_x86 as iced
 
-MAX_INSN = 15  # the longest x86 instruction: gdb may read this far past the end of a range
+from crashsh.toolchain.x86enc import (
+    CODE_NAMES, FWAIT, MAX_INSN, PREFIX_WORDS, REX2, REX_BITS, SEGMENTS, decode, evex_bad,
+    high_register, is_rex, last_index, modrm_memory, no_index, opcode_size, prefix_name,
+    prefix_run, prefix_table, rex2_illegal, rex_name, sib_byte,
+)
+
 COMMENT_GAP = "        "  # gdb's spacing before a ``# target`` comment
 
-CODE_NAMES = {getattr(iced.Code, n): n for n in dir(iced.Code) if not n.startswith("_")}
 ES_KINDS = {iced.OpKind.MEMORY_ESDI, iced.OpKind.MEMORY_ESEDI, iced.OpKind.MEMORY_ESRDI}
 DS_KINDS = {iced.OpKind.MEMORY_SEG_SI, iced.OpKind.MEMORY_SEG_ESI, iced.OpKind.MEMORY_SEG_RSI,
             iced.OpKind.MEMORY_SEG_DI, iced.OpKind.MEMORY_SEG_EDI, iced.OpKind.MEMORY_SEG_RDI}
 BRANCHES = {iced.OpKind.NEAR_BRANCH16, iced.OpKind.NEAR_BRANCH32, iced.OpKind.NEAR_BRANCH64}
-PREFIX_WORDS = {0x26: "es", 0x2E: "cs", 0x36: "ss", 0x3E: "ds", 0x64: "fs", 0x65: "gs",
-                0x66: "data16", 0x67: "addr32", 0xF0: "lock", 0xF2: "repnz", 0xF3: "repz"}
-SEGMENTS = (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65)
-FWAIT = 0x9B
 ANY_SEGMENT = re.compile(r"^(\*?)%[ecsdfg]s:")
 NULL_SEGMENT = re.compile(r"^(\*?)%[ecsd]s:")  # 64-bit mode ignores them: no operand has one
-LAX = iced.DecoderOptions.NO_INVALID_CHECK
-# gdb decodes like AMD: 16-bit near branches after 0x66, no REX.W on far ones; MPX's bnd*
-AMD = iced.DecoderOptions.AMD
-DECODER_OPTIONS = iced.DecoderOptions.NO_INVALID_CHECK | AMD | iced.DecoderOptions.MPX
-REX2 = 0xD5
-REX_BITS = (("W", 8), ("R", 4), ("X", 2), ("B", 1))
 SCALE = re.compile(r"(\((?:%\w+)?,%\w+)\)")
 NO_SUFFIX = {"pushq": "push", "popq": "pop", "callq": "call", "jmpq": "jmp",
              "lcalll": "lcall", "ljmpl": "ljmp", "lcallq": "lcall", "ljmpq": "ljmp",
              "lretl": "lret", "iretl": "iret", "sal": "shl", "salb": "shlb", "salw": "shlw",
              "sall": "shll", "salq": "shlq", "fneni": "fneni(8087 only)",
-             "fndisi": "fndisi(8087 only)", "fnsetpm": "fnsetpm(287 only)"}
+             "fndisi": "fndisi(8087 only)", "fnsetpm": "fnsetpm(287 only)",
+             "movsxw": "movsww", "movzxw": "movzww"}
 PORT_IO = {getattr(iced.Mnemonic, n) for n in ("IN", "OUT", "INSB", "INSW", "INSD", "OUTSB",
                                                "OUTSW", "OUTSD")}
-WAITING = {getattr(iced.Mnemonic, n) for n in dir(iced.Mnemonic) if n.startswith("FN")}
 X87_REGISTER_FORMS = {getattr(iced.Mnemonic, n) for n in dir(iced.Mnemonic) if n.startswith("F")}
 X87_ONE_REGISTER = {getattr(iced.Mnemonic, n) for n in ("FXCH", "FCOM", "FCOMP", "FUCOM", "FUCOMP")}
 X87_ALIASES = {getattr(iced.Code, n) for n in (
@@ -57,78 +60,16 @@ VEX_MARKED = {getattr(iced.Mnemonic, n) for n in (  # gdb: VEX forms of EVEX ins
 DEBUG_REGISTER = re.compile(r"%dr(\d+)")
 OPERANDS = re.compile(r"^(.*?)\s+([%$*(\-0-9{].*)$")  # mnemonic words, operands
 REGISTER = re.compile(r"%\w+")
-GPR_NAMES = (("", "rax rcx rdx rbx rsp rbp rsi rdi".split() + [f"r{n}" for n in range(8, 16)]),
-             ("d", "eax ecx edx ebx esp ebp esi edi".split() + [f"r{n}d" for n in range(8, 16)]),
-             ("w", "ax cx dx bx sp bp si di".split() + [f"r{n}w" for n in range(8, 16)]),
-             ("b", "al cl dl bl spl bpl sil dil".split() + [f"r{n}b" for n in range(8, 16)]))
 HLE = {getattr(iced.Mnemonic, n) for n in (  # binutils' HLE_Fixup operands
     "ADD", "OR", "ADC", "SBB", "AND", "SUB", "XOR", "INC", "DEC", "NOT", "NEG", "XADD",
     "CMPXCHG", "BTS", "BTR", "BTC", "XCHG", "MOV")}
+VECTOR = re.compile(r"%[xy]?mm")
+MOV_HLE = (0x88, 0x89, 0xC6, 0xC7)
 ST = re.compile(r"%st\(0\)")
 STRING_OPS = {getattr(iced.Mnemonic, n) for n in ("INSB", "INSW", "INSD", "OUTSB", "OUTSW",
                                                   "OUTSD", "MOVSB", "MOVSW", "MOVSD", "MOVSQ",
                                                   "LODSB", "LODSW", "LODSD", "LODSQ", "STOSB",
                                                   "STOSW", "STOSD", "STOSQ")}
-
-
-def is_rex(byte: int) -> bool:
-    return 0x40 <= byte <= 0x4F
-
-
-def rex_name(rex: int) -> str:
-    """binutils' name of a REX prefix: ``rex``, ``rex.W``, ``rex.RXB`` ..."""
-    bits = "".join(letter for letter, bit in REX_BITS if rex & bit)
-    return f"rex.{bits}" if bits else "rex"
-
-
-def prefix_name(byte: int) -> str:
-    return rex_name(byte) if is_rex(byte) else PREFIX_WORDS[byte]
-
-
-def prefix_run(raw: bytes) -> tuple[bytes, bool]:
-    """binutils' ckprefix(): the prefix bytes before the opcode (legacy ones, a last REX), and
-    whether they make an instruction of their own (gdb prints just their names): a REX that
-    another prefix (or fwait, or REX2) follows is ignored that way, and so are 14 prefixes."""
-    for at, byte in enumerate(raw[:MAX_INSN - 1]):
-        after_rex = at > 0 and is_rex(raw[at - 1])
-        if not (is_rex(byte) or byte in PREFIX_WORDS or after_rex and byte in (FWAIT, REX2)):
-            return raw[:at], False
-        if after_rex:
-            return raw[:at], True
-    return raw[:MAX_INSN - 1], True
-
-
-def opcode_size(code: bytes) -> int:
-    """The opcode's bytes before its ModRM byte: escapes, or a VEX/EVEX/XOP prefix with the
-    opcode; 1 where gdb finds the VEX/EVEX/XOP map field invalid (it stops reading there)."""
-    first = code[0]
-    if first == 0x0F:
-        return 3 if code[1:2] in (b"\x38", b"\x3a") else 2
-    field = code[1] if len(code) > 1 else 0
-    if first == 0xC4:
-        return 4 if field & 0x1F in (1, 2, 3, 7) else 1
-    if first == 0x62:
-        return 5 if field & 7 else 1
-    if first == 0x8F and field & 0x38:  # 8f /0 is pop; other /r are XOP
-        return 4 if field & 0x1F in (8, 9, 10) else 1
-    return 3 if first == 0xC5 else 1
-
-
-def decode(raw: bytes, ip: int) -> iced.Instruction:
-    ins = iced.Decoder(64, raw, ip=ip, options=DECODER_OPTIONS).decode()
-    if ins.encoding not in (iced.EncodingKind.LEGACY, iced.EncodingKind.EVEX):
-        return iced.Decoder(64, raw, ip=ip, options=DECODER_OPTIONS & ~LAX).decode()  # VEX/XOP
-        # fields are checked as gdb does; EVEX ones less
-    if ins.code == iced.Code.UD0:  # AMD's has no ModRM byte; gdb's has
-        return iced.Decoder(64, raw, ip=ip, options=DECODER_OPTIONS & ~AMD).decode()
-    prefixes = prefix_run(raw)[0]
-    if "REL8_16" in CODE_NAMES[ins.code] and 0x66 in prefixes:  # gdb's rel8 branches ignore it
-        rest = prefixes.replace(b"\x66", b"")
-        gone = len(prefixes) - len(rest)
-        ins = decode(rest + raw[len(prefixes):], ip + gone)
-        ins.len += gone
-        ins.ip = ip
-    return ins
 
 
 def bnd_branch(ins: iced.Instruction) -> bool:
@@ -138,80 +79,9 @@ def bnd_branch(ins: iced.Instruction) -> bool:
         or ins.mnemonic == iced.Mnemonic.RET
 
 
-def modrm_memory(raw: bytes, op: int, ins: iced.Instruction) -> int | None:
-    """The ModRM byte of an instruction with a memory operand it encodes."""
-    if raw[op] in (0xA0, 0xA1, 0xA2, 0xA3) or iced.OpKind.MEMORY not in \
-            [ins.op_kind(i) for i in range(ins.op_count)]:
-        return None
-    at = op + opcode_size(raw[op:])
-    return raw[at] if at < len(raw) else None
-
-
-def sib_byte(raw: bytes, op: int, ins: iced.Instruction) -> tuple[int, int] | None:
-    """The ModRM and SIB bytes of an instruction with a memory operand encoded with a SIB."""
-    if raw[op] in (0xA0, 0xA1, 0xA2, 0xA3) or ins.memory_index != iced.Register.NONE:
-        return None
-    at = op + opcode_size(raw[op:])
-    if at + 1 >= len(raw) or raw[at] >= 0xC0 or raw[at] & 7 != 4:
-        return None
-    return raw[at], raw[at + 1]
-
-
-def no_index(operand: str, sib: tuple[int, int], ins: iced.Instruction, addr32: bool) -> str:
-    """A memory operand whose SIB byte names no index: gdb prints ``%riz`` for it (``%eiz``
-    with 32-bit addresses) unless the operand is a plain base (scale 1, %rsp or %r12) or a
-    plain displacement."""
-    modrm, byte = sib
-    scale, riz = byte >> 6, "%eiz" if addr32 else "%riz"
-    if modrm < 0x40 and byte & 7 == 5:  # no base: a displacement alone
-        if not scale and not addr32:
-            return operand
-        disp = ins.memory_displacement & 0xFFFFFFFF
-        if not addr32 and disp >> 31:
-            text = f"-{(1 << 32) - disp:#x}"
-        else:
-            text = f"{disp:#x}"
-        head = re.match(r"\*?(?:%\w+:)?", operand).group()
-        return f"{head}{text}(,{riz},{1 << scale})"
-    if scale or byte & 7 != 4:
-        head, _, base = operand.rpartition("(")
-        return f"{head}({base.split(',')[0].rstrip(')')},{riz},{1 << scale})"
-    return operand
-
-
-def evex_bad(code: bytes) -> bool:
-    """An EVEX encoding gdb rejects before it looks the opcode up: map 7 but for f6/f8, a
-    register operand with EVEX.U and EVEX.b clear, vector length 3."""
-    if code[0] != 0x62 or len(code) < 6 or code[1] & 7 in (0, 4):
-        return False
-    u, b, length, mod3 = code[2] & 4, code[3] & 0x10, code[3] >> 5 & 3, code[5] >= 0xC0
-    return code[1] & 7 == 7 and code[4] not in (0xF6, 0xF8) or mod3 and not u and not b \
-        or length == 3 and not (mod3 and b)
-
-
-def prefix_table(opcode: bytes) -> bool:
-    """Whether a 0x0f opcode exists only with a 0x66 prefix (gdb rejects it early without)."""
-    valid = [decode(prefix + opcode + b"\xc0" + bytes(8), 0).code != iced.Code.INVALID
-             for prefix in (b"\x66", b"", b"\xf3", b"\xf2")]
-    return opcode[:1] == b"\x0f" and len(opcode) < 4 and valid == [True, False, False, False]
-
-
-def rex2_illegal(map1: int, opcode: int) -> bool:
-    """Opcodes REX2 may not precede: jcc, loop, in/out, string and moffs moves, near call and
-    jmp, a VEX prefix; in map 1 jcc rel32, the 3-byte escapes and 30-35 (wrmsr ... sysexit)."""
-    if map1:
-        return opcode >> 4 == 8 or 0x30 <= opcode <= 0x35 or opcode in (0x38, 0x3A)
-    return opcode >> 4 in (7, 0xA) or opcode >> 4 == 0xE and opcode != 0xEA \
-        or opcode in (0xC4, 0xC5)
-
-
-def high_register(name: str) -> str:
-    """The name of a register moved up by 16 (REX2's R4, X4, B4)."""
-    for suffix, names in GPR_NAMES:
-        if name[1:] in names:
-            return f"%r{names.index(name[1:]) + 16}{suffix}"
-    vector = re.fullmatch(r"%([xy]mm)(\d+)", name)
-    return f"%{vector[1]}{int(vector[2]) + 16}" if vector else name
+def hle(ins: iced.Instruction, opcode: int) -> bool:
+    """binutils' HLE_Fixup instructions, which name f2/f3 xacquire/xrelease."""
+    return ins.mnemonic in HLE and (ins.mnemonic != iced.Mnemonic.MOV or opcode in MOV_HLE)
 
 
 def notrack(ins: iced.Instruction, prefixes: bytes) -> bool:
@@ -219,10 +89,6 @@ def notrack(ins: iced.Instruction, prefixes: bytes) -> bool:
     place, and no segment applies to the operand)."""
     return (ins.is_call_near_indirect or ins.is_jmp_near_indirect) and 0x3E in prefixes \
         and 0x66 not in prefixes
-
-
-def last_index(prefixes: bytes, kinds: Iterable[int]) -> int:
-    return max((at for at, byte in enumerate(prefixes) if byte in kinds), default=-1)
 
 
 def gdb_formatter() -> iced.Formatter:
@@ -299,6 +165,15 @@ class GdbDisassembler:
                 alone.ip = ip
                 return self.line(alone, raw[:alone.len], prefixes,
                                  words=list(map(prefix_name, prefixes)))
+        if ins.code == iced.Code.INVALID and set(prefixes) & {0x66, 0xF2, 0xF3}:
+            rest = bytes(byte for byte in prefixes if byte not in (0x66, 0xF2, 0xF3))
+            alone = decode(rest + raw[op:], ip + op - len(rest))
+            if alone.code != iced.Code.INVALID and not VECTOR.search(" ".join(
+                    self.operands(alone))):  # gdb names a size or rep prefix where it is void
+                # (where it would select another SSE instruction, gdb rejects the encoding)
+                alone.len += op - len(rest)
+                alone.ip = ip
+                ins = alone
         if ins.code == iced.Code.INVALID or ins.code in X87_ALIASES or evex_bad(raw[op:]):
             return self.bad(raw, prefixes, ip) if len(raw) == MAX_INSN else None
         if raw[op] == 0x90 and prefixes and is_rex(prefixes[-1]) and not prefixes[-1] & 1 \
@@ -432,7 +307,7 @@ class GdbDisassembler:
             rel = int.from_bytes(raw[op + 1:op + 5], "little", signed=True)
             target = (ip + op + 5 + rel) & (1 << 64) - 1
             return Line(ip, op + 5, f"{names} xbegin {target:#x},(bad)".lstrip(), target)
-        if modrm >= 0xC0 and size < 3 and not 0xD8 <= opcode[0] <= 0xDF:
+        if modrm >= 0xC0 and size < 3 and not 0xD8 <= opcode[0] <= 0xDF and opcode != b"\x0f\x01":
             line = self.variant(raw, prefixes, ip, modrm & 0x38, bad_memory=True)
             if line.text is not None:
                 return Line(ip, op + 1, line.text)
@@ -497,8 +372,9 @@ class GdbDisassembler:
         """Whether *variant* (the instruction's bytes less a prefix or a bit) decodes to the
         same instruction, ending at the same place."""
         other = decode(variant, ins.ip + ins.len - len(variant))
+        shown = -1 if CODE_NAMES[ins.code].startswith("RESERVEDNOP") else 0
         return other.code == ins.code and other.len == len(variant) \
-            and self.operands(other) == self.operands(ins)
+            and self.operands(other)[shown:] == self.operands(ins)[shown:]
 
     def unused_rex(self, ins: iced.Instruction, raw: bytes, at: int, bad_memory: bool) -> bool:
         """Whether a bit of the REX prefix at *at* (or a bare REX) changes nothing: gdb then
@@ -508,6 +384,8 @@ class GdbDisassembler:
             return self.same(ins, raw[:at] + raw[at + 1:])
         if bad_memory and rex & 3:
             return True  # gdb did not read the memory operand that B and X are for
+        if rex & 8 and (raw[at + 1] & 0xF0 == 0x50 or ins.op_count and ins.op0_kind in BRANCHES):
+            return True  # push, pop and near branches are 64-bit anyway
         modrm = modrm_memory(raw, at + 1, ins)
         if modrm is not None:  # gdb takes B as used by a memory operand, X by its SIB byte
             if raw[at + 1] in (0x8C, 0x8E) and rex & 8:
@@ -530,6 +408,9 @@ class GdbDisassembler:
             kept = 0x66  # a segment register moves 16 bits to or from memory anyway
         if bad_memory:
             kept = 0x67  # gdb never read the memory operand
+        addr32 = last_index(prefixes, (0x67,))
+        if addr32 >= 0 and kept is None and modrm_memory(raw, len(prefixes), ins) is not None:
+            names[addr32] = None  # any memory operand uses addr32
         for kind in (0x66, 0x67, 0xF2, 0xF3):
             last = last_index(prefixes, (kind,))
             if last >= 0 and kind != kept and not self.same(
@@ -537,10 +418,10 @@ class GdbDisassembler:
                 names[last] = None
         repz, repnz = last_index(prefixes, (0xF3,)), last_index(prefixes, (0xF2,))
         if repz >= 0 and names[repz]:
-            names[repz] = "xrelease" if ins.has_xrelease_prefix and ins.mnemonic in HLE else \
+            names[repz] = "xrelease" if ins.has_xrelease_prefix and hle(ins, opcode) else \
                 "rep" if ins.mnemonic in STRING_OPS else "repz"
         if repnz >= 0 and names[repnz]:
-            names[repnz] = "xacquire" if ins.has_xacquire_prefix and ins.mnemonic in HLE else \
+            names[repnz] = "xacquire" if ins.has_xacquire_prefix and hle(ins, opcode) else \
                 "bnd" if bnd_branch(ins) else "repnz"
         seg = last_index(prefixes, SEGMENTS)
         hint = ""
@@ -565,10 +446,9 @@ class GdbDisassembler:
         if name.startswith("IMUL_R") and "_IMM" in name and len(operands) == 2:
             operands.append(operands[1])  # gdb prints the destination twice
         sib = sib_byte(raw, len(prefixes), ins)
-        if name.startswith("RESERVEDNOP"):  # gdb: a nop with the ModRM operand alone
-            operands = operands[-1:]
-            mnemonic = "nop" + ({"16": "w", "32": "l", "64": "q"}[name[14:16]]
-                                if "(" in operands[0] else "")
+        if raw[len(prefixes):len(prefixes) + 2] == b"\x0f\x0d" and len(raw) > len(prefixes) + 2 \
+                and raw[len(prefixes) + 2] >> 3 & 7 not in (1, 2):
+            mnemonic = "prefetch"  # AMD's: gdb names /0 and /3-/7 alike
         for i, operand in enumerate(operands):
             if bad_memory and "(" in operand:
                 operands[i] = "(bad)"
@@ -585,13 +465,20 @@ class GdbDisassembler:
             if sib is not None and self.kind(ins, i) == iced.OpKind.MEMORY:
                 operand = no_index(operand, sib, ins, 0x67 in prefixes)
             operand = DEBUG_REGISTER.sub(r"%db\1", operand)
-            if ins.mnemonic in SELECTOR_LOADS:
+            if ins.mnemonic in SELECTOR_LOADS or ins.mnemonic == iced.Mnemonic.MOVSXD and i == 0:
                 operand = WORD_REGISTER.sub(r"%e\1", operand).replace("w", "d")
             if operand == "%dx" and ins.mnemonic in PORT_IO:
                 operand = "(%dx)"
             if name.endswith("_1") and operand == "$0x1":
                 operand = "$1"
             operands[i] = operand
+        if ins.encoding == iced.EncodingKind.EVEX and operands[-1].startswith("%k") \
+                and raw[len(prefixes) + 1] & 0x90 != 0x90:  # EVEX.R or R' past %k7
+            operands[-1] = re.sub(r"^%k\d", "(bad)", operands[-1])
+        if name.startswith("RESERVEDNOP"):  # gdb: a nop with the ModRM operand alone
+            operands = operands[-1:]
+            mnemonic = "nop" + ({"16": "w", "32": "l", "64": "q"}[name[14:16]]
+                                if "(" in operands[0] else "")
         hint = ""
         if words is None:
             words, hint = self.prefix_words(ins, raw, prefixes, operands, bad_memory)
