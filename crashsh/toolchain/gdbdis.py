@@ -79,9 +79,16 @@ def bnd_branch(ins: iced.Instruction) -> bool:
         or ins.mnemonic == iced.Mnemonic.RET
 
 
-def hle(ins: iced.Instruction, opcode: int) -> bool:
-    """binutils' HLE_Fixup instructions, which name f2/f3 xacquire/xrelease."""
-    return ins.mnemonic in HLE and (ins.mnemonic != iced.Mnemonic.MOV or opcode in MOV_HLE)
+def hle(ins: iced.Instruction, raw: bytes, prefixes: bytes) -> tuple[bool, bool]:
+    """binutils' HLE_Fixup: whether it names f3 ``xrelease`` and f2 ``xacquire`` (on a memory
+    operand: of a locked read-modify-write, of xchg; f3 only, and last, on a mov store)."""
+    if ins.mnemonic not in HLE or modrm_memory(raw, len(prefixes), ins) is None:
+        return False, False
+    if ins.mnemonic == iced.Mnemonic.MOV:
+        last = last_index(prefixes, (0xF3,)) > last_index(prefixes, (0xF2,))
+        return raw[len(prefixes)] in MOV_HLE and last, False
+    both = ins.mnemonic == iced.Mnemonic.XCHG or 0xF0 in prefixes
+    return both, both
 
 
 def notrack(ins: iced.Instruction, prefixes: bytes) -> bool:
@@ -417,12 +424,12 @@ class GdbDisassembler:
                     ins, prefixes.replace(bytes([kind]), b"") + raw[len(prefixes):]):
                 names[last] = None
         repz, repnz = last_index(prefixes, (0xF3,)), last_index(prefixes, (0xF2,))
+        release, acquire = hle(ins, raw, prefixes)
         if repz >= 0 and names[repz]:
-            names[repz] = "xrelease" if ins.has_xrelease_prefix and hle(ins, opcode) else \
-                "rep" if ins.mnemonic in STRING_OPS else "repz"
+            names[repz] = "xrelease" if release else "rep" if ins.mnemonic in STRING_OPS \
+                and ins.is_string_instruction else "repz"
         if repnz >= 0 and names[repnz]:
-            names[repnz] = "xacquire" if ins.has_xacquire_prefix and hle(ins, opcode) else \
-                "bnd" if bnd_branch(ins) else "repnz"
+            names[repnz] = "xacquire" if acquire else "bnd" if bnd_branch(ins) else "repnz"
         seg = last_index(prefixes, SEGMENTS)
         hint = ""
         kinds = {byte for byte in prefixes if byte in SEGMENTS}
