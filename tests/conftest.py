@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.differential.fixtures import KINDS, SERIES, Fixture, find_fixture
+from tests.differential.fixtures import KINDS, SERIES, Fixture, available, find_fixture
 from tests.differential.oracle import find_oracle
 
 # In CI (and with CRASHSH_REQUIRE_VMCORE=1) a missing fixture or oracle is a failure, not a skip.
@@ -65,3 +65,12 @@ def oracle() -> str:
     if path is None:
         missing("no crash >= 9 oracle (set CRASHSH_ORACLE_CRASH)")
     return path
+
+
+@pytest.fixture(scope="session")
+def any_kernel() -> Fixture:
+    """The first built fixture, for checks that need a dump but not a particular kernel."""
+    fixture = next(iter(available()), None)
+    if fixture is None:
+        missing("no fixture: run tests/fixtures/build.sh")
+    return fixture
