@@ -1,4 +1,4 @@
-"""Memory browsing: vtop (-c -u -k), ptov, pte; rd's options."""
+"""Memory browsing: vtop (-c -u -k), ptov, pte; rd's options; search."""
 
 from __future__ import annotations
 
@@ -98,6 +98,40 @@ CASES = (
     Case("rd -8 init_task 700", True),
     Case("rd -a init_uts_ns", True),
     Case("rd", True),
+    Case("search -s linux_banner -l 64 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -c Linux version", True),
+    Case("search -s linux_banner -l 256 -c Linux -h 694c", True),
+    Case("search -s linux_banner -l 256 -w {banner_word_low}", True),
+    Case("search -s linux_banner -l 256 -h 694c", True),
+    Case("search -s linux_banner -l 256 -m ffff0000 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -x 2 {banner_word}", True),
+    Case("search -s linux_banner -l 256 -x 3 -w {banner_word_low}", True),
+    Case("search -s linux_banner -l 256 -x 2 -h 694c", True),
+    Case("search -s {linux_banner_plus_4} -l 64 -c version", True),
+    Case("search -s {page_end_minus_8} -l 64 -c {page_end_string}", True),
+    Case("search -T {panic_task}", True),
+    Case("search -t {panic_task}", True),
+    Case("search -t -w 0x12345678", True),
+    Case("search -p -s 1000000 -l 1000 0", True),
+    Case("search -p -l 8000 -c Linux", True),
+    Case("search -K -s linux_banner -l 4096 jiffies_64", True),
+    Case("search -k {test_object}", True),
+    Case("search {panic_task}", True),
+    Case("search -V -c crashsh_marker", True),
+    Case("search -K (jiffies_64+8)", True),
+    Case("search -u -l 100 0", True),
+    Case("search -u -c ELF", True),
+    Case("search -s {user_text} -l 4096 0", True),
+    Case("search", True),
+    Case("search -k", True),
+    Case("search -t -k 0", True),
+    Case("search -w 100000000", True),
+    Case("search -s 1000 0", True),
+    Case("search -p -x 2 -c abc", True),
+    Case("search -x 600 0", True),
+    Case("search -c -m ff abc -l 10", True),
+    Case("search -l 10 -e 20 0", True),
+    Case("search -e 0 0", True),
 )
 
 
