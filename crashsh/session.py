@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,12 @@ class Session:
     @property
     def is_live(self) -> bool:
         return self.vmcore == LIVE_CORE
+
+    @cached_property
+    def page_map(self) -> dumpfile.PageMap:
+        """Which page frames the dump file holds (the live kernel: those no read failed)."""
+        kind = FileKind.UNKNOWN if self.is_live else self.kind
+        return dumpfile.PageMap(self.vmcore, kind, facts(self.prog).page_size)
 
     @property
     def dump_level(self) -> int:

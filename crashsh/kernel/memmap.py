@@ -232,12 +232,18 @@ def is_module_address(address: int) -> bool:
     return MODULES[0] <= address <= MODULES[1]
 
 
-def is_vmalloc_address(prog: drgn.Program, address: int) -> bool:
-    """crash's x86_64 IS_VMALLOC_ADDR: vmalloc, vmemmap, modules, vsyscall, CPU entry area."""
+@per_dump
+def vmalloc_spaces(prog: drgn.Program) -> tuple[tuple[int, int], ...]:
+    """The (first, last) addresses of crash's x86_64 vmalloc spaces: vmalloc, vmemmap,
+    modules, vsyscall, CPU entry area."""
     vmalloc, vmemmap = prog["vmalloc_base"].value_(), prog["vmemmap_base"].value_()
-    ranges = ((vmalloc, vmalloc + (32 << 40) - 1), (vmemmap, vmemmap + (1 << 40) - 1), MODULES,
-              VSYSCALL, CPU_ENTRY_AREA)
-    return any(lo <= address <= hi for lo, hi in ranges)
+    return ((vmalloc, vmalloc + (32 << 40) - 1), (vmemmap, vmemmap + (1 << 40) - 1), MODULES,
+            VSYSCALL, CPU_ENTRY_AREA)
+
+
+def is_vmalloc_address(prog: drgn.Program, address: int) -> bool:
+    """crash's x86_64 IS_VMALLOC_ADDR."""
+    return any(lo <= address <= hi for lo, hi in vmalloc_spaces(prog))
 
 
 def kvtop(prog: drgn.Program, address: int) -> int | None:

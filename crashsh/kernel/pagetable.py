@@ -96,6 +96,17 @@ class PageTable:
         found = self.walk(vaddr)
         return Translation(found.physical, 0 if found.physical is not None else found.leaf)
 
+    def extent(self, vaddr: int, kernel: bool = False) -> tuple[int | None, int]:
+        """The physical address of *vaddr* (None when it does not translate, or a table
+        cannot be read) and how many bytes from it translate alike: the rest of its page,
+        huge page or empty table entry."""
+        try:
+            found = self.walk(vaddr, kernel)
+        except CommandError:
+            return None, (1 << self.page_shift) - vaddr % (1 << self.page_shift)
+        shift = self.page_shift + 9 * (self.levels - len(found.entries))
+        return found.physical, (1 << shift) - (vaddr & ((1 << shift) - 1))
+
     def walk(self, vaddr: int, kernel: bool = False) -> Walk:
         """Walk pgd (p4d) pud pmd pte; 1 GB and 2 MB pages end it early. A kernel walk
         (crash's kvtop) takes only PRESENT entries below the PUD, a user walk also PROTNONE."""
