@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -13,3 +14,12 @@ class TaskHeader:
     task: int
     cpu: int
     command: str
+
+
+class RecordBatch:
+    """Many records of one kind kept together (a million search matches): JSON writes each of
+    ``records()`` as an element of the command's array; the plain renderer formats the batch
+    at once."""
+
+    def records(self) -> Iterator[object]:
+        raise NotImplementedError

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from crashsh.commands.search import Target, string_hits
-from crashsh.kernel import tasks
+import drgn
+import pytest
+
+from crashsh.commands.search import Search, SearchOptions, Target
+from crashsh.dumpfile import PageMap, identify
+from crashsh.kernel import memmap, tasks
+from crashsh.kernel.searchpages import Chunk
+from tests.differential.runner import run_json
 
 
 def addresses(out: str) -> list[int]:
@@ -39,10 +45,49 @@ def test_value_search_in_a_range(crashsh):
                               if data[i:i + 8] == data[4096:4104]]
 
 
-def test_string_crossing_a_page():
+def test_string_crossing_a_page(crashsh):
     """A match split over two pages is reported from the second, as crash's search_chars."""
     carry: dict = {}
-    target = [Target(b"abcdef", "")]
-    first = list(string_hits(target, 0x1000, b"x" * 4093 + b"abc", carry))
-    second = list(string_hits(target, 0x2000, b"def" + b"y" * 4093, carry))
-    assert first == [] and [(h.address, h.text[:9]) for h in second] == [(0x1ffd, "abcdefyyy")]
+    search = Search(crashsh.session, SearchOptions(mode="chars"), [Target(b"abcdef", "")])
+    first = Chunk(0x1000, 0x1000, 4096, b"x" * 4093 + b"abc")
+    second = Chunk(0x2000, 0x2000, 4096, b"def" + b"y" * 4093)
+    assert search.string_hits(first, 0, 4096, carry) == []
+    hits = search.string_hits(second, 0, 4096, carry)
+    assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
+    # the same two pages read as one piece
+    both = Chunk(0x1000, 0x1000, 8192, first.data + second.data)
+    hits = search.string_hits(both, 0, 8192, {})
+    assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
+
+
+@pytest.mark.parametrize("dump", ["kdump", "elf"])
+def test_page_map_agrees_with_drgn(kernel, crashsh, dump):
+    """The frames the page map says a dump holds read (zeros where it says so); the others
+    fail to read: sampled over all of memory."""
+    prog = drgn.Program()
+    prog.set_core_dump(kernel.dump(dump))
+    path = kernel.dump(dump)
+    page_map = PageMap(path, identify(path), 4096)
+    end = memmap.mem_map(crashsh.session.prog).node_ranges[-1][2]
+    held = {frame: zeros for a, b, zeros in page_map.held(0, end) for frame in range(a, b)}
+    assert held
+    for frame in range(0, end, 97):
+        try:
+            data = prog.read(frame << 12, 4096, True)
+        except drgn.FaultError:
+            assert frame not in held, frame
+            continue
+        assert frame in held, frame
+        if held[frame]:
+            assert data == bytes(4096), frame
+
+
+def test_json_records_per_match(crashsh):
+    """JSON writes one record per matching word, as the plain lines."""
+    banner = crashsh.session.prog.symbol("linux_banner").address
+    word = int.from_bytes(crashsh.session.prog.read(banner, 8), "little")
+    line = f"search -K -s {banner:x} -l 256 {word:x} {word:x}"  # -K: the image once
+    records = run_json(crashsh, line)
+    plain = crashsh.run(line).splitlines()
+    assert [f"{r['address']:x}: {r['value']:x} {r['label']}" for r in records] == plain
+    assert len(records) == 2 and records[0]["address"] == banner

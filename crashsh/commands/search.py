@@ -3,22 +3,23 @@ search_physical, search_ulong/uint/ushort/chars, display_with_pre_and_post in me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.mm import for_each_vma
 
+from crashsh.bytesearch import WordFinder, occurrences, printable
 from crashsh.commands.memory import MemoryRow, Ordered, RdOptions, memory_rows
 from crashsh.conventions.expressions import can_eval, evaluate
 from crashsh.conventions.numbers import htol, stol
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.readmem import Memory
-from crashsh.kernel.searchpages import (PageSource, kernel_ranges, physical_pages, stepped,
-                                        user_pages)
+from crashsh.kernel.searchpages import Chunk, PageSource, kernel_ranges
 from crashsh.parsing import CommandParser
-from crashsh.records import TaskHeader
+from crashsh.records import RecordBatch, TaskHeader
 from crashsh.registry import command
 
 SYNOPSIS = ("[-s start] [ -[kKV] | -u | -p | -t | -T ] [-e end | -l length] [-m mask]\n"
@@ -28,6 +29,14 @@ USERSPACE_TOP = 0x0000800000000000
 CHARS_CONTEXT = 56  # crash's CHARS_CTX
 SIZES = {"ulong": 8, "uint": 4, "ushort": 2}
 HIDDEN = {"json": False}
+
+
+@dataclass
+class Target:
+    """A value (or string) searched for and the label crash prints after a match."""
+
+    value: int | bytes
+    label: str
 
 
 @dataclass
@@ -41,6 +50,31 @@ class SearchHit:
     bits: int = field(metadata=HIDDEN)
     before: list[MemoryRow] | None = None
     after: list[MemoryRow] | None = None
+
+
+@dataclass
+class SearchHits(RecordBatch):
+    """Matches in one piece of memory, in crash's order, kept compact: runs of consecutive
+    matching words, ``spans`` holding each run's start and end (offsets from ``base``) one
+    after the other, ``group_of`` the group of targets each run matches (targets that match
+    the same words: crash shows such a word once per target); with -m, ``values`` holds the
+    word found in each run. JSON writes them as SearchHit records."""
+
+    base: int
+    spans: array
+    group_of: array
+    groups: list[list[Target]]
+    bits: int
+    values: array | None = None
+
+    def records(self) -> Iterator[SearchHit]:
+        size = self.bits // 8
+        for i in range(len(self.group_of)):
+            start, end = self.base + self.spans[2 * i], self.base + self.spans[2 * i + 1]
+            for address in range(start, end, size):
+                for t in self.groups[self.group_of[i]]:
+                    value = t.value if self.values is None else self.values[i]
+                    yield SearchHit(address, value, t.label, self.bits)
 
 
 @dataclass
@@ -64,14 +98,6 @@ class SearchNote:
     """A line crash prints amid the search: ``search: TEXT``."""
 
     text: str
-
-
-@dataclass
-class Target:
-    """A value (or string) searched for and the label crash prints after a match."""
-
-    value: int | bytes
-    label: str
 
 
 class IntermixedParser(CommandParser):
@@ -193,18 +219,19 @@ def run_search(session, args) -> Iterator[object]:
     targets = [t for t in (target(session, text, o) for text in args.values) if t is not None]
     if not targets:
         raise usage()
+    search = Search(session, o, targets)
     if o.stacks:
-        yield from stack_search(session, o, targets)
+        yield from stack_search(search)
         return
-    source = PageSource(prog, o.space, session.context.mm if o.space == "user" else None)
+    source = PageSource(session, session.context.mm if o.space == "user" else None)
     carry: dict = {}
     if o.space != "kernel":
         if start % 8:
             start -= start % 8
             yield SearchNote(f"rounding down start address to: {start:x}")
-        pages = (physical_pages(source, start, end) if o.space == "physical"
-                 else user_pages(source, session.context.mm, start, end))
-        yield from scan(session, o, targets, pages, start, end, carry)
+        pages = (source.physical_pages(start, end) if o.space == "physical"
+                 else source.user_pages(start, end))
+        yield from search.scan(source.chunks(pages), start, end, carry)
         return
     for r in kernel_ranges(prog):
         if o.kernel_only == "V" and r.kind in ("unity", "start_map") or \
@@ -216,8 +243,10 @@ def run_search(session, args) -> Iterator[object]:
         if low % 8:  # crash rounds in each range's search_virtual()
             low -= low % 8
             yield SearchNote(f"rounding down start address to: {low:x}")
-        yield from scan(session, o, targets, source.pages(stepped(source, r, low, high)),
-                        low, high, carry)
+        # the direct map holds every frame: a frame found quiet there is not read again
+        quiet = source if r.kind == "unity" else None
+        yield from search.scan(source.chunks(source.kernel_pages(r, low, high)), low, high,
+                               carry, quiet)
 
 
 def bounds(session, o: SearchOptions) -> tuple[int, int]:
@@ -266,110 +295,157 @@ def target(session, text: str, o: SearchOptions) -> Target | None:
     return Target(value, label)
 
 
-def stack_search(session, o: SearchOptions, targets: list[Target]) -> Iterator[object]:
+def stack_search(search: Search) -> Iterator[object]:
     """-t/-T: each task's kernel stack (-T: only the tasks running on a CPU), with a task
     header before its first match."""
-    prog = session.prog
+    prog = search.session.prog
     active = tasks.active_tasks(prog)
     size = tasks.thread_size(prog)
     found = 0
-    source = PageSource(prog, "kernel")
+    source = PageSource(search.session)
     for tc in tasks.task_contexts(prog):
-        if o.stacks == "T" and tc.address not in active:
+        if search.o.stacks == "T" and tc.address not in active:
             continue
         base = tc.task.stack.value_()
         header = SearchTask(tasks.task_header(tc.task), found > 0)
         shown = False
-        pages = source.pages(source.translated(range(base, base + size, source.page_size)))
-        for item in scan(session, o, targets, pages, base, base + size, {}):
+        chunks = source.chunks(source.stack_pages(base, size))
+        for item in search.scan(chunks, base, base + size, {}):
             if not shown:
                 yield header
                 shown, found = True, found + 1
             yield item
 
 
-def scan(session, o: SearchOptions, targets: list[Target], pages, start: int, end: int,
-         carry: dict) -> Iterator[object]:
-    """The matches in each page's part of [start, end), in crash's order; *carry* keeps a
-    string match that crosses into the next page."""
-    for page, data in pages:
-        low = max(start, page) - page
-        high = min(end - page, len(data))
-        count = (high - low) // 8 * 8
-        if count <= 0:
-            continue
-        view = data[low:low + count]
-        if o.mode == "chars":
-            yield from string_hits(targets, page + low, view, carry)
+class Search:
+    """The matching of one search: its options and targets, over pieces of memory."""
+
+    def __init__(self, session, o: SearchOptions, targets: list[Target]) -> None:
+        self.session = session
+        self.o = o
+        self.targets = targets
+        self.size = SIZES.get(o.mode, 1)
+        # targets that match the same words (their values but for the mask), in order
+        self.groups: list[list[Target]] = []
+        self.finders: list[WordFinder] = []
+        if o.mode != "chars":
+            index: dict[int, int] = {}
+            for t in targets:
+                if t.value | o.mask not in index:
+                    index[t.value | o.mask] = len(self.groups)
+                    self.groups.append([])
+                    self.finders.append(WordFinder(self.size, t.value, o.mask))
+                self.groups[index[t.value | o.mask]].append(t)
+
+    def scan(self, chunks: Iterable[Chunk], start: int, end: int, carry: dict,
+             quiet: PageSource | None = None) -> Iterator[object]:
+        """The matches in [start, end) of each chunk (crash searches whole longs only),
+        in crash's order; *carry* keeps string matches that cross into the next chunk;
+        *quiet* learns the frames that hold no match."""
+        stop = end - end % 8
+        for chunk in chunks:
+            low = max(start, chunk.address) - chunk.address
+            high = min(stop, chunk.address + chunk.size) - chunk.address
+            if high <= low:
+                continue
+            if self.o.mode == "chars":
+                if chunk.data is not None:
+                    yield from self.string_hits(chunk, low, high, carry)
+                continue
+            hits = self.word_hits(chunk, low, high)
+            if quiet is not None:
+                quiet.settle(chunk, low, high, hits.spans if hits else ())
+            if hits is not None and self.o.context:
+                yield from self.with_context(hits)
+            elif hits is not None:
+                yield hits
+
+    def word_hits(self, chunk: Chunk, low: int, high: int) -> SearchHits | None:
+        """The runs of matching words in the chunk's [low, high)."""
+        size, mask, data = self.size, self.o.mask, chunk.data
+        if data is None:  # zeros: all words match the group whose value is 0 but for the mask
+            found = [[low, high] if g[0].value | mask == mask else [] for g in self.groups]
         else:
-            yield from value_hits(session, o, targets, page + low, view)
+            found = [finder.runs(data, low, high) for finder in self.finders]
+        used = [g for g, runs in enumerate(found) if runs]
+        if not used:
+            return None
+        if len(used) == 1:
+            spans = array("I", found[used[0]])
+            group_of = array("H", used) * (len(spans) // 2)
+        else:  # the groups' runs hold different words: in address order
+            ordered = sorted((runs[i], runs[i + 1], g) for g in used
+                             for runs in (found[g],) for i in range(0, len(runs), 2))
+            spans = array("I", [x for start, end, _ in ordered for x in (start, end)])
+            group_of = array("H", [g for _, _, g in ordered])
+        values = None
+        if mask:
+            values = array("Q", [0] * len(group_of) if data is None else
+                           [int.from_bytes(data[at:at + size], "little") for at in spans[::2]])
+        return SearchHits(chunk.address, spans, group_of, self.groups, size * 8, values)
 
+    def with_context(self, hits: SearchHits) -> Iterator[SearchHit]:
+        """display_with_pre_and_post(): each match with the -x words before and after."""
+        o, size = self.o, self.size
+        for hit in hits.records():
+            hit.before = self.context_rows(hit.address - o.context * size)
+            hit.after = self.context_rows(hit.address + size)
+            yield hit
 
-def value_hits(session, o: SearchOptions, targets: list[Target], address: int,
-               view: bytes) -> Iterator[SearchHit]:
-    size = SIZES[o.mode]
-    hits: list[tuple[int, int]] = []
-    if o.mask:
-        words = memoryview(view).cast({8: "Q", 4: "I", 2: "H"}[size])
-        for j, t in enumerate(targets):
-            want = t.value | o.mask
-            hits.extend((i * size, j) for i, w in enumerate(words) if w | o.mask == want)
-    else:
-        for j, t in enumerate(targets):
-            pattern = t.value.to_bytes(size, "little")
-            at = view.find(pattern)
-            while at >= 0:
-                if at % size == 0:
-                    hits.append((at, j))
-                at = view.find(pattern, at + 1)
-    for offset, j in sorted(hits):
-        value = int.from_bytes(view[offset:offset + size], "little")
-        hit = SearchHit(address + offset, value, targets[j].label, size * 8)
-        if o.context:
-            hit.before = context_rows(session, o, address + offset - o.context * size, size)
-            hit.after = context_rows(session, o, address + offset + size, size)
-        yield hit
+    def context_rows(self, address: int) -> list[MemoryRow]:
+        """display_memory() of the -x words from *address* (unreadable ones left out)."""
+        rows: list[MemoryRow] = []
+        try:
+            rows.extend(memory_rows(self.session, Memory(self.session, self.o.space), address,
+                                    self.o.context, self.size * 8, RdOptions()))
+        except Exception:  # noqa: BLE001 - crash's NO_ERROR: what could not be read is left out
+            pass
+        return rows
 
-
-def context_rows(session, o: SearchOptions, address: int, size: int) -> list[MemoryRow]:
-    """display_memory() of the -x words before or after a match (unreadable ones left out)."""
-    rows: list[MemoryRow] = []
-    try:
-        rows.extend(memory_rows(session, Memory(session, o.space), address, o.context,
-                                size * 8, RdOptions()))
-    except Exception:  # noqa: BLE001 - crash's NO_ERROR: what could not be read is left out
-        pass
-    return rows
-
-
-def printable(data: bytes) -> str:
-    return "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in data)
-
-
-def string_hits(targets: list[Target], address: int, view: bytes,
-                carry: dict) -> Iterator[StringHit]:
-    """search_chars(): matches inside the page, with up to 56 characters from each; a match
-    that crosses into the next page is reported when that page is searched."""
-    count = len(view)
-    if carry.get("next") == address:
-        for j, t in enumerate(targets):
+    def string_hits(self, chunk: Chunk, low: int, high: int, carry: dict) -> list[StringHit]:
+        """search_chars() page after page of the chunk: matches inside a page with up to
+        56 characters from the page; a match that crosses into the next page is reported
+        with that page, after its own crossing matches (in target order)."""
+        data, address = chunk.data, chunk.address
+        assert data is not None
+        size = self.page_size
+        last = (high - 1) // size  # the last page's window ends at high, the others whole
+        found: list[tuple[tuple[int, ...], StringHit]] = []
+        first = low // size
+        if carry.get("next") == address + low:
+            for j, t in enumerate(self.targets):
+                n = len(t.value)
+                for k in carry["hits"].get(j, ()):
+                    if data[low:low + k + 1] == t.value[n - 1 - k:]:
+                        text = t.value + data[low + k + 1:low + k + 1 + max(CHARS_CONTEXT - n, 0)]
+                        found.append(((first, 0, j, k), StringHit(carry["at"][j] + k,
+                                                                  printable(text))))
+        for j, t in enumerate(self.targets):
             n = len(t.value)
-            for i in carry["hits"].get(j, ()):
-                if view[:i + 1] == t.value[n - 1 - i:]:
-                    tail = view[i + 1:i + 1 + max(CHARS_CONTEXT - n, 0)]
-                    yield StringHit(carry["addr"][j] + i, printable(t.value + tail))
-    carry["next"] = address + count
-    carry["hits"] = {}
-    carry["addr"] = {j: address + count - (len(t.value) - 1) for j, t in enumerate(targets)}
-    found: list[tuple[int, int]] = []
-    for j, t in enumerate(targets):
-        n = len(t.value)
-        at = view.find(t.value)
-        while 0 <= at and at + n <= count:
-            found.append((at, j))
-            at = view.find(t.value, at + 1)
-        for i in range(max(count - n + 1, 0), count):
-            if view[i:] == t.value[:count - i]:
-                carry["hits"].setdefault(j, []).append(n + i - count - 1)
-    for at, j in sorted(found):
-        yield StringHit(address + at, printable(view[at:at + CHARS_CONTEXT]))
+            for at in occurrences(data, t.value, low, min(len(data), high + n - 1)):
+                if at >= high:
+                    break
+                page = at // size
+                window_end = high if page == last else (page + 1) * size
+                if at + n <= window_end:
+                    text = data[at:at + min(CHARS_CONTEXT, window_end - at)]
+                    found.append(((page, 1, at, j), StringHit(address + at, printable(text))))
+                elif page < last and at + n <= (page + 2) * size:
+                    text = data[at:at + max(CHARS_CONTEXT, n)]
+                    found.append(((page + 1, 0, j, at), StringHit(address + at,
+                                                                  printable(text))))
+        carry["next"] = address + high
+        carry["at"] = {j: address + high - (len(t.value) - 1) for j, t in enumerate(self.targets)}
+        carry["hits"] = {}
+        window_start = max(low, last * size)
+        for j, t in enumerate(self.targets):
+            n = len(t.value)
+            for at in range(max(high - n + 1, window_start), high):
+                if data[at:high] == t.value[:high - at]:
+                    carry["hits"].setdefault(j, []).append(n + at - high - 1)
+        found.sort(key=lambda pair: pair[0])
+        return [hit for _, hit in found]
+
+    @property
+    def page_size(self) -> int:
+        return 1 << memmap.mem_map(self.session.prog).pfn_shift

@@ -1,13 +1,18 @@
-"""The pages crash's search visits (memory.c search_virtual / search_physical, next_kpage,
-x86_64_get_kvaddr_ranges): readable pages only, read in physically contiguous runs.
+"""The memory crash's search visits (memory.c search_virtual, search_physical, next_kpage,
+next_physpage, next_upage, x86_64_get_kvaddr_ranges), read in large pieces.
 
-A page is searched when it translates, has a struct page (crash's phys_to_page) and can be
-read; the others (unmapped, holes, pages a -d 31 dump left out) are skipped quietly.
+crash walks page after page: a page is searched when it translates, has a struct page
+(phys_to_page) and can be read; after one that does not translate it goes on at the page
+next_kpage() names (the next memory node, vmalloc area, module or VMA). Here the walk takes
+whole stretches with one outcome at a time (a memory section, a huge page, an empty page-table
+entry); the dump's page map says which frames can be read, without a failing read for each
+frame the dump left out; the frames are read in physically contiguous pieces of up to 1 MiB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,16 +20,21 @@ import drgn
 from drgn.helpers.linux.mm import for_each_vma
 
 from crashsh.dumpfacts import MASK64
+from crashsh.intervals import Intervals
 from crashsh.kernel import memmap
 from crashsh.kernel.pagetable import PageTable
 
 RUN = 256  # pages read at once at most
+FOREVER = 1 << 64
+
+Extent = tuple[int, int, int]  # address, physical address, size: pages that translate alike
+Following = Callable[[int], "int | None"]  # crash's next page after one that failed
 
 
 @dataclass(frozen=True)
 class KernelRange:
     """One of crash's kernel virtual address ranges: unity, vmalloc, vmemmap, start_map,
-    modules; ``areas`` lists the only (start, end) spans with pages (vmalloc)."""
+    modules; ``areas`` lists the only (start, end) spans with pages (vmalloc, modules)."""
 
     kind: str
     start: int
@@ -65,127 +75,195 @@ def round_up(value: int, to: int) -> int:
     return (value + to - 1) // to * to
 
 
-class PageSource:
-    """Readable pages of one address space, as (page address, 4 KiB of bytes)."""
+@dataclass(frozen=True)
+class Chunk:
+    """Pages searched together: *size* bytes from *address* (virtual, or physical for a
+    physical search), at *physical*; *data* their bytes, None where the dump holds zeros."""
 
-    def __init__(self, prog: drgn.Program, space: str, mm: drgn.Object | None = None) -> None:
-        self.prog = prog
-        self.space = space
-        self.m = memmap.mem_map(prog)
+    address: int
+    physical: int
+    size: int
+    data: bytes | None
+
+
+class PageSource:
+    """The pages of one search: which ones crash visits, and their contents. Frames marked
+    ``quiet`` (searched whole, nothing found) are not read again when mapped elsewhere."""
+
+    def __init__(self, session, mm: drgn.Object | None = None) -> None:
+        self.prog: drgn.Program = session.prog
+        self.m = memmap.mem_map(self.prog)
         self.page_size = 1 << self.m.pfn_shift
-        self.table = PageTable.of(mm) if mm is not None else None
+        self.page_map = session.page_map
+        self.mm = mm
+        self.quiet = Intervals()
+
+    # -- translation: (physical address or None, bytes from the page that translate alike) --
+    @cached_property
+    def kernel_table(self) -> PageTable:
+        return PageTable.of(self.prog["init_mm"].address_of_())
 
     @cached_property
     def phys_base(self) -> int:
         return self.prog.read_u64(self.prog.symbol("phys_base").address)
 
-    def physical(self, page: int, kind: str = "") -> int | None:
-        """The page's physical address when it translates to a page crash knows of; the
-        kernel range *kind* spares the unity map and the kernel image a table walk."""
-        if self.space == "physical":
-            phys = page
-        elif self.space == "user":
-            phys = self.table.translate(page).physical
-        elif kind == "unity":
-            phys = page - self.m.direct_map
-        elif kind == "start_map":
-            phys = (page - memmap.START_KERNEL_MAP + self.phys_base) & MASK64
-        else:
-            phys = memmap.kvtop(self.prog, page)
-        if phys is None or self.m.section_of_pfn(phys >> self.m.pfn_shift) is None:
-            return None
-        return phys
+    @cached_property
+    def vmalloc_spaces(self) -> tuple[tuple[int, int], ...]:
+        return memmap.vmalloc_spaces(self.prog)
 
-    def translated(self, candidates: Iterable[int]) -> Iterator[tuple[int, int]]:
-        """(page, physical address) of the *candidates* that translate."""
-        for page in candidates:
-            phys = self.physical(page)
-            if phys is not None:
-                yield page, phys
+    def kernel_extent(self, page: int) -> tuple[int | None, int]:
+        """crash's x86_64_kvtop(): a table walk in the vmalloc spaces, else arithmetic."""
+        if any(lo <= page <= hi for lo, hi in self.vmalloc_spaces):
+            return self.kernel_table.extent(page, kernel=True)
+        if page >= memmap.START_KERNEL_MAP:
+            # phys_base is "negative" when KASLR loads the kernel below its link address
+            physical = (page - memmap.START_KERNEL_MAP + self.phys_base) & MASK64
+            return physical, min(memmap.MODULES[0] - page, FOREVER - physical)
+        return page - self.m.direct_map, FOREVER
 
-    def pages(self, translated: Iterable[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-        """The readable ones of the *translated* pages, read in contiguous runs."""
-        run: list[tuple[int, int]] = []
-        for page, phys in translated:
-            if run and (len(run) == RUN or run[-1][0] + self.page_size != page
-                        or run[-1][1] + self.page_size != phys):
-                yield from self.read_run(run)
-                run = []
-            run.append((page, phys))
-        yield from self.read_run(run)
+    def user_extent(self, page: int) -> tuple[int | None, int]:
+        return self.user_table.extent(page)
 
-    def read_run(self, run: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-        if not run:
-            return
+    @staticmethod
+    def physical_extent(page: int) -> tuple[int | None, int]:
+        return page, FOREVER
+
+    @cached_property
+    def user_table(self) -> PageTable:
+        return PageTable.of(self.mm)
+
+    @cached_property
+    def with_pages(self) -> Intervals:
+        """The physical memory with struct pages (crash's phys_to_page: a valid section)."""
+        shift, count = self.m.pfn_shift, self.m.pages_per_section
+        return Intervals((s.first_pfn << shift, (s.first_pfn + count) << shift)
+                         for s in self.m.sections)
+
+    @cached_property
+    def nodes(self) -> Intervals:
+        """The memory nodes' physical ranges."""
+        shift = self.m.pfn_shift
+        return Intervals((first << shift, end << shift) for _, first, end in self.m.node_ranges)
+
+    # -- crash's walks --------------------------------------------------------------------------
+    def walk(self, low: int, high: int, extent: Callable[[int], tuple[int | None, int]],
+             following: Following, areas: Intervals | None = None) -> Iterator[Extent]:
+        """search_virtual()'s walk from *low*'s page up to *high*: the stretches that
+        translate to memory with struct pages; after a page that does not, on at
+        ``following(page)``. That answer only changes at the edges of *areas*, so a stretch
+        that fails is passed over whole."""
         size = self.page_size
-        try:
-            data = self.prog.read(run[0][1], len(run) * size, True)
-        except drgn.FaultError:
-            for page, phys in run:
-                try:
-                    yield page, self.prog.read(phys, size, True)
-                except drgn.FaultError:
-                    continue
-            return
-        for i, (page, _) in enumerate(run):
-            yield page, data[i * size:(i + 1) * size]
+        edges = sorted({*areas.starts, *areas.ends}) if areas else []
+        page, top = low - low % size, round_up(high, size)
+        while page < top:
+            physical, span = extent(page)
+            if physical is not None:
+                inside, run = self.with_pages.at(physical)
+                span = min(span, run or FOREVER)
+                physical = physical if inside else None
+            span = min(span, top - page)
+            if physical is not None:
+                yield page, physical, span
+                page += span
+                continue
+            i = bisect_right(edges, page)
+            if i < len(edges):
+                span = min(span, edges[i] - page)
+            found = following(page)
+            if found == page + size and span > size:
+                found = following(page + span - size)
+            if found is None:
+                return
+            page = found
 
-
-def page_range(start: int, end: int, page_size: int) -> range:
-    """The page addresses from *start*'s page up to *end*."""
-    return range(start - start % page_size, end, page_size)
-
-
-def stepped(source: PageSource, r: KernelRange, low: int,
-            high: int) -> Iterator[tuple[int, int]]:
-    """crash's search_virtual() walk of one range: page after page while they translate;
-    after one that does not, on at next_kpage() (the next node, vmalloc area or module)."""
-    size = source.page_size
-    page = low - low % size
-    while page < high:
-        phys = source.physical(page, r.kind)
-        if phys is not None:
-            yield page, phys
-            page += size
-            continue
-        found = next_kpage(source, r, page - page % size + size)
-        if found is None:
-            return
-        page = found
-
-
-def next_kpage(source: PageSource, r: KernelRange, address: int) -> int | None:
-    """The first address at or after *address* that may hold a page of range *r*."""
-    if r.kind == "unity":
-        physical = address - source.m.direct_map
-        for _, first, stop in source.m.node_ranges:
-            start, end = first << source.m.pfn_shift, stop << source.m.pfn_shift
-            if physical < end:
-                return address if physical >= start else source.m.direct_map + start
-        return None
-    if r.areas is None:
-        return address
-    for start, end in r.areas:
-        if address <= start:
-            return start
-        if address < end:
+    def next_in(self, areas: Intervals, page: int) -> int | None:
+        """next_identity_mapping(), next_vmlist_vaddr(), next_module_vaddr(), next_upage():
+        the page after *page* when it is in one of *areas*, else the next area's start."""
+        address = page + self.page_size
+        if address >= FOREVER:  # wrapped back to zero
+            return None
+        inside, distance = areas.at(address)
+        if inside:
             return address
-    return None
+        return None if distance is None else address + distance
 
+    def kernel_pages(self, r: KernelRange, low: int, high: int) -> Iterator[Extent]:
+        """One kernel range's walk (next_kpage() as the range's kind has it)."""
+        if r.kind == "unity":
+            direct = self.m.direct_map
+            areas = Intervals((direct + a, direct + b) for a, b in self.nodes)
+        elif r.areas is not None:
+            areas = Intervals(r.areas)
+        else:
+            return self.walk(low, high, self.kernel_extent, self.next_page)
+        return self.walk(low, high, self.kernel_extent, lambda page: self.next_in(areas, page),
+                         areas)
 
-def user_pages(source: PageSource, mm: drgn.Object, start: int,
-               end: int) -> Iterator[tuple[int, bytes]]:
-    """The readable pages of the VMAs within [start, end) (crash's next_upage)."""
-    for vma in for_each_vma(mm):
-        low, high = max(start, vma.vm_start.value_()), min(end, vma.vm_end.value_())
-        if low < high:
-            yield from source.pages(source.translated(page_range(low, high, source.page_size)))
+    def next_page(self, page: int) -> int | None:
+        address = page + self.page_size
+        return address if address < FOREVER else None
 
+    def stack_pages(self, base: int, size: int) -> Iterator[Extent]:
+        """A task's stack: the search ends at a page that does not translate."""
+        return self.walk(base, base + size, self.kernel_extent, lambda page: None)
 
-def physical_pages(source: PageSource, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """The readable pages within [start, end) inside the memory nodes."""
-    size = source.page_size
-    for _, first, stop in source.m.node_ranges:
-        low, high = max(start, first * size), min(end, stop * size)
-        if low < high:
-            yield from source.pages(source.translated(page_range(low, high, size)))
+    def user_pages(self, low: int, high: int) -> Iterator[Extent]:
+        areas = Intervals((vma.vm_start.value_(), vma.vm_end.value_())
+                          for vma in for_each_vma(self.mm))
+        return self.walk(low, high, self.user_extent, lambda page: self.next_in(areas, page),
+                         areas)
+
+    def physical_pages(self, low: int, high: int) -> Iterator[Extent]:
+        """search_physical(): next_physpage() after a page that fails."""
+        def following(page: int) -> int | None:
+            inside, distance = self.nodes.at(page)
+            if inside:
+                return page + self.page_size
+            return None if distance is None else page + distance
+
+        return self.walk(low, high, self.physical_extent, following, self.nodes)
+
+    # -- contents -------------------------------------------------------------------------------
+    def chunks(self, extents: Iterable[Extent]) -> Iterator[Chunk]:
+        """The pages of *extents* the dump holds (but quiet ones), as Chunks of up to RUN
+        pages: read, or without data where the dump holds zeros."""
+        shift = self.m.pfn_shift
+        for address, physical, size in extents:
+            first = physical >> shift
+            for a, b, zeros in self.page_map.held(first, (physical + size) >> shift):
+                for low, high in self.quiet.outside(a, b):
+                    for at in range(low, high, RUN):
+                        end = min(high, at + RUN)
+                        virtual = address + ((at - first) << shift)
+                        if zeros:
+                            yield Chunk(virtual, at << shift, (end - at) << shift, None)
+                        else:
+                            yield from self.read(virtual, at, end)
+
+    def read(self, address: int, first: int, end: int) -> Iterator[Chunk]:
+        """Frames *first* to *end* at *address*; page by page when that fails (a frame
+        the dump has not got is left out, and remembered)."""
+        shift = self.m.pfn_shift
+        try:
+            data = self.prog.read(first << shift, (end - first) << shift, True)
+        except drgn.FaultError:
+            for frame in range(first, end):
+                try:
+                    data = self.prog.read(frame << shift, 1 << shift, True)
+                except drgn.FaultError:
+                    self.page_map.unreadable(frame)
+                    continue
+                yield Chunk(address + ((frame - first) << shift), frame << shift, len(data),
+                            data)
+            return
+        yield Chunk(address, first << shift, len(data), data)
+
+    def settle(self, chunk: Chunk, low: int, high: int, spans: Sequence[int]) -> None:
+        """Mark quiet the frames of *chunk* searched whole (from *low* to *high*) that hold
+        no match (*spans*: start and end of each run of matches, in order)."""
+        size, first = self.page_size, chunk.physical >> self.m.pfn_shift
+        starts, ends = spans[0::2], spans[1::2]
+        for page in range(-(-low // size), min(high, chunk.size) // size):
+            i = bisect_right(ends, page * size)  # the first run that ends in the page or later
+            if i == len(ends) or starts[i] >= (page + 1) * size:
+                self.quiet.add(first + page, first + page + 1)

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TextIO
 
+from crashsh.records import RecordBatch
+
 
 def jsonable(data: object) -> object:
     """Convert command data into JSON-ready values (fields with metadata json=False are left
@@ -37,10 +39,13 @@ def write_json(data: object, out: TextIO) -> None:
     """Write one JSON document; an iterator is streamed as an array, item by item."""
     if isinstance(data, Iterator):
         out.write("[")
+        first = True
         try:
-            for i, item in enumerate(data):
-                out.write(",\n " if i else "\n ")
-                out.write(json.dumps(jsonable(item)))
+            for item in data:
+                for record in item.records() if isinstance(item, RecordBatch) else (item,):
+                    out.write("\n " if first else ",\n ")
+                    out.write(json.dumps(jsonable(record)))
+                    first = False
                 out.flush()
         finally:  # a command failing part way still leaves a whole document
             out.write("\n]\n")

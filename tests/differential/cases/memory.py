@@ -132,6 +132,12 @@ CASES = (
     Case("search -c -m ff abc -l 10", True),
     Case("search -l 10 -e 20 0", True),
     Case("search -e 0 0", True),
+    Case("search -s linux_banner -l 256 {banner_word} {banner_word}", True),
+    Case("search -s linux_banner -l 256 {banner_word} 0 {banner_word}", True),
+    Case("search -p -s 1000000 -l 3000 0 0h", True),
+    Case("search -p -s 1000000 -l 2000 -h 0", True),
+    Case("search -p -s 100000 -l 3000 -m ffff 0", True),
+    Case("search -p -s ffc000 -l 8000 -w 0", True),
 )
 
 
