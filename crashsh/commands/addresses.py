@@ -10,6 +10,7 @@ import drgn
 from drgn.helpers.linux.mm import vma_find
 
 from crashsh.commands.kmem_pages import page_row
+from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list, htol
 from crashsh.conventions.tasks import task_table
 from crashsh.commands.vm import VmArea, vm_area
@@ -19,7 +20,7 @@ from crashsh.kernel import memmap, swap, tasks
 from crashsh.kernel.pagetable import (PRESENT, PROTNONE, PSE, PageTable, TableEntry, Walk,
                                       physical_bits, physical_page_mask)
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
-from crashsh.registry import command
+from crashsh.registry import command, foreach_handler
 
 HIDDEN = {"json": False}
 USERSPACE_TOP = 0x0000800000000000  # x86_64, 4-level paging
@@ -170,6 +171,34 @@ def run_vtop(session, args) -> Iterator[AddressTranslation]:
         result.page_header = header  # crash's HEADER_PRINTED: once per command
         header = header and result.page_row is None
         yield result
+
+
+@foreach_handler("vtop")
+def foreach_vtop(session, task: drgn.Object, flags) -> list[AddressTranslation | Notice]:
+    """`foreach ... vtop [-c] [-u|-k] address ...`: crash's do_vtop() of each address in
+    the task's context, with no blank line between them and the struct page header once per
+    command; a failing address ends the task's part with crash's error line."""
+    if not flags["arguments"]:
+        raise CommandError("foreach command requires address argument")
+    if "R" in flags:
+        raise CommandError("vtop command does not support -R option")
+    if flags.get("u") and flags.get("k"):
+        raise CommandError("vtop: -u and -k options are mutually exclusive")
+    shared = flags["shared"]
+    results: list[AddressTranslation | Notice] = []
+    for text in flags["arguments"]:
+        try:
+            vaddr = htol(text)
+            user = bool(flags.get("u")) or (not flags.get("k")
+                                             and address_kind(session.prog, vaddr))
+        except CommandError as e:
+            results.append(Notice("vtop", str(e)))
+            break
+        result = vtop(session, task, vaddr, user, False)
+        result.page_header = not shared.get("page_header")
+        shared["page_header"] = shared.get("page_header") or result.page_row is not None
+        results.append(result)
+    return results
 
 
 def address_kind(prog: drgn.Program, vaddr: int) -> bool:

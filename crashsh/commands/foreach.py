@@ -150,19 +150,23 @@ def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
                   "          command [flag] [argument]")
 def run_foreach(session, args) -> Iterator[object]:
     flags, words = split_flags(args.words)
-    selection, keywords, _arguments = parse_selection(session.prog, words)
+    selection, keywords, arguments = parse_selection(session.prog, words)
     if not keywords:
         raise CommandError("no command keyword given (bt, ps, set, task, files, vm, ...)")
     handlers = {k: get_foreach_handler(k) for k in keywords}
     missing = [k for k, handler in handlers.items() if handler is None]
     if missing:
         raise CommandError(f"foreach {missing[0]} is not supported yet")
-    return foreach_outputs(session, selection, keywords, handlers, flags)
+    return foreach_outputs(session, selection, keywords, handlers,
+                           {**flags, "arguments": arguments, "shared": {}})
 
 
 def foreach_outputs(session, selection: Selection, keywords: list[str], handlers: dict,
                     flags) -> Iterator[object]:
-    """The keywords' checks (their notices, or their failure), then each task's outputs."""
+    """The keywords' checks (their notices, or their failure), then each selected task's
+    outputs. A handler gets crash's foreach flags, plus ``subsequent`` (not the first
+    task), ``arguments`` (the words after the keywords) and ``shared`` (one dict for the
+    whole command, for state crash keeps across tasks)."""
     for keyword in keywords:
         if (check := get_foreach_check(keyword)) is not None:
             yield from check(flags)

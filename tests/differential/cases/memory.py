@@ -1,4 +1,4 @@
-"""Memory browsing: vtop (-c -u -k), ptov, pte; rd's options; search."""
+"""Memory browsing: vtop (-c -u -k) and foreach vtop, ptov, pte; rd's options; search."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ CASES = (
     Case("vtop jiffies_64", True),
     Case("vtop -c 999999 1000", True),
     Case("vtop", True),
+    Case("foreach {marker_pid} vtop {user_text}", True),
+    Case("foreach {marker_pid} {kthread_pid} vtop {user_text} {linux_banner}", True),
+    Case("foreach {marker_pid} {kthread_pid} vtop -u {linux_banner} {user_text}", True),
+    Case("foreach {marker_pid} vtop -k {user_text}", True),
+    Case("foreach crashsh_marker vtop -c {user_stack} {test_object}", True),
+    Case("foreach {marker_pid} vtop {user_file_hole} {user_anon_hole} {user_gap}", True),
+    Case("foreach {marker_pid} vtop 0x{user_text} {unmapped}", True),
+    Case("foreach user vtop {user_text}", True),
+    Case("foreach active vtop {linux_banner}", True),
+    Case("foreach {marker_pid} vtop {user_text} xyz {linux_banner}", True),
+    Case("foreach {marker_pid} {panic_pid} vtop ffff800000001000 {linux_banner}", True),
+    Case("foreach vtop", True),
+    Case("foreach {marker_pid} vtop -u -k 1000", True),
+    Case("foreach {marker_pid} vtop -R x 1000", True),
     Case("ptov {test_object_phys}", True),
     Case("ptov 0 1000", True),
     Case("ptov 1000:a", True),
