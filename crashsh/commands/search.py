@@ -4,8 +4,10 @@ search_physical, search_ulong/uint/ushort/chars, display_with_pre_and_post in me
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import drgn
 from drgn.helpers.linux.mm import for_each_vma
@@ -351,10 +353,13 @@ class Search:
             if self.o.mode == "chars":
                 if chunk.data is not None:
                     yield from self.string_hits(chunk, low, high, carry)
+                    if quiet is not None:
+                        quiet.settle(chunk, low, high, self.string_busy(chunk.data))
                 continue
             hits = self.word_hits(chunk, low, high)
             if quiet is not None:
-                quiet.settle(chunk, low, high, hits.spans if hits else ())
+                quiet.settle(chunk, low, high, words_busy(hits.spans if hits else array("I"),
+                                                          self.page_size))
             if hits is not None and self.o.context:
                 yield from self.with_context(hits)
             elif hits is not None:
@@ -446,6 +451,29 @@ class Search:
         found.sort(key=lambda pair: pair[0])
         return [hit for _, hit in found]
 
-    @property
+    def string_busy(self, data: bytes) -> Callable[[int], bool]:
+        """Whether the page at an offset of *data* takes part in a string match wherever it
+        is mapped: a target in it, or the start of one at its end, or the end of one at its
+        start."""
+        size = self.page_size
+        heads = tuple(t.value[:i] for t in self.targets for i in range(1, len(t.value)))
+        tails = tuple(t.value[i:] for t in self.targets for i in range(1, len(t.value)))
+        return lambda at: (any(data.find(t.value, at, at + size) >= 0 for t in self.targets)
+                           or data.endswith(heads, at, at + size)
+                           or data.startswith(tails, at, at + size))
+
+    @cached_property
     def page_size(self) -> int:
         return 1 << memmap.mem_map(self.session.prog).pfn_shift
+
+
+def words_busy(spans: array, page_size: int) -> Callable[[int], bool]:
+    """Whether the page at an offset holds one of the runs of matching words (*spans*:
+    start and end of each, in order)."""
+    starts, ends = spans[0::2], spans[1::2]
+
+    def busy(at: int) -> bool:
+        i = bisect_right(ends, at)  # the first run that ends in the page or after it
+        return i < len(ends) and starts[i] < at + page_size
+
+    return busy

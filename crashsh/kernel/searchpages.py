@@ -12,7 +12,7 @@ frame the dump left out; the frames are read in physically contiguous pieces of 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -258,12 +258,10 @@ class PageSource:
             return
         yield Chunk(address, first << shift, len(data), data)
 
-    def settle(self, chunk: Chunk, low: int, high: int, spans: Sequence[int]) -> None:
-        """Mark quiet the frames of *chunk* searched whole (from *low* to *high*) that hold
-        no match (*spans*: start and end of each run of matches, in order)."""
+    def settle(self, chunk: Chunk, low: int, high: int, busy: Callable[[int], bool]) -> None:
+        """Mark quiet the frames of *chunk* searched whole (from *low* to *high*) that are
+        not *busy* (a page's offset in the chunk -> whether it takes part in a match)."""
         size, first = self.page_size, chunk.physical >> self.m.pfn_shift
-        starts, ends = spans[0::2], spans[1::2]
         for page in range(-(-low // size), min(high, chunk.size) // size):
-            i = bisect_right(ends, page * size)  # the first run that ends in the page or later
-            if i == len(ends) or starts[i] >= (page + 1) * size:
+            if not busy(page * size):
                 self.quiet.add(first + page, first + page + 1)
