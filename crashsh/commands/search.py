@@ -13,14 +13,14 @@ import drgn
 from drgn.helpers.linux.mm import for_each_vma
 
 from crashsh.bytesearch import WordFinder, occurrences, printable
-from crashsh.commands.memory import MemoryRow, Ordered, RdOptions, memory_rows
+from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows
 from crashsh.conventions.expressions import can_eval, evaluate
 from crashsh.conventions.numbers import htol, stol
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.readmem import Memory
 from crashsh.kernel.searchpages import Chunk, PageSource, kernel_ranges
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Ordered
 from crashsh.records import RecordBatch, TaskHeader
 from crashsh.registry import command
 
@@ -102,15 +102,8 @@ class SearchNote:
     text: str
 
 
-class IntermixedParser(CommandParser):
-    """Options anywhere among the values, as GNU getopt permutes crash's arguments."""
-
-    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's API
-        return self.parse_intermixed_args(args, namespace)
-
-
 def search_parser() -> CommandParser:
-    p = IntermixedParser("search", "search memory", add_help=False)
+    p = CommandParser("search", "search memory", add_help=False)
     for flag in ("-t", "-T", "-u", "-k", "-K", "-V", "-p", "-h", "-w", "-c"):
         p.add_argument(flag, dest="options", action=Ordered, nargs=0)
     for flag in ("-l", "-s", "-e", "-m", "-x"):
