@@ -55,12 +55,12 @@ def test_string_crossing_a_page(crashsh):
     search = Search(crashsh.session, SearchOptions(mode="chars"), [Target(b"abcdef", "")])
     first = Chunk(0x1000, 0x1000, 4096, b"x" * 4093 + b"abc")
     second = Chunk(0x2000, 0x2000, 4096, b"def" + b"y" * 4093)
-    assert search.string_hits(first, 0, 4096, carry) == []
-    hits = search.string_hits(second, 0, 4096, carry)
+    assert search.string_hits(first.address, first.data, 0, 4096, carry) == []
+    hits = search.string_hits(second.address, second.data, 0, 4096, carry)
     assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
     # the same two pages read as one piece
     both = Chunk(0x1000, 0x1000, 8192, first.data + second.data)
-    hits = search.string_hits(both, 0, 8192, {})
+    hits = search.string_hits(both.address, both.data, 0, 8192, {})
     assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
 
 

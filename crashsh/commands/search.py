@@ -345,7 +345,7 @@ class Search:
                 continue
             if self.o.mode == "chars":
                 if chunk.data is not None:
-                    yield from self.string_hits(chunk, low, high, carry)
+                    yield from self.string_hits(chunk.address, chunk.data, low, high, carry)
                     if quiet is not None:
                         quiet.settle(chunk, low, high, self.string_busy(chunk.data))
                 continue
@@ -400,12 +400,11 @@ class Search:
             pass
         return rows
 
-    def string_hits(self, chunk: Chunk, low: int, high: int, carry: dict) -> list[StringHit]:
-        """search_chars() page after page of the chunk: matches inside a page with up to
-        56 characters from the page; a match that crosses into the next page is reported
-        with that page, after its own crossing matches (in target order)."""
-        data, address = chunk.data, chunk.address
-        assert data is not None
+    def string_hits(self, address: int, data: bytes, low: int, high: int,
+                    carry: dict) -> list[StringHit]:
+        """search_chars() page after page of the pages at *address*: matches inside a page
+        with up to 56 characters from the page; a match that crosses into the next page is
+        reported with that page, after its own crossing matches (in target order)."""
         size = self.page_size
         last = (high - 1) // size  # the last page's window ends at high, the others whole
         found: list[tuple[tuple[int, ...], StringHit]] = []
