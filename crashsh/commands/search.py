@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -351,8 +351,8 @@ class Search:
                 continue
             hits = self.word_hits(chunk, low, high)
             if quiet is not None:
-                quiet.settle(chunk, low, high, words_busy(hits.spans if hits else array("I"),
-                                                          self.page_size))
+                quiet.settle(chunk, low, high, busy_pages(hits.spans if hits else array("I"),
+                                                          self.page_size, chunk.size))
             if hits is not None and self.o.context:
                 yield from self.with_context(hits)
             elif hits is not None:
@@ -443,29 +443,32 @@ class Search:
         found.sort(key=lambda pair: pair[0])
         return [hit for _, hit in found]
 
-    def string_busy(self, data: bytes) -> Callable[[int], bool]:
-        """Whether the page at an offset of *data* takes part in a string match wherever it
-        is mapped: a target in it, or the start of one at its end, or the end of one at its
-        start."""
+    def string_busy(self, data: bytes) -> list[int]:
+        """The indexes of the pages of *data* that take part in a string match wherever
+        they are mapped: a target in them, or the start of one at their end, or the end of
+        one at their start."""
         size = self.page_size
         heads = tuple(t.value[:i] for t in self.targets for i in range(1, len(t.value)))
         tails = tuple(t.value[i:] for t in self.targets for i in range(1, len(t.value)))
-        return lambda at: (any(data.find(t.value, at, at + size) >= 0 for t in self.targets)
-                           or data.endswith(heads, at, at + size)
-                           or data.startswith(tails, at, at + size))
+        return [at // size for at in range(0, len(data), size)
+                if any(data.find(t.value, at, at + size) >= 0 for t in self.targets)
+                or data.endswith(heads, at, at + size) or data.startswith(tails, at, at + size)]
 
     @cached_property
     def page_size(self) -> int:
         return 1 << memmap.mem_map(self.session.prog).pfn_shift
 
 
-def words_busy(spans: array, page_size: int) -> Callable[[int], bool]:
-    """Whether the page at an offset holds one of the runs of matching words (*spans*:
-    start and end of each, in order)."""
-    starts, ends = spans[0::2], spans[1::2]
-
-    def busy(at: int) -> bool:
-        i = bisect_right(ends, at)  # the first run that ends in the page or after it
-        return i < len(ends) and starts[i] < at + page_size
-
-    return busy
+def busy_pages(spans: array, page_size: int, size: int) -> list[int]:
+    """The indexes, in order, of the pages of *size* bytes the runs of matching words touch
+    (*spans*: start and end of each, in order)."""
+    runs = len(spans) // 2
+    if runs > size // page_size:  # many runs: look each page up
+        starts, ends = spans[0::2], spans[1::2]
+        return [page for page in range(size // page_size)
+                if (i := bisect_right(ends, page * page_size)) < runs
+                and starts[i] < (page + 1) * page_size]
+    pages: set[int] = set()
+    for i in range(0, len(spans), 2):
+        pages.update(range(spans[i] // page_size, (spans[i + 1] - 1) // page_size + 1))
+    return sorted(pages)

@@ -258,10 +258,15 @@ class PageSource:
             return
         yield Chunk(address, first << shift, len(data), data)
 
-    def settle(self, chunk: Chunk, low: int, high: int, busy: Callable[[int], bool]) -> None:
-        """Mark quiet the frames of *chunk* searched whole (from *low* to *high*) that are
-        not *busy* (a page's offset in the chunk -> whether it takes part in a match)."""
-        size, first = self.page_size, chunk.physical >> self.m.pfn_shift
-        for page in range(-(-low // size), min(high, chunk.size) // size):
-            if not busy(page * size):
-                self.quiet.add(first + page, first + page + 1)
+    def settle(self, chunk: Chunk, low: int, high: int, busy: Iterable[int]) -> None:
+        """Mark quiet the frames of *chunk* searched whole (from *low* to *high*) but the
+        *busy* ones (the indexes, in order, of its pages that take part in a match)."""
+        shift = self.m.pfn_shift
+        first, at = chunk.physical >> shift, -(-low >> shift)  # whole pages only
+        stop = min(high, chunk.size) >> shift
+        for page in busy:
+            if page >= stop:
+                break
+            self.quiet.add(first + at, first + page)
+            at = max(at, page + 1)
+        self.quiet.add(first + at, first + stop)
