@@ -34,6 +34,20 @@ def test_user_walk_agrees_with_drgn(kernel, crashsh):
     assert f"     {start:x} " in out  # the VMA line
 
 
+def test_foreach_vtop_walks_each_tasks_tables(kernel, crashsh):
+    """`foreach PID... vtop ADDR`: each user task's own translation of the same address."""
+    prog = crashsh.session.prog
+    tasks = [find_task(prog, pid) for pid in (kernel.manifest["marker"]["pid"],
+                                              kernel.manifest["threads_proc"]["pid"])]
+    start = next(iter(for_each_vma(tasks[0].mm))).vm_start.value_()
+    out = crashsh.run(f"foreach {' '.join(str(t.pid.value_()) for t in tasks)} vtop {start:x}")
+    physical = [int(line.split()[1], 16) for line in out.splitlines()
+                if line.startswith(f"{start:x} ")]
+    expected = {t.pid.value_(): follow_phys(t.mm, start).value_() for t in tasks}
+    headers = [int(line.split()[1]) for line in out.splitlines() if line.startswith("PID:")]
+    assert physical == [expected[pid] for pid in headers] and len(headers) == 2
+
+
 def test_walk_entries_chain(crashsh):
     prog = crashsh.session.prog
     walk = PageTable.of(prog["init_mm"].address_of_()).walk(prog.symbol("jiffies_64").address,
