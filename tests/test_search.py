@@ -9,7 +9,7 @@ import sys
 import drgn
 import pytest
 
-from crashsh.commands.search import Search, SearchOptions, Target
+from crashsh.commands.search import Crossing, Search, SearchOptions, Target
 from crashsh.dumpfile import PageMap, identify
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.searchpages import Chunk
@@ -51,7 +51,7 @@ def test_value_search_in_a_range(crashsh):
 
 def test_string_crossing_a_page(crashsh):
     """A match split over two pages is reported from the second, as crash's search_chars."""
-    carry: dict = {}
+    carry = Crossing()
     search = Search(crashsh.session, SearchOptions(mode="chars"), [Target(b"abcdef", "")])
     first = Chunk(0x1000, 0x1000, 4096, b"x" * 4093 + b"abc")
     second = Chunk(0x2000, 0x2000, 4096, b"def" + b"y" * 4093)
@@ -60,7 +60,7 @@ def test_string_crossing_a_page(crashsh):
     assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
     # the same two pages read as one piece
     both = Chunk(0x1000, 0x1000, 8192, first.data + second.data)
-    hits = search.string_hits(both.address, both.data, 0, 8192, {})
+    hits = search.string_hits(both.address, both.data, 0, 8192, Crossing())
     assert [(h.address, h.text[:9]) for h in hits] == [(0x1FFD, "abcdefyyy")]
 
 

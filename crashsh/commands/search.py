@@ -102,6 +102,18 @@ class SearchNote:
     text: str
 
 
+@dataclass
+class Crossing:
+    """search_chars()'s cross_match memory, from one piece of memory to the next: where the
+    next must start (``next``) for the string matches begun at the end of the last to go on;
+    per target index, the first address such a match can start at (``at``) and, for each
+    begun, how many of its bytes the next piece must hold, less one (``hits``)."""
+
+    next: int | None = None
+    at: dict[int, int] = field(default_factory=dict)
+    hits: dict[int, list[int]] = field(default_factory=dict)
+
+
 def search_parser() -> CommandParser:
     p = CommandParser("search", "search memory", add_help=False)
     for flag in ("-t", "-T", "-u", "-k", "-K", "-V", "-p", "-h", "-w", "-c"):
@@ -219,7 +231,7 @@ def run_search(session, args) -> Iterator[object]:
         yield from stack_search(search)
         return
     source = PageSource(session, session.context.mm if o.space == "user" else None)
-    carry: dict = {}
+    carry = Crossing()
     if o.space != "kernel":
         if start % 8:
             start -= start % 8
@@ -305,7 +317,7 @@ def stack_search(search: Search) -> Iterator[object]:
         header = SearchTask(tasks.task_header(tc.task), found > 0)
         shown = False
         chunks = source.chunks(source.stack_pages(base, size))
-        for item in search.scan(chunks, base, base + size, {}):
+        for item in search.scan(chunks, base, base + size, Crossing()):
             if not shown:
                 yield header
                 shown, found = True, found + 1
@@ -332,7 +344,7 @@ class Search:
                     self.finders.append(WordFinder(self.size, t.value, o.mask))
                 self.groups[index[t.value | o.mask]].append(t)
 
-    def scan(self, chunks: Iterable[Chunk], start: int, end: int, carry: dict,
+    def scan(self, chunks: Iterable[Chunk], start: int, end: int, carry: Crossing,
              quiet: PageSource | None = None) -> Iterator[object]:
         """The matches in [start, end) of each chunk (crash searches whole longs only),
         in crash's order; *carry* keeps string matches that cross into the next chunk;
@@ -401,7 +413,7 @@ class Search:
         return rows
 
     def string_hits(self, address: int, data: bytes, low: int, high: int,
-                    carry: dict) -> list[StringHit]:
+                    carry: Crossing) -> list[StringHit]:
         """search_chars() page after page of the pages at *address*: matches inside a page
         with up to 56 characters from the page; a match that crosses into the next page is
         reported with that page, after its own crossing matches (in target order)."""
@@ -409,13 +421,13 @@ class Search:
         last = (high - 1) // size  # the last page's window ends at high, the others whole
         found: list[tuple[tuple[int, ...], StringHit]] = []
         first = low // size
-        if carry.get("next") == address + low:
+        if carry.next == address + low:
             for j, t in enumerate(self.targets):
                 n = len(t.value)
-                for k in carry["hits"].get(j, ()):
+                for k in carry.hits.get(j, ()):
                     if data[low:low + k + 1] == t.value[n - 1 - k:]:
                         text = t.value + data[low + k + 1:low + k + 1 + max(CHARS_CONTEXT - n, 0)]
-                        found.append(((first, 0, j, k), StringHit(carry["at"][j] + k,
+                        found.append(((first, 0, j, k), StringHit(carry.at[j] + k,
                                                                   printable(text))))
         for j, t in enumerate(self.targets):
             n = len(t.value)
@@ -431,15 +443,15 @@ class Search:
                     text = data[at:at + max(CHARS_CONTEXT, n)]
                     found.append(((page + 1, 0, j, at), StringHit(address + at,
                                                                   printable(text))))
-        carry["next"] = address + high
-        carry["at"] = {j: address + high - (len(t.value) - 1) for j, t in enumerate(self.targets)}
-        carry["hits"] = {}
+        carry.next = address + high
+        carry.at = {j: address + high - (len(t.value) - 1) for j, t in enumerate(self.targets)}
+        carry.hits = {}
         window_start = max(low, last * size)
         for j, t in enumerate(self.targets):
             n = len(t.value)
             for at in range(max(high - n + 1, window_start), high):
                 if data[at:high] == t.value[:high - at]:
-                    carry["hits"].setdefault(j, []).append(n + at - high - 1)
+                    carry.hits.setdefault(j, []).append(n + at - high - 1)
         found.sort(key=lambda pair: pair[0])
         return [hit for _, hit in found]
 
@@ -447,12 +459,16 @@ class Search:
         """The indexes of the pages of *data* that take part in a string match wherever
         they are mapped: a target in them, or the start of one at their end, or the end of
         one at their start."""
-        size = self.page_size
-        heads = tuple(t.value[:i] for t in self.targets for i in range(1, len(t.value)))
-        tails = tuple(t.value[i:] for t in self.targets for i in range(1, len(t.value)))
+        size, (heads, tails) = self.page_size, self.string_edges
         return [at // size for at in range(0, len(data), size)
                 if any(data.find(t.value, at, at + size) >= 0 for t in self.targets)
                 or data.endswith(heads, at, at + size) or data.startswith(tails, at, at + size)]
+
+    @cached_property
+    def string_edges(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """The targets' proper beginnings and ends."""
+        return (tuple(t.value[:i] for t in self.targets for i in range(1, len(t.value))),
+                tuple(t.value[i:] for t in self.targets for i in range(1, len(t.value))))
 
     @cached_property
     def page_size(self) -> int:

@@ -252,15 +252,26 @@ def kvtop(prog: drgn.Program, address: int) -> int | None:
     if not is_kernel_address(prog, address):
         return None
     if not is_vmalloc_address(prog, address):
-        if address >= START_KERNEL_MAP:
-            # phys_base is "negative" when KASLR loads the kernel below its link address
-            phys_base = prog.read_u64(prog.symbol("phys_base").address)
-            return (address - START_KERNEL_MAP + phys_base) & MASK64
-        return address - mem_map(prog).direct_map
+        return kernel_offset(prog, address)[0]
     try:
         return follow_phys(prog["init_mm"].address_of_(), address).value_()
     except drgn.FaultError:
         return None
+
+
+def kernel_offset(prog: drgn.Program, address: int) -> tuple[int, int]:
+    """x86_64_kvtop() of a kernel address outside the vmalloc spaces, by arithmetic: its
+    physical address, and how many bytes from it translate on alike."""
+    if address >= START_KERNEL_MAP:
+        # phys_base is "negative" when KASLR loads the kernel below its link address
+        physical = (address - START_KERNEL_MAP + phys_base(prog)) & MASK64
+        return physical, min(MODULES[0] - address, MASK64 + 1 - physical)
+    return address - mem_map(prog).direct_map, MASK64 + 1
+
+
+@per_dump
+def phys_base(prog: drgn.Program) -> int:
+    return prog.read_u64(prog.symbol("phys_base").address)
 
 
 def page_flag_bits(prog: drgn.Program) -> list[tuple[str, int]]:

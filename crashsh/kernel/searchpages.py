@@ -19,7 +19,6 @@ from functools import cached_property
 import drgn
 from drgn.helpers.linux.mm import for_each_vma
 
-from crashsh.dumpfacts import MASK64
 from crashsh.intervals import Intervals
 from crashsh.kernel import memmap
 from crashsh.kernel.pagetable import PageTable
@@ -103,23 +102,11 @@ class PageSource:
     def kernel_table(self) -> PageTable:
         return PageTable.of(self.prog["init_mm"].address_of_())
 
-    @cached_property
-    def phys_base(self) -> int:
-        return self.prog.read_u64(self.prog.symbol("phys_base").address)
-
-    @cached_property
-    def vmalloc_spaces(self) -> tuple[tuple[int, int], ...]:
-        return memmap.vmalloc_spaces(self.prog)
-
     def kernel_extent(self, page: int) -> tuple[int | None, int]:
         """crash's x86_64_kvtop(): a table walk in the vmalloc spaces, else arithmetic."""
-        if any(lo <= page <= hi for lo, hi in self.vmalloc_spaces):
+        if memmap.is_vmalloc_address(self.prog, page):
             return self.kernel_table.extent(page, kernel=True)
-        if page >= memmap.START_KERNEL_MAP:
-            # phys_base is "negative" when KASLR loads the kernel below its link address
-            physical = (page - memmap.START_KERNEL_MAP + self.phys_base) & MASK64
-            return physical, min(memmap.MODULES[0] - page, FOREVER - physical)
-        return page - self.m.direct_map, FOREVER
+        return memmap.kernel_offset(self.prog, page)
 
     def user_extent(self, page: int) -> tuple[int | None, int]:
         return self.user_table.extent(page)
