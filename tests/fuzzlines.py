@@ -7,8 +7,8 @@ safe to run: none starts with `!`, none names a shell built-in that runs or rewr
 (`shell`, `alias`, `history`, `run_script`), none runs Python (`py`, `drgn`, `extend`), none
 quits, a pipe only ever feeds a command that does not exist, and a redirection only ever
 writes a relative file (the test runs in a temporary directory). Options whose valid use
-walks the whole dump (`kmem -p`, `sym -l`, `foreach bt` ...) are left out, and `search`
-lines search one page, so that the test stays fast.
+walks the whole dump (`kmem -p`, `sym -l`, `foreach bt` ...) are left out so that the test
+stays fast; `search` lines look where a user would (see SEARCH_SCOPES), all of memory too.
 """
 
 from __future__ import annotations
@@ -25,22 +25,29 @@ VALUE_OPTIONS = {
     "bt": "cRIS", "files": "dpR", "mod": "sd", "mount": "n", "ps": "yC", "rd": "oe",
     "set": "c", "sym": "mqQ", "task": "R", "vm": "PRMf", "foreach": "R", "kmem": "ImlL",
     "runq": "c", "timer": "C", "irq": "c", "net": "RNn", "ipcs": "n",
+    "search": "lsemx",
 }
 FLAG_OPTIONS = {
     "bt": "apgflsxdtTeor", "eval": "bl", "files": "c", "kmem": "gP", "log": "Ttdmca",
     "mod": "", "mount": "", "ps": "kuGspctlmagrSAH", "rd": "adDsSupxmfNR8", "set": "p",
     "sym": "nps", "task": "xd", "vm": "pmvxd", "whatis": "o", "foreach": "xd",
     "runq": "tTmgd", "timer": "r", "irq": "dbuas", "net": "asSxd", "dev": "dDipV",
-    "ipcs": "smMq", "sys": "ti",
+    "ipcs": "smMq", "sys": "ti", "search": "kKVuptTwh",  # not -c: see SEARCH_SCOPES
 }
 # Tokens that would make a command list everything: `sym ""` and `rd ""` print every symbol
 # as a possible alternative (as crash does), megabytes a line.
 EXPENSIVE = {"sym": ('""',), "rd": ('""',)}
-# Options put first on every line of a command whose valid lines would otherwise list
-# everything: a whole-kernel `search 0` (or `search ""`, `search xX`, `search (0x+0x)`: all
-# zero) prints 11 million matches, as crash does, and a few such lines make gigabytes of
-# output for the test to hold. Bounded to one page, the lines stay and stay cheap.
-BOUNDED = {"search": "-s linux_banner -l 4096"}
+# Where a `search` line looks, one picked at random per line, about as often as a user types
+# it: mostly nowhere in particular (all of memory, crash's default: `search VALUE`), else one
+# kind of memory, the task stacks or a range of a realistic size. A search of all memory
+# reads every page the dump holds (seconds), and a value the tokens make zero ("0", '""',
+# "xX", "(0x+0x)" ...) matches millions of words: `search 0` prints 11 million lines on the
+# 6.1 dump and 122 million (2.5 GB) on 6.12, as crash does; `-h 0` four times as many. The
+# test reads them as they come; with these shares the seeds' lines run a few such searches.
+# String searches (-c) are not made: they print the dump's own text, whose printk formats
+# say "Warning:" and "internal error" as Python's messages do.
+SEARCH_SCOPES = ["", "", "", "-k", "-u", "-p", "-t", "-T", "-s linux_banner -l 4096",
+                 "-s init_task -l 8192", "-p -s 0 -l 0x100000"]
 BAD_OPTIONS = ["-", "--", "---", "-Z", "-@", "-9", "-0x", "--bogus", "-é", "-\\", "-'", '-"',
                "-99999999999999999999", "-h", "--help"]
 BAD_NUMBERS = ["0x", "0X", "0x0", "x", "xX", "0xg", "0xx1", "-1", "-0x10", "1e5", "1.5", "+5",
@@ -92,7 +99,7 @@ def fuzz_lines(seed: int, count: int, words: list[str]) -> list[str]:
 
 
 def fuzz_line(rng: random.Random, word: str) -> str:
-    tokens = [word, BOUNDED[word]] if word in BOUNDED else [word]
+    tokens = [word, *rng.choice(SEARCH_SCOPES).split()] if word == "search" else [word]
     for _ in range(rng.randint(1, 4)):
         tokens.append(fuzz_token(rng, word))
     tail = rng.random()
