@@ -42,14 +42,14 @@ def find_oracle() -> str | None:
 
 
 @cache
-def _oracle_id(path: str) -> str:
+def oracle_id(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _cache_file(fixture: Fixture, dump: str, lines: list[str], oracle: str) -> Path:
     """One cache file per (oracle, dump, whole list of lines): a line's output can depend on
     the lines before it (set, mod -d, ...), so a batch is only reused as a whole."""
-    text = "\0".join([_oracle_id(oracle), dump, *lines])
+    text = "\0".join([oracle_id(oracle), dump, *lines])
     return fixture.oracle_cache / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 
 
