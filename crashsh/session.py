@@ -31,6 +31,8 @@ class Settings:
     scroll: bool = True
     output: str = "plain"  # plain | rich | json
     prompt: str = "crash> "
+    silent: bool = False  # crash's -s: no banner, no echo of input-file lines
+    offline_shown: bool = True  # `set offline show|hide`
 
 
 @dataclass

@@ -26,3 +26,15 @@ def vmlinux_osrelease(path: str) -> str | None:
         return None
     match = re.match(rb"Linux version (\S+) \(", window)
     return match.group(1).decode(errors="replace") if match else None
+
+
+def vmcoreinfo_entry(prog: drgn.Program, key: str) -> str | None:
+    """The value of ``KEY=value`` in the dump's VMCOREINFO note, e.g.
+    ``NUMBER(KERNEL_IMAGE_SIZE)``, or None."""
+    try:
+        text = prog["VMCOREINFO"].string_().decode(errors="replace")
+    except (LookupError, drgn.FaultError, ValueError):
+        return None
+    prefix = f"{key}="
+    return next((line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)),
+                None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from itertools import takewhile
 
 import drgn
 from drgn.helpers.linux.cpumask import for_each_present_cpu
@@ -67,27 +68,39 @@ class CpuStacks:
         return names
 
     @cached_property
-    def exception_stacks(self) -> dict[int, list[ExceptionStack]]:
-        """Per CPU, the IST stacks in slot order, up to the first missing or unmapped one."""
+    def ist_sizes(self) -> list[int]:
+        """Each IST slot's stack size (0 for a slot crash cannot name)."""
         try:
             layout = self.prog.type("struct cea_exception_stacks")
         except LookupError:  # before 5.2 the stacks had no guard pages
             layout = self.prog.type("struct exception_stacks")
-        names = self.exception_stack_names
-        sizes = [drgn.sizeof(layout.member(IST_STACK_MEMBERS[n]).type)
-                 if n in IST_STACK_MEMBERS else 0 for n in names]
+        return [drgn.sizeof(layout.member(IST_STACK_MEMBERS[n]).type)
+                if n in IST_STACK_MEMBERS else 0 for n in self.exception_stack_names]
+
+    @cached_property
+    def ist_slots(self) -> dict[int, list[tuple[ExceptionStack, bool]]]:
+        """Per CPU, every IST slot up to the first empty one, with whether its stack is
+        mapped (crash's stkinfo.ebase and .available)."""
+        names, sizes = self.exception_stack_names, self.ist_sizes
         tss = next(self.prog[name] for name in TSS_SYMBOLS if name in self.prog)
         result = {}
         for cpu in self.cpus:
             tops = per_cpu_ptr(tss.address_of_(), cpu).x86_tss.ist
-            stacks = []
+            slots = []
             for i in range(MAX_EXCEPTION_STACKS):
                 top = tops[i].value_()
-                if not top or not self.accessible(top - sizes[i]):
+                if not top:
                     break
-                stacks.append(ExceptionStack(cpu, i, names[i], top - sizes[i], sizes[i]))
-            result[cpu] = stacks
+                stack = ExceptionStack(cpu, i, names[i], top - sizes[i], sizes[i])
+                slots.append((stack, self.accessible(stack.base)))
+            result[cpu] = slots
         return result
+
+    @cached_property
+    def exception_stacks(self) -> dict[int, list[ExceptionStack]]:
+        """Per CPU, the IST stacks in slot order, up to the first missing or unmapped one."""
+        return {cpu: [stack for stack, _ in takewhile(lambda slot: slot[1], slots)]
+                for cpu, slots in self.ist_slots.items()}
 
     def exception_stack_of(self, address: int) -> ExceptionStack | None:
         for stacks in self.exception_stacks.values():
