@@ -23,8 +23,7 @@ SELECTORS = ("kernel", "user", "gleader", "active")
 STATES = ("RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW")
 FLAGS_WITH_VALUE = "Ry"
 FLAGS = "vomlgersStTpukcfFxhdaG"
-NO_HEADER = ("ps",)
-PF_KTHREAD = 0x00200000  # keywords that print their own header instead of the task line
+PF_KTHREAD = 0x00200000
 
 
 @dataclass
@@ -170,12 +169,18 @@ def foreach_outputs(session, selection: Selection, keywords: list[str], handlers
     for keyword in keywords:
         if (check := get_foreach_check(keyword)) is not None:
             yield from check(flags)
-    # crash's foreach prints no task line with -R: the keyword (e.g. task -R) prints its own
-    header = not any(k in NO_HEADER for k in keywords) and "R" not in flags
+    header = not any(prints_own_header(k, flags) for k in keywords)
+    state: dict = {}  # what a keyword keeps across the tasks of one foreach
     for count, task in enumerate(selected(session.prog, selection)):
-        outputs = [handlers[k](session, task, {**flags, "subsequent": count > 0})
+        outputs = [handlers[k](session, task, {**flags, "subsequent": count > 0, "state": state})
                    for k in keywords]
         yield ForeachTask(tasks.task_header(task) if header else None, count > 0, outputs)
+
+
+def prints_own_header(keyword: str, flags) -> bool:
+    """Keywords after which crash's foreach prints no task line: ps, sig -g (each thread
+    group under its leader's line) and any keyword with -R (e.g. task -R prints its own)."""
+    return keyword == "ps" or keyword == "sig" and bool(flags.get("g")) or "R" in flags
 
 
 @foreach_handler("set")

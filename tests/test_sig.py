@@ -1,0 +1,39 @@
+"""sig against drgn: each task's handlers, blocked and pending sets, and sig -g's threads
+against the manifest's thread-group workload."""
+
+from __future__ import annotations
+
+from drgn.helpers.linux.pid import find_task
+
+from tests.differential.runner import run_json
+
+
+def test_handlers_and_sets_are_the_tasks(kernel, crashsh):
+    prog = crashsh.session.prog
+    pid = kernel.manifest["marker"]["pid"]
+    task = find_task(prog, pid)
+    [sig] = run_json(crashsh, f"sig {pid}")
+    assert sig["header"]["pid"] == pid
+    group = sig["group"]
+    assert group["signal_struct"] == task.signal.value_()
+    assert len(group["actions"]) == 64
+    for ours, action in zip(group["actions"], task.sighand.action):
+        assert ours["address"] == action.address_
+        assert ours["handler"] == action.sa.sa_handler.value_()
+        assert ours["flags"] == action.sa.sa_flags.value_()
+    assert sig["task"]["signal"] == task.pending.signal.sig[0].value_()
+    assert sig["task"]["blocked"] & 0xFFFFFFFF == task.blocked.sig[0].value_() & 0xFFFFFFFF
+
+
+def test_thread_group_lists_every_thread(kernel, crashsh):
+    threads = kernel.manifest["threads_proc"]
+    [group] = run_json(crashsh, f"sig -g {threads['tids'][1]}")
+    assert group["header"]["pid"] == threads["pid"]
+    assert sorted(t["header"]["pid"] for t in group["threads"]) == sorted(threads["tids"])
+
+
+def test_signal_names(crashsh):
+    [names] = [run_json(crashsh, "sig -l")]
+    assert names["signals"][0] == [1, "SIGHUP"]
+    assert names["signals"][-1] == [64, "SIGRTMAX"]
+    assert run_json(crashsh, "sig -s 0x10004")["names"] == ["SIGQUIT", "SIGCHLD"]
