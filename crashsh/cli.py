@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 from contextlib import nullcontext
@@ -156,6 +157,9 @@ def run(session, args: argparse.Namespace) -> int:
     for problem in load_installed_extensions():
         print(problem, file=sys.stderr)
     session.settings.prompt = args.prompt
+    session.settings.silent = args.silent
+    if sys.stdout.isatty() and shutil.which("less"):
+        session.settings.pager = "/usr/bin/less"
     session.settings.output = "json" if args.json else "plain" if args.plain else "auto"
     runner = LineRunner(session, debug=args.debug)
     done = runner.run_lines(line for path in rc_files() for line in read_lines(path))

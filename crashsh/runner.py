@@ -97,7 +97,8 @@ class CommandRunner:
     def paged_output(self):
         """At a terminal with `set scroll on`, page through less -FRX (as crash does); else
         write straight to the (possibly redirected) output."""
-        scroll = self.session is not None and self.session.settings.scroll
+        settings = self.session.settings if self.session is not None else None
+        scroll = settings is not None and settings.scroll and settings.pager is not None
         if not (scroll and self.stdout is self.terminal and self.stdout.isatty()
                 and shutil.which("less")):
             yield self.stdout

@@ -29,10 +29,15 @@ class Settings:
 
     radix: int = 10
     scroll: bool = True
+    pager: str | None = None  # what scrolls: less when the output is a terminal (as crash)
     output: str = "plain"  # plain | rich | json
     prompt: str = "crash> "
     silent: bool = False  # crash's -s: no banner, no echo of input-file lines
     offline_shown: bool = True  # `set offline show|hide`
+    # crash's variables crashsh keeps without acting on them (commands/variables.py)
+    variables: dict = field(default_factory=lambda: {
+        "hash": True, "refresh": True, "core": False, "redzone": True, "debug": 0,
+        "error": "default"})
 
 
 @dataclass

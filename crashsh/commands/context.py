@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
+import argparse
 
 from drgn.helpers.linux.sched import cpu_curr
 
+from crashsh.commands import variables
 from crashsh.commands.system import context_info
 from crashsh.conventions.numbers import dtoi
 from crashsh.conventions.tasks import task_table
@@ -15,34 +15,43 @@ from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.registry import command
 
-OUTPUT_MODES = ("plain", "rich", "json", "auto")
-# crash's `set` variables that crashsh has, and the values Tab offers for each
-VARIABLES = {"radix": ("10", "16"), "scroll": ("on", "off"), "output": OUTPUT_MODES}
-
-
-@dataclass
-class SettingValue:
-    """One `set NAME [VALUE]` line, e.g. ``output radix: 16 (hex)``."""
-
-    name: str
-    value: str
-
-    def text(self) -> str:
-        return f"{self.name}: {self.value}"
+SET_HELP = """\
+Without arguments: the current context (the task whose pid, task address, CPU and state
+commands such as bt, task, vm and files use by default). A pid or task address makes that
+task the context; -p the panic task's; -c CPU the task running on that CPU. With a crash
+variable's name: its value (`set radix`), and with a value too, a new value (`set radix 16`,
+`set scroll off`); -v lists them all. crashsh adds `set output plain|rich|json|auto`.
+crash's -a (mark a task active on its CPU) is not supported.
+"""
+SET_EXAMPLES = """\
+examples:
+  set 1            make pid 1 the context:
+        PID: 1
+    COMMAND: "init"
+       TASK: ffff8d1bc11f8000  [THREAD_INFO: ffff8d1bc11f8000]
+        CPU: 1
+      STATE: TASK_INTERRUPTIBLE
+  set radix 16     print numbers in hexadecimal from now on:
+    output radix: 16 (hex)
+  set -v           every crash variable and its value
+"""
 
 
 def set_parser() -> CommandParser:
-    p = CommandParser("set", "set a process context or internal crashsh variable")
+    p = CommandParser("set", SET_HELP, epilog=SET_EXAMPLES,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-p", dest="panic", action="store_true", help="the panic task's context")
     p.add_argument("-c", dest="cpu", type=dtoi, help="the active task on CPU")
-    after = {name: Completes(words=values) for name, values in VARIABLES.items()}
+    p.add_argument("-v", dest="variables", action="store_true",
+                   help="list crash's internal variables and their values")
+    after = {name: Completes(words=values) for name, values in variables.VALUE_WORDS.items()}
     completes(p.add_argument("args", nargs="*",
-                             help="pid | task | radix 10|16 | scroll on|off | output MODE"),
-              Completes(names=("pid", "task"), words=tuple(VARIABLES), after=after))
+                             help="pid | task | variable [value] (radix, scroll, silent, ...)"),
+              Completes(names=("pid", "task"), words=variables.NAMES, after=after))
     return p
 
 
-@command("set", "set a process context or internal crashsh variable", set_parser,
+@command("set", "set a process context or internal crash variable", set_parser,
          synopsis="[[-a] [pid | taskp] | [-c cpu] | -p] | [crash_variable [setting]] | -v")
 def run_set(session, args):
     prog = session.prog
@@ -60,37 +69,11 @@ def run_set(session, args):
         if task.value_() == session.context.value_():
             return None  # crash prints nothing when the context is already that task
         session.context = task
+    elif args.variables:
+        return variables.variables(session)
     elif args.args:
-        name, values = args.args[0], args.args[1:]
-        if name in VARIABLES or name in ("hex", "dec"):
-            return change_setting(session, name, values)
-        session.context = task_table(prog).get(name).tasks[0]
+        changed = variables.change(session, args.args)
+        if changed is not NotImplemented:
+            return changed
+        session.context = task_table(prog).get(args.args[0]).tasks[0]
     return context_info(session)
-
-
-def change_setting(session, name: str, values: list[str]) -> SettingValue:
-    settings = session.settings
-    value = values[0] if values else None
-    if name in ("hex", "dec"):
-        name, value = "radix", ("16" if name == "hex" else "10")
-    if name == "radix":
-        if value is not None:
-            if value == "10" or value.startswith(("dec", "ten")):
-                settings.radix = 10
-            elif value == "16" or value.startswith(("hex", "six")):
-                settings.radix = 16
-            else:
-                raise CommandError(f"invalid radix: {value}")
-        return SettingValue("output radix", f"{settings.radix} ({'decimal' if settings.radix == 10 else 'hex'})")
-    if name == "scroll":
-        if value is not None:
-            if value not in ("on", "off"):
-                raise CommandError(f"invalid scroll setting: {value}")
-            settings.scroll = value == "on"
-        pager = "(/usr/bin/less)" if shutil.which("less") else "(none)"
-        return SettingValue("scroll", f"{'on' if settings.scroll else 'off'} {pager}")
-    if value is not None:
-        if value not in OUTPUT_MODES:
-            raise CommandError(f"invalid output mode: {value} (one of {', '.join(OUTPUT_MODES)})")
-        settings.output = value
-    return SettingValue("output", settings.output)

@@ -1,0 +1,41 @@
+"""set -v and crash's variables: shown, changed and restored (each change is undone by the
+next line, as later lines run in the same sessions), invalid values, the fixed ones."""
+
+from tests.differential.suite import Case
+
+CASES = (
+    Case("set -v", True),
+    Case("set radix", True),
+    Case("set radix 7", True),
+    Case("set hash", True),
+    Case("set hash off", True),
+    Case("set hash on", True),
+    Case("set core", True),
+    Case("set refresh 0", True),
+    Case("set refresh on", True),
+    Case("set debug", True),
+    Case("set redzone", True),
+    Case("set error", True),
+    Case("set silent", True),
+    Case("set scroll", True),
+    Case("set offline", True),
+    Case("set offline hide", True),
+    Case("set -v", True),
+    Case("set offline show", True),
+    Case("set offline sideways", True),
+    Case("set edit", True),
+    Case("set edit vi", True),
+    Case("set emacs", True),
+    Case("set vi", True),
+    Case("set print_max", True),
+    Case("set print_array", True),
+    Case("set null-stop", True),
+    Case("set unwind", True),
+    Case("set zero_excluded", True),
+    Case("set gdb", True),
+    Case("set scope", True),
+    Case("set namelist", True),
+    Case("set hex", True),
+    Case("set dec", True),
+    Case("set -x", True),
+)
