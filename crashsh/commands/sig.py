@@ -14,7 +14,7 @@ from crashsh.conventions.numbers import htol, is_number
 from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import signals, tasks
-from crashsh.parsing import CommandParser
+from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command, foreach_handler
 
@@ -135,7 +135,7 @@ def sig_parser() -> CommandParser:
                    help="a thread group: the group's handlers, then each thread")
     p.add_argument("-R", dest="reference", action="append", metavar="REF",
                    help="(crash: not supported yet)")
-    p.add_argument("targets", nargs="*", metavar="pid | task")
+    completes(p.add_argument("targets", nargs="*", metavar="pid | task"), PID_OR_TASK)
     return p
 
 

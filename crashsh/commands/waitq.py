@@ -14,7 +14,7 @@ from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import tasks
 from crashsh.kernel.memmap import is_kernel_address
-from crashsh.parsing import CommandParser
+from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.records import TaskHeader
 from crashsh.registry import command
 
@@ -54,7 +54,9 @@ examples:
 def waitq_parser() -> CommandParser:
     p = CommandParser("waitq", WAITQ_HELP, epilog=WAITQ_EXAMPLES, prefix_chars="\0",
                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("words", nargs="*", metavar="symbol | struct.member address | address")
+    completes(p.add_argument("words", nargs="*",
+                             metavar="symbol | struct.member address | address"),
+              Completes(names=("symbol",)))
     return p
 
 
