@@ -276,3 +276,109 @@ def elf_frames(segments: list[Segment], page_size: int) -> list[tuple[int, int, 
         if at < end:
             frames.append((at, end, True))
     return frames
+
+
+# -- what `help -n` shows of a dump file --------------------------------------------------------
+KDUMP_STATUS = ((0x1, "DUMP_DH_COMPRESSED_ZLIB"), (0x2, "DUMP_DH_COMPRESSED_LZO"),
+                (0x4, "DUMP_DH_COMPRESSED_SNAPPY"), (0x8, "DUMP_DH_COMPRESSED_INCOMPLETE"),
+                (0x10, "DUMP_DH_EXCLUDED_VMEMMAP"), (0x20, "DUMP_DH_COMPRESSED_ZSTD"))
+DUMP_LEVEL_BITS = ((0x1, "DUMP_EXCLUDE_ZERO"), (0x2, "DUMP_EXCLUDE_CACHE"),
+                   (0x4, "DUMP_EXCLUDE_CACHE_PRI"), (0x8, "DUMP_EXCLUDE_USER_DATA"),
+                   (0x10, "DUMP_EXCLUDE_FREE"))
+UTS_FIELDS = ("sysname", "nodename", "release", "version", "machine", "domainname")
+NOTE_TYPES = {1: "NT_PRSTATUS", 3: "NT_PRPSINFO", 4: "NT_TASKSTRUCT", 6: "NT_AUXV"}
+
+
+def bit_names(value: int, table) -> str:
+    return "|".join(name for bit, name in table if value & bit)
+
+
+def cstring(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def header_rows(path: str, kind: FileKind) -> list[tuple[str, str]]:
+    """The dump file's own description of itself, as (label, value) rows: makedumpfile's
+    disk_dump_header and kdump_sub_header, or the ELF header, segments and notes."""
+    if kind is FileKind.KDUMP:
+        return kdump_rows(path)
+    return elf_rows(path)
+
+
+def kdump_rows(path: str) -> list[tuple[str, str]]:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        block_size, = struct.unpack_from("<i", head, 428)
+        f.seek(block_size)
+        sub = f.read(104)
+    version, = struct.unpack_from("<i", head, 8)
+    rows = [("signature", f'"{head[:8].decode(errors="replace")}"'),
+            ("header_version", str(version))]
+    rows += [(name, cstring(head[12 + 65 * i: 12 + 65 * (i + 1)]) or "(none)")
+             for i, name in enumerate(UTS_FIELDS)]
+    seconds, = struct.unpack_from("<q", head, 408)
+    status, block_size, sub_hdr_size, bitmap_blocks, max_mapnr = struct.unpack_from(
+        "<IiiII", head, 424)
+    current_cpu, nr_cpus = struct.unpack_from("<Ii", head, 456)
+    rows += [("timestamp", f"{seconds:x}"),
+             ("status", f"{status} ({bit_names(status, KDUMP_STATUS) or 'uncompressed'})"),
+             ("block_size", str(block_size)), ("sub_hdr_size", str(sub_hdr_size)),
+             ("bitmap_blocks", str(bitmap_blocks)), ("max_mapnr", str(max_mapnr)),
+             ("current_cpu", str(current_cpu)), ("nr_cpus", str(nr_cpus))]
+    phys_base, dump_level, split = struct.unpack_from("<Qii", sub, 0)
+    offset_info, size_info, offset_note, size_note = struct.unpack_from("<QQQQ", sub, 32)
+    rows += [("phys_base", f"{phys_base:x}"),
+             ("dump_level", f"{dump_level} ({bit_names(dump_level, DUMP_LEVEL_BITS)})"),
+             ("split", str(split)),
+             ("offset_vmcoreinfo", f"{offset_info} ({offset_info:#x})"),
+             ("size_vmcoreinfo", f"{size_info} ({size_info:#x})"),
+             ("offset_note", f"{offset_note} ({offset_note:#x})"),
+             ("size_note", f"{size_note} ({size_note:#x})")]
+    with open(path, "rb") as f:
+        f.seek(offset_note)
+        notes = f.read(size_note)
+    rows += note_rows(notes)
+    return rows
+
+
+def elf_rows(path: str) -> list[tuple[str, str]]:
+    with open(path, "rb") as f:
+        ehdr = f.read(64)
+        e_type, e_machine = struct.unpack_from("<HH", ehdr, 16)
+        e_phoff, = struct.unpack_from("<Q", ehdr, 32)
+        e_phentsize, e_phnum = struct.unpack_from("<HH", ehdr, 54)
+        f.seek(e_phoff)
+        table = f.read(e_phentsize * e_phnum)
+        segments = [struct.unpack_from("<IIQQQQQQ", table, i * e_phentsize)
+                    for i in range(e_phnum)]
+        notes = b""
+        for p_type, _, p_offset, _, _, p_filesz, _, _ in segments:
+            if p_type == PT_NOTE:
+                f.seek(p_offset)
+                notes += f.read(p_filesz)
+    loads = [s for s in segments if s[0] == PT_LOAD]
+    rows = [("e_type", f"{e_type} (ET_CORE)" if e_type == ET_CORE else str(e_type)),
+            ("e_machine", f"{e_machine} (EM_X86_64)" if e_machine == 62 else str(e_machine)),
+            ("e_phnum", str(e_phnum)), ("PT_LOAD segments", str(len(loads)))]
+    for _, _, offset, vaddr, paddr, filesz, memsz, _ in loads:
+        rows.append(("PT_LOAD", f"paddr {paddr:x} vaddr {vaddr:x} filesz {filesz:x} "
+                                f"memsz {memsz:x} offset {offset:x}"))
+    return rows + note_rows(notes)
+
+
+def note_rows(notes: bytes) -> list[tuple[str, str]]:
+    """Each ELF note: its owner and type, and VMCOREINFO's text line by line."""
+    rows = []
+    at = 0
+    while at + 12 <= len(notes):
+        namesz, descsz, kind = struct.unpack_from("<III", notes, at)
+        name = cstring(notes[at + 12: at + 12 + namesz])
+        desc_at = at + 12 + (namesz + 3) // 4 * 4
+        desc = notes[desc_at: desc_at + descsz]
+        at = desc_at + (descsz + 3) // 4 * 4
+        if not namesz and not descsz:
+            break
+        rows.append(("note", f"{name} {NOTE_TYPES.get(kind, kind)} ({descsz} bytes)"))
+        if name == "VMCOREINFO":
+            rows += [("", line) for line in cstring(desc).splitlines()]
+    return rows

@@ -40,6 +40,8 @@ class CommandRunner:
     debug: bool
     failures: int
 
+    output_closed = False  # the last command's output was closed (ends `repeat`)
+
     @property
     def redirecting(self) -> bool:
         return False
@@ -69,7 +71,7 @@ class CommandRunner:
         except UsageError as e:
             self.usage_error(name, str(e), e.usage)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # `| head` closed the pipe: not an error
+            self.output_closed = True  # `| head` closed the pipe: not an error
         except KeyboardInterrupt:
             self.interrupted(name)
         except CrashshError as e:

@@ -7,20 +7,21 @@ error line.
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
+import time
 from collections.abc import Callable
 
 import cmd2
-import drgn
 
-from crashsh import __version__
-from crashsh.interpreter import QUIT_WORDS, LineInterpreter, crash_argv
+from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.registry import command_names, get_command
 from crashsh.runner import INTERNAL_ERROR, CommandRunner
 
-HELP_COLUMNS = 5
 
 # cmd2 built-ins that crash does not have (or has with another meaning).
+REPEAT_USAGE = 'Usage:\n  repeat [-seconds] command\nEnter "help repeat" for details.\n'
 CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_relative_run_script")
 
 
@@ -41,7 +42,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             allow_clipboard=False,
             include_py=False,
             include_ipy=False,
-            shortcuts={"!": "shell"},
+            shortcuts={"!": "shell", "<": "input_file"},
             terminators=[],
         )
         self.session = session
@@ -52,7 +53,9 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.redirector = ""
         self.prompt = session.settings.prompt if session else "crash> "
         self.default_error = "command not found: {}"
-        self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit"]
+        self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit",
+                                 "repeat", "input_file"]
+        self.input_file: str | None = None  # the file `< FILE` is reading
         self.interpreter = interpreter or LineInterpreter()
         self._commands: dict[str, Callable] = {}
         self.sync_commands()
@@ -190,36 +193,78 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             words = " ".join(aliases[name].split()) + " "
             self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
 
-    def do_help(self, statement: cmd2.Statement) -> None:
-        """get help: help [command]"""
-        argv = [name for name in statement.argv[1:] if name.strip()]
-        if not argv:
-            self.stdout.write(help_screen(sorted(self.visible_command_names())))
+    def do_repeat(self, statement: cmd2.Statement) -> None:
+        """crash's cmd_repeat: run the rest of the line until Ctrl-C or closed output, every
+        -SECONDS seconds."""
+        words = statement.arg_list
+        delay = 0
+        if not words or words[0].startswith("-") and not words[0][1:2].isdigit():
+            self.error_text(REPEAT_USAGE)
             return
-        for name in argv:
-            name = (self.interpreter.aliases.get(name, name).split() or [name])[0]
-            if name in command_names():
-                self.stdout.write(get_command(name).parser().format_help())
-            elif name in QUIT_WORDS:
-                self.stdout.write("exit this session\n")
-            elif hasattr(self, f"do_{name}"):
-                self.stdout.write((getattr(self, f"do_{name}").__doc__ or name) + "\n")
-            else:
-                self.error("help", f"no help for {name}")
+        if words[0].startswith("-"):
+            delay = int("".join(itertools.takewhile(str.isdigit, words[0][1:])))
+            words = words[1:]
+        line = self.interpreter.read(" ".join(words))
+        if line is None:
+            return
+        first = line.split()[0]
+        if not hasattr(self, f"do_{first}") and self.reinterpret(line.split()) is None:
+            self.error("crash", f"command not found: {first}")
+            return
+        self.output_closed = False
+        try:
+            while not self.output_closed:
+                self.onecmd(line, add_to_history=False)
+                time.sleep(delay)
+        except KeyboardInterrupt:
+            pass
+
+    def do_input_file(self, statement: cmd2.Statement) -> None:
+        """crash's `< FILE` (exec_input_file): run FILE's lines, each echoed after the prompt
+        unless the session is silent."""
+        if self.input_file is not None:
+            self.error("crash", "embedded input files not allowed!")
+            return
+        if not statement.arg_list:
+            self.error("crash", "no input file entered!")
+            return
+        path = os.path.expanduser(statement.arg_list[0])
+        problem = input_file_problem(path)
+        if problem:
+            self.error("crash", problem)
+            return
+        with open(path, errors="replace") as f:
+            lines = f.readlines()
+        silent = self.session is None or self.session.settings.silent
+        self.input_file = path
+        try:
+            for line in lines:
+                if not line.strip() or line.startswith("#"):
+                    continue
+                if not silent:
+                    self.stdout.write(f"{self.prompt}{line.rstrip()}\n")
+                if self.onecmd_plus_hooks(line):
+                    return
+        finally:
+            self.input_file = None
 
     def visible_command_names(self) -> list[str]:
-        names = set(command_names()) | {"alias", "help", "q", "exit", "history", "shell",
-                                        "run_script"}
-        return [n for n in names if not n.startswith("_")]
+        from crashsh.commands.help import help_names
+
+        return help_names()
 
 
-def help_screen(names: list[str]) -> str:
-    """crash's `help` layout: names down columns, 5 columns of 15, then the version lines."""
-    rows = (len(names) + HELP_COLUMNS - 1) // HELP_COLUMNS
-    lines = ["\n"]
-    for i in range(rows):
-        row = names[i::rows]
-        lines.append("".join(f"{name:<15}" for name in row) + "\n")
-    lines.append(f"\ncrashsh version: {__version__}   drgn version: {drgn.__version__}\n")
-    lines.append('For help on any command above, enter "help <command>".\n\n')
-    return "".join(lines)
+def input_file_problem(path: str) -> str | None:
+    """Why crash would not read *path* as an input file, or None."""
+    if not os.path.exists(path):
+        return f"{path}: No such file or directory"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        return f"{path}: {e.strerror}"
+    if head == b"\x7fELF":
+        return "input from executable files not supported yet!"
+    if head[:2] == b"#!":
+        return "input from shell scripts not supported yet!"
+    return None

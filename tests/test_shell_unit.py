@@ -9,7 +9,8 @@ import pytest
 
 from crashsh.parsing import CommandParser
 from crashsh.registry import load_builtin_commands
-from crashsh.shell import CrashShell, help_screen
+from crashsh.render.help import help_screen
+from crashsh.shell import CrashShell
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_builtin_aliases_listed_like_crash(shell):
 
 
 def test_help_screen_columns():
-    screen = help_screen(["a", "b", "c", "d", "e", "f", "g"]).splitlines()
+    screen = help_screen(["a", "b", "c", "d", "e", "f", "g"], "0", "0").splitlines()
     assert screen[1] == "a              c              e              g              "
     assert screen[2] == "b              d              f              "
 

@@ -1,0 +1,236 @@
+"""help: the command list, a page per command, and crashsh's counterparts of crash's dumps of
+its own tables (help -n, -m, -v)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+import drgn
+
+from crashsh import __version__, dumpfile
+from crashsh.errors import CommandError
+from crashsh.interpreter import BUILTIN_ALIASES, QUIT_WORDS
+from crashsh.parsing import CommandParser, Completes, Ordered, completes
+from crashsh.registry import command, command_names, get_command
+
+# crash commands that the shell runs itself (crashsh/shell.py), with their pages
+BUILTIN_PAGES = {
+    "alias": """\
+usage: alias [name [command string]]
+
+Without arguments, every alias: crash's built-in ones (dmesg, lsmod, hex, dec, sf, ...),
+those of $HOME/.crashshrc and ./.crashshrc, and those made in this session. With a name,
+that alias; with a name and a command string, a new alias. An alias is expanded when it is
+the first word of a line.
+
+examples:
+  alias            the list:
+    ORIGIN   ALIAS    COMMAND
+    builtin  man      help
+    builtin  dmesg    log
+  alias kp kmem -p      kp now runs kmem -p
+""",
+    "exit": """\
+usage: exit | q | quit
+
+End the session (crashsh's exit status is 1 when any command failed, else 0).
+""",
+    "repeat": """\
+usage: repeat [-seconds] command
+
+Run a command line again and again, every SECONDS seconds (at once when not given), until
+Ctrl-C or until its output is closed (`repeat -1 ps | head` ends with head). On a dump the
+data never changes, so this is crash's command for live systems; a command that is not
+found ends it at once.
+
+examples:
+  repeat -5 log | tail -3    the kernel log's last lines every five seconds
+  repeat -1 sys -t           the taint flags each second
+""",
+    "<": """\
+usage: < FILE
+
+Run the command lines of FILE, one after another, as if typed (each echoed after the prompt
+unless crashsh was started with -s). Blank lines and #comments are skipped; a file cannot
+read another file with <.
+
+examples:
+  < /tmp/cmds      runs, say, `sys`, `bt -a` and `log | tail` from /tmp/cmds
+""",
+}
+BUILTIN_PAGES["q"] = BUILTIN_PAGES["exit"]
+HELP_COLUMNS = 5
+HELP_HELP = """\
+Without arguments, the crash commands crashsh has; with command names, their pages (an alias
+gives its command's page). -n, -m and -v are crash's dumps of its own tables; crash's tables
+do not exist in crashsh, so these print crashsh's counterparts in the same spirit and never
+match crash's text: -n the dump file's own header and notes (makedumpfile's header and
+sub-header, or the ELF header, PT_LOAD segments and notes) and VMCOREINFO; -m the machine's
+figures crashsh works with (page size, stack sizes, KASLR offset, address space bases,
+exception stacks); -v the kernel's memory layout (nodes, zones, memory model, slab allocator).
+"""
+HELP_EXAMPLES = """\
+examples:
+  help             the command list
+  help kmem        kmem's page; `help dmesg` gives log's
+  help -n          the dump file's header, e.g. for a kdump-compressed file:
+           signature: "KDUMP   "
+      header_version: 6
+          dump_level: 31 (DUMP_EXCLUDE_ZERO|DUMP_EXCLUDE_CACHE|...)
+"""
+
+
+@dataclass
+class HelpScreen:
+    """`help`: the command names and the versions."""
+
+    names: list[str]
+    version: str
+    drgn_version: str
+
+
+@dataclass
+class HelpPage:
+    name: str
+    text: str
+
+
+@dataclass
+class InternalTable:
+    """help -n, -m, -v: one of crashsh's tables as (label, value) rows."""
+
+    title: str
+    rows: list[tuple[str, str]]
+
+
+def help_parser() -> CommandParser:
+    p = CommandParser("help", HELP_HELP, epilog=HELP_EXAMPLES, add_help=False,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    for letter, what in (("n", "the dump file's header and notes (also -D)"),
+                         ("D", argparse.SUPPRESS),
+                         ("m", "the machine-specific data crashsh works with"),
+                         ("v", "the kernel's memory layout (also -V)"),
+                         ("V", argparse.SUPPRESS)):
+        p.add_argument(f"-{letter}", dest="tables", action=Ordered, nargs=0, default=[],
+                       help=what)
+    completes(p.add_argument("names", nargs="*", metavar="command"),
+              Completes(words=tuple(help_names())))
+    return p
+
+
+def help_names() -> list[str]:
+    """The crash commands crashsh has: the registered ones and the shell's own."""
+    return sorted(set(command_names()) | {"alias", "exit", "q", "repeat"})
+
+
+@command("help", "get help", help_parser, needs_dump=False,
+         synopsis="[command | all] [-<option>]")
+def run_help(session, args):
+    if args.tables:
+        if session is None:
+            raise CommandError("no dump is open")
+        option = args.tables[0][0][1]
+        return TABLES[option.lower() if option != "D" else "n"](session)
+    if not args.names:
+        return HelpScreen(help_names(), __version__, drgn.__version__)
+    names = help_names() if args.names == ["all"] else args.names
+    return [page(name) for name in names]
+
+
+def page(name: str) -> HelpPage | str:
+    target = (BUILTIN_ALIASES.get(name, name).split() or [name])[0]
+    if target in QUIT_WORDS:
+        target = "exit"
+    if target in BUILTIN_PAGES:
+        return HelpPage(target, BUILTIN_PAGES[target])
+    found = get_command(target)
+    if found is None:
+        return f'No help data for "{name}" is available.\n'
+    return HelpPage(target, found.parser().format_help())
+
+
+def dumpfile_table(session) -> InternalTable:
+    """help -n: the file itself, then its header's fields."""
+    rows = [("filename", session.vmcore), ("format", session.kind.value)]
+    if session.is_live:
+        return InternalTable("dumpfile", rows)
+    return InternalTable("dumpfile", rows + dumpfile.header_rows(session.vmcore, session.kind))
+
+
+def machine_table(session) -> InternalTable:
+    """help -m: the machine's figures crashsh uses."""
+    from crashsh.commands.mach import machine_stats
+    from crashsh.dumpfacts import facts
+    from crashsh.kernel.vmcoreinfo import vmcoreinfo_entry
+
+    prog = session.prog
+    m = machine_stats(session)
+    info = facts(prog)
+    rows = [("machine", m.machine), ("bits", "64"), ("pagesize", str(m.page_size)),
+            ("pageshift", str(info.page_shift)), ("stacksize", str(m.kernel_stack_size)),
+            ("irq_stack_size", str(m.irq_stack_size)), ("hz", str(m.hz)),
+            ("mhz", str(m.mhz)), ("cpus", str(m.cpus)),
+            ("page_offset", f"{info.page_offset:x}"),
+            ("vmalloc_start", f"{m.kernel_vmalloc_base:x}"),
+            ("vmemmap_vaddr", f"{m.kernel_vmemmap_base:x}"),
+            ("modules_vaddr", f"{m.kernel_modules_base:x}"),
+            ("start_kernel_map", f"{m.kernel_start_map:x}")]
+    for key, label in (("KERNELOFFSET", "kaslr_offset"), ("NUMBER(phys_base)", "phys_base"),
+                       ("NUMBER(pgtable_l5_enabled)", "pgtable_l5_enabled"),
+                       ("NUMBER(MAX_PHYSMEM_BITS)", "max_physmem_bits"),
+                       ("NUMBER(SECTION_SIZE_BITS)", "section_size_bits")):
+        value = vmcoreinfo_entry(prog, key)
+        if value is not None:
+            rows.append((label, value))
+    rows.append(("nr_irqs", str(prog["nr_irqs"].value_())))
+    rows += [(f"exception_stacks[{i}]", f"{s.name} ({s.size} bytes)")
+             for i, s in enumerate(m.exception_stacks)]
+    return InternalTable("machdep", rows)
+
+
+def vm_table(session) -> InternalTable:
+    """help -v: the kernel's memory layout."""
+    from drgn.helpers.linux.mm import totalram_pages
+    from drgn.helpers.linux.mmzone import for_each_online_pgdat
+
+    from crashsh.dumpfacts import facts
+
+    prog = session.prog
+    nodes = list(for_each_online_pgdat(prog))
+    zone_names = [zone.name.string_().decode() for zone in nodes[0].node_zones] if nodes else []
+    rows = [("high_memory", f"{prog['high_memory'].value_():x}"),
+            ("vmalloc_start", f"{prog['vmalloc_base'].value_():x}"),
+            ("page_offset", f"{facts(prog).page_offset:x}"),
+            ("max_pfn", str(prog["max_pfn"].value_())),
+            ("totalram_pages", str(totalram_pages(prog))),
+            ("memory_model", memory_model(prog)),
+            ("slab_allocator", "SLUB" if has_member(prog, "struct kmem_cache", "cpu_slab")
+             else "SLAB"),
+            ("numnodes", str(len(nodes))), ("nr_zones", str(len(zone_names))),
+            ("zones", " ".join(zone_names)),
+            ("nr_swapfiles", str(prog["nr_swapfiles"].value_()))]
+    for node in nodes:
+        nid = node.node_id.value_()
+        rows += [(f"node_table[{nid}]", ""), ("pgdat", f"{node.value_():x}"),
+                 ("spanned_pages", str(node.node_spanned_pages.value_())),
+                 ("present_pages", str(node.node_present_pages.value_())),
+                 ("start_pfn", f"{node.node_start_pfn.value_():x}")]
+    return InternalTable("vm", rows)
+
+
+def memory_model(prog: drgn.Program) -> str:
+    if "mem_section" not in prog:
+        return "FLATMEM"
+    return "SPARSEMEM_VMEMMAP" if "vmemmap_base" in prog else "SPARSEMEM"
+
+
+def has_member(prog: drgn.Program, type_name: str, member: str) -> bool:
+    try:
+        prog.type(type_name).member(member)
+    except LookupError:
+        return False
+    return True
+
+
+TABLES = {"n": dumpfile_table, "m": machine_table, "v": vm_table}
