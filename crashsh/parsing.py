@@ -37,9 +37,15 @@ class Ordered(argparse.Action):
 class CommandParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become UsageError, never SystemExit."""
 
-    def __init__(self, prog: str, description: str = "", attached: str = "", **kwargs) -> None:
+    def __init__(self, prog: str, description: str = "", attached: str = "",
+                 examples: str = "", **kwargs) -> None:
         """*attached*: the letters of getopt's ``x::`` options (an optional argument, given
-        only in the same word: ``-S=1``); declare them with ``nargs="?"``."""
+        only in the same word: ``-S=1``); declare them with ``nargs="?"``. *description* and
+        *examples* make the command's help page, laid out as written."""
+        if examples:
+            kwargs.setdefault("epilog", "examples:\n" + examples)
+        if examples or "\n" in description:
+            kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         # a command without options (prefix_chars="\0": every word is an argument) has no -h
         kwargs.setdefault("add_help", "-" in kwargs.get("prefix_chars", "-"))
         super().__init__(prog=prog, description=description, **kwargs)

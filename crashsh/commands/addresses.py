@@ -104,8 +104,21 @@ def pte_bits(prog: drgn.Program, pte: int) -> PteBits:
     return PteBits(pte, physical, flags)
 
 
+PTE_HELP = """\
+Decodes page table entries: for each hexadecimal PTE value, the physical address it maps
+and its flag bits by name (PRESENT, RW, USER, ACCESSED, DIRTY, PSE, GLOBAL, NX, ...); a
+not-present entry is decoded as a swap entry (swap type and offset) when it is one.
+"""
+PTE_EXAMPLES = """\
+  pte 800000003b463063     a present, writable, non-executable entry:
+      PTE         PHYSICAL  FLAGS
+    800000003b463063  3b463000  (PRESENT|RW|ACCESSED|DIRTY|NX)
+  pte 0x63 0x80000000000001e1 several entries at once
+"""
+
+
 def pte_parser() -> CommandParser:
-    p = CommandParser("pte", "translate a page table entry")
+    p = CommandParser("pte", PTE_HELP, examples=PTE_EXAMPLES)
     p.add_argument("entries", nargs="*")
     return p
 
@@ -121,8 +134,20 @@ def run_pte(session, args) -> Iterator[PteBits]:
 
 
 # -- ptov ---------------------------------------------------------------------------------------
+PTOV_HELP = """\
+Physical addresses to their kernel virtual addresses in the direct map; OFFSET:CPUSPEC
+(e.g. 0x10:a) gives a per-CPU offset's address on each chosen CPU instead.
+"""
+PTOV_EXAMPLES = """\
+  ptov 1000000      the direct-map address of physical 16 MB:
+    VIRTUAL           PHYSICAL
+    ffff8d1bc1000000  1000000
+  ptov 100:0,1      per-CPU offset 0x100 on CPUs 0 and 1
+"""
+
+
 def ptov_parser() -> CommandParser:
-    p = CommandParser("ptov", "physical to virtual")
+    p = CommandParser("ptov", PTOV_HELP, examples=PTOV_EXAMPLES)
     p.add_argument("addresses", nargs="+")
     return p
 
@@ -145,8 +170,25 @@ def run_ptov(session, args) -> Iterator[PhysicalToVirtual | PerCpuAddresses]:
 
 
 # -- vtop ---------------------------------------------------------------------------------------
+VTOP_HELP = """\
+Translates virtual addresses to physical ones, walking the page tables level by level (PGD,
+PUD, PMD, PTE) and printing each entry, the PTE's flags and the page struct of the target.
+A user address is translated in the current context's (or -c's task's) address space; a
+swapped-out user page shows its swap entry.
+"""
+VTOP_EXAMPLES = """\
+  vtop ffffffff97e00000      kernel text, mapped by a 2 MB page:
+    VIRTUAL           PHYSICAL
+    ffffffff97e00000  16200000
+    ...
+      PMD: 17c165f8 => 162001e1
+      PAGE: 16200000  (2MB)
+  vtop -c 1 400000           pid 1's user page at 0x400000
+"""
+
+
 def vtop_parser() -> CommandParser:
-    p = CommandParser("vtop", "virtual to physical")
+    p = CommandParser("vtop", VTOP_HELP, examples=VTOP_EXAMPLES)
     completes(p.add_argument("-c", dest="task", help="pid or task: use its page tables"),
               PID_OR_TASK)
     p.add_argument("-u", dest="user", action="store_true", help="user virtual address")

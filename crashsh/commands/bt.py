@@ -106,8 +106,28 @@ class Target:
     keep_going: bool = False
 
 
+BT_HELP = """\
+A task's kernel stack trace, found as crash finds it (its stack is scanned for return
+addresses; the kernel's ORC data sizes the frames): each frame's level, stack address,
+function and return address, then the exception frames (registers at an interrupt, fault or
+system call) on the way. By default the current context's task; pids or task addresses, -a
+every CPU's active task, -g a thread group. -f, -F and -r show the stack's words; -t and -T
+every text address on it; -e and -E search for exception frames; -l adds source lines.
+crashsh adds --group: tasks with identical stacks grouped, with counts and pids.
+"""
+BT_EXAMPLES = """\
+  bt               the panic task:
+    PID: 113      TASK: ffff8d1bfedc20c0  CPU: 0    COMMAND: "crashsh_panic"
+     #0 [ffffcdad0039bb58] machine_kexec at ffffffff97e6c62f
+     #1 [ffffcdad0039bbb0] __crash_kexec at ffffffff97f646b7
+     #2 [ffffcdad0039bc70] panic at ffffffff987cd06e
+  bt -a            the active task of every CPU
+  foreach bt --group   (or bt --group) every task, identical stacks once with their pids
+"""
+
+
 def bt_parser() -> CommandParser:
-    p = CommandParser("bt", "backtrace")
+    p = CommandParser("bt", BT_HELP, examples=BT_EXAMPLES)
     p.add_argument("-a", dest="active", action="store_true", help="the active task on each CPU")
     p.add_argument("-c", dest="cpus", help='the active task on CPUs: "3", "1,8,9", "1-23"')
     p.add_argument("-p", dest="panic", action="store_true", help="the panic task")

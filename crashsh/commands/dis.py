@@ -86,8 +86,24 @@ class BugBytes:
     count: int
 
 
+DIS_HELP = """\
+Disassembles kernel or module text in gdb's AT&T syntax, as crash prints it (with crash's
+[FTRACE NOP] and its notes on ud2 BUG sites): a whole function given by name, COUNT
+instructions from an address, -r from the function's start up to an address, -f from an
+address to the function's end; -l and -s show source lines and files; -U gdb's own text,
+without crash's filtering.
+"""
+DIS_EXAMPLES = """\
+  dis -r schedule+5     the instructions up to schedule+5:
+    0xffffffff988114f0 <schedule>:	nopl   0x0(%rax,%rax,1) [FTRACE NOP]
+    0xffffffff988114f5 <schedule+5>:	push   %rbp
+  dis panic 10          the first ten instructions of panic()
+  dis -l machine_kexec  with source file and line numbers
+"""
+
+
 def dis_parser() -> CommandParser:
-    p = CommandParser("dis", "disassemble", add_help=False)
+    p = CommandParser("dis", DIS_HELP, examples=DIS_EXAMPLES, add_help=False)
     for flags, dest, text in ((("-r",), "reverse", "from the routine's start up to the address"),
                               (("-f",), "forward", "from the address to the routine's end"),
                               (("-l",), "lines", "show source line numbers"),

@@ -81,8 +81,24 @@ class InodePages:
     pages: object = None  # crashsh.commands.kmem_pages.PageTable
 
 
+FILES_HELP = """\
+A task's root and working directories and its open files: for each file descriptor the
+file, dentry and inode addresses, the file type and path. -R shows only files that refer to
+a name, fd or address; -d DENTRY and -p INODE describe a dentry or an inode's page-cache
+pages; -c adds each file's address_space and page count.
+"""
+FILES_EXAMPLES = """\
+  files 1          pid 1's open files:
+    PID: 1        TASK: ffff8d1bc11f8000  CPU: 1    COMMAND: "init"
+    ROOT: /    CWD: /
+     FD       FILE            DENTRY           INODE       TYPE PATH
+      0 ffff8d1bc1aaec00 ffff8d1bc154d780 ffff8d1bc1ba12f0 CHR  /dev/console
+  foreach files -R console   every task's files whose path has "console"
+"""
+
+
 def files_parser() -> CommandParser:
-    p = CommandParser("files", "open files")
+    p = CommandParser("files", FILES_HELP, examples=FILES_EXAMPLES)
     p.add_argument("-d", dest="dentry", type=htol,
                    help="display a dentry's inode, superblock and path")
     p.add_argument("-p", dest="inode", type=htol, help="display an inode's page-cache pages")

@@ -52,10 +52,29 @@ class Selection:
         return bool(self.pids or self.addresses or self.names or self.patterns)
 
 
+FOREACH_HELP = """\
+Runs commands for many tasks: each chosen task's line, then what each command shows for it.
+Tasks are chosen by pid, task address, command name or 'regex', by state (RU, IN, UN, ST,
+TR, ZO, DE, PA, WA, ID, NE, SW), or as kernel, user, gleader (thread group leaders) or
+active (the CPUs' running tasks); all tasks when none is given. Options follow the command
+(foreach bt -f, foreach files -R console, foreach sig -g).
+The commands foreach runs: {keywords}.{missing}
+"""
+FOREACH_EXAMPLES = """\
+  foreach bt       every task's backtrace
+  foreach UN bt    the backtraces of the tasks in uninterruptible sleep
+  foreach 1 2 ps   two tasks' ps lines; `foreach 'kworker.*' task -R flags` members of many
+"""
+
+
 def foreach_parser() -> CommandParser:
     # no option parsing here: foreach's flags mix with its keywords (`foreach 1 ps -p`)
-    p = CommandParser("foreach", "display command data for multiple tasks in the system",
-                      prefix_chars="\0")
+    runs = [k for k in KEYWORDS if get_foreach_handler(k) is not None]
+    missing = [k for k in KEYWORDS if k not in runs]
+    later = f"\ncrash's foreach also runs {', '.join(missing)}: not in crashsh yet." \
+        if missing else ""
+    p = CommandParser("foreach", FOREACH_HELP.format(keywords=", ".join(runs), missing=later),
+                      examples=FOREACH_EXAMPLES, prefix_chars="\0")
     completes(p.add_argument("words", nargs="+",
                              help="[pid|task|name|'regex'|state|kernel|user|gleader|"
                                   "active ...] command [flag] [argument]"),

@@ -147,7 +147,10 @@ def page(name: str) -> HelpPage | str:
     found = get_command(target)
     if found is None:
         return f'No help data for "{name}" is available.\n'
-    return HelpPage(target, found.parser().format_help())
+    parser = found.parser()
+    if found.synopsis is not None:  # crash's synopsis rather than argparse's
+        parser.usage = f"{target} {found.synopsis.strip()}"
+    return HelpPage(target, parser.format_help())
 
 
 def dumpfile_table(session) -> InternalTable:

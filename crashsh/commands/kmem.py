@@ -110,8 +110,28 @@ def kmem_options(session, pairs: list[tuple[str, str | None]]) -> KmemOptions:
     return o
 
 
+KMEM_HELP = """\
+Kernel memory: -i a usage summary (as /proc/meminfo in pages and bytes), -s/-S the slab
+caches (with -S each slab and object), -v vmalloc areas, -V vm statistics counters, -n nodes
+and memory sections, -z zones, -f/-F free pages by zone and order, -p the page structs, -g
+page flags, -h hugetlb pages, -o per-CPU offsets. An address argument is looked up in every
+one of those (its page, slab object, vmalloc area, free block).
+crashsh adds --sort size|objects|name to order kmem -s.
+"""
+KMEM_EXAMPLES = """\
+  kmem -i          the summary, starting:
+                     PAGES        TOTAL      PERCENTAGE
+        TOTAL MEM   183550       717 MB         ----
+             FREE   161977     632.7 MB   88% of TOTAL MEM
+  kmem -s kmalloc-64
+    CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME
+    ffff8d1bc1042500       64       1614      1728     27     4k  kmalloc-64
+  kmem ffff8d1bc11f8000   what this address is: a task_struct slab object
+"""
+
+
 def kmem_parser() -> CommandParser:
-    p = CommandParser("kmem", "kernel memory", add_help=False,  # -h is hstates
+    p = CommandParser("kmem", KMEM_HELP, examples=KMEM_EXAMPLES, add_help=False,  # -h is hstates
                       attached="iS")
 
     def option(letter: str, text: str, **kwargs) -> argparse.Action:

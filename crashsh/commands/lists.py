@@ -9,6 +9,8 @@ crash's "duplicate list entry" error, so a corrupted list never loops.
 
 from __future__ import annotations
 
+import argparse
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -68,20 +70,38 @@ class ListOptions:
     radix: int = 10
 
 
+LIST_HELP = """\
+Walks a linked list from START and prints each entry's address, optionally with its
+structure (-s struct[.member,...]; -S reads the members without gdb's formatting). START is
+an address or symbol; -o gives the offset (or struct.member) of the "next" pointer, -h says
+START is a list_head inside a structure (-H: a pointer to the list's head), -e the address
+that ends the list, -l the offset of an embedded list_head, -r walks backwards, -B uses
+Brent's cycle detection, -x/-d the radix.
+"""
+LIST_EXAMPLES = """\
+  list -h task_struct.tasks init_task -s task_struct.pid
+    ffffffff9981aa40
+      pid = 0,
+    ffff8d1bc11f8000
+      pid = 1,
+  list -o module.list -H modules     the module structs after the list's head
+"""
+
+
 def list_parser() -> CommandParser:
-    p = CommandParser("list", "linked list", add_help=False)
-    p.add_argument("-B", dest="brent", action="store_true")
-    p.add_argument("-H", dest="head_pointer", action="store_true")
-    p.add_argument("-h", dest="head", action="store_true")
-    p.add_argument("-r", dest="reverse", action="store_true")
-    p.add_argument("-s", dest="parse", action="append", default=[])
-    p.add_argument("-S", dest="read", action="append", default=[])
-    p.add_argument("-e", dest="end")
-    p.add_argument("-o", dest="offsets", action="append", default=[])
-    p.add_argument("-O", dest="head_offsets", action="append", default=[])
-    p.add_argument("-x", dest="hex", action="store_true")
-    p.add_argument("-d", dest="decimal", action="store_true")
-    p.add_argument("-l", dest="struct_offset")
+    p = CommandParser("list", LIST_HELP, examples=LIST_EXAMPLES, add_help=False)
+    p.add_argument("-B", dest="brent", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-H", dest="head_pointer", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-h", dest="head", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-r", dest="reverse", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-s", dest="parse", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-S", dest="read", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-e", dest="end", help=argparse.SUPPRESS)
+    p.add_argument("-o", dest="offsets", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-O", dest="head_offsets", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-x", dest="hex", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-d", dest="decimal", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-l", dest="struct_offset", help=argparse.SUPPRESS)
     p.add_argument("args", nargs="*")
     return p
 

@@ -70,8 +70,23 @@ class LogListing:
     safe: SafeBuffers | None = None
 
 
+LOG_HELP = """\
+The kernel's message buffer (the printk ring buffer) with each record's timestamp as
+[seconds.microseconds]; -T as a human-readable date, -t without, -m with the message level,
+-c with the caller's thread or CPU id, -d with the SUBSYSTEM/DEVICE dictionary, -s only the
+printk_safe buffers, -R with Rust symbols demangled.
+"""
+LOG_EXAMPLES = """\
+  log | tail -2    the last two lines:
+    [    8.730954] R13: 0000000000000001 R14: 0000000000000001 R15: 0000000000000002
+    [    8.730954]  </TASK>
+  log -m           each line with its level, e.g. <6>[    0.000000] Linux version ...
+  dmesg -T         (an alias) with wall-clock times
+"""
+
+
 def log_parser() -> CommandParser:
-    p = CommandParser("log", "dump system message buffer")
+    p = CommandParser("log", LOG_HELP, examples=LOG_EXAMPLES)
     p.add_argument("-T", dest="ctime", action="store_true", help="human-readable timestamps")
     p.add_argument("-t", dest="no_time", action="store_true", help="no timestamps")
     p.add_argument("-d", dest="dict", action="store_true", help="SUBSYSTEM/DEVICE dictionary data")

@@ -106,16 +106,32 @@ class Width(Ordered):
         super().__call__(parser, namespace, None, f"-{bits}")
 
 
+RD_HELP = """\
+Reads memory and shows it as hexadecimal words with their ASCII: COUNT units from an
+address, symbol or (expression). -8, -16, -32, -64 choose the unit; -a ASCII only, -d/-D
+signed/unsigned decimal, -s/-S symbols (and slab objects) for 64-bit words, -x no ASCII; -p,
+-u, -m read physical, user or Xen machine addresses, -f the dump file's own bytes; -N network
+byte order; -R in reverse; -o OFFSET and -e END bound the range; -r FILE copies it to a file.
+"""
+RD_EXAMPLES = """\
+  rd jiffies_64     one word:
+    ffffffff998079c0:  00000000fffee39b                    ........
+  rd -a linux_banner   the banner as text
+  rd -s init_task 8    eight words, pointers named by symbol
+"""
+
+
 def rd_parser() -> CommandParser:
-    p = CommandParser("rd", "read memory")
+    p = CommandParser("rd", RD_HELP, examples=RD_EXAMPLES)
     for flag in ("-8", "-a", "-d", "-D", "-s", "-S", "-x", "-p", "-u", "-f", "-N", "-R", "-m"):
-        p.add_argument(flag, dest="options", action=Ordered, nargs=0)
+        p.add_argument(flag, dest="options", action=Ordered, nargs=0, help=argparse.SUPPRESS)
     for digit in "136":  # getopt's 1: 3: 6: (-16 is -1 with the argument 6)
-        p.add_argument(f"-{digit}", dest="options", action=Width, metavar="")
+        p.add_argument(f"-{digit}", dest="options", action=Width, metavar="",
+                       help=argparse.SUPPRESS)
     for flag in ("-o", "-e", "-r"):
-        p.add_argument(flag, dest="options", action=Ordered)
+        p.add_argument(flag, dest="options", action=Ordered, help=argparse.SUPPRESS)
     p.add_argument("address", help="address, symbol or (expression)")
-    p.add_argument("count", nargs="?")
+    p.add_argument("count", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)  # crash ignores more words
     p.set_defaults(options=[])
     return p

@@ -42,8 +42,22 @@ class ModuleTaints:
     rows: list[ModuleTaint]
 
 
+MOD_HELP = """\
+The loaded modules: each module struct's address, name, base, size and the debuginfo file
+found for it (or "(not loaded)"). -s MODULE [FILE] and -S [DIR] load modules' debuginfo,
+-d/-D show them as not loaded again, -t lists the modules' taints.
+"""
+MOD_EXAMPLES = """\
+  mod              the modules:
+         MODULE       NAME                         BASE         SIZE  OBJECT FILE
+    ffffffffc0268040  crashsh_test           ffffffffc0266000  16384  .../extra/crashsh_test.ko
+  mod -S /usr/lib/debug/lib/modules/$(uname -r)    load every module's debuginfo from there
+  mod -t           modules that taint the kernel, with their flags
+"""
+
+
 def mod_parser() -> CommandParser:
-    p = CommandParser("mod", "module information and loading of symbols")
+    p = CommandParser("mod", MOD_HELP, examples=MOD_EXAMPLES)
     act = p.add_mutually_exclusive_group()
     modules = Completes(names=("module",))
     completes(act.add_argument("-s", dest="load", nargs="+", metavar=("MODULE", "OBJFILE"),

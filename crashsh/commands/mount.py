@@ -37,8 +37,23 @@ class MountTable:
     filtered: bool = field(default=False, metadata={"json": False})
 
 
+MOUNT_HELP = """\
+The mounted filesystems of pid 1's mount namespace (or -n PID's): each mount's struct
+address, superblock, type, device and directory. -f adds each filesystem's open files, -i
+its dirty inodes; an argument (mount, superblock, device, directory, dentry or inode)
+chooses the mounts it belongs to.
+"""
+MOUNT_EXAMPLES = """\
+  mount            the mounts, starting:
+         MOUNT           SUPERBLK     TYPE   DEVNAME   DIRNAME
+    ffff8d1bd84a93c0 ffff8d1bc105a800 rootfs rootfs    /
+    ffff8d1bd84a9140 ffff8d1bc24b1800 proc   proc      /proc
+  mount -f /proc   the open files of /proc
+"""
+
+
 def mount_parser() -> CommandParser:
-    p = CommandParser("mount", "mounted filesystem data")
+    p = CommandParser("mount", MOUNT_HELP, examples=MOUNT_EXAMPLES)
     p.add_argument("-f", dest="files", action="store_true", help="open files of each filesystem")
     p.add_argument("-i", dest="inodes", action="store_true", help="dirty inodes of each filesystem")
     completes(p.add_argument("-n", dest="namespace", metavar="pid|task",

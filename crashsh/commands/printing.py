@@ -78,8 +78,22 @@ class PrintFailed(Exception):
         self.partial = partial
 
 
+P_HELP = """\
+Prints the value of a C expression as gdb does (structs, arrays, pointers with their
+symbols), each result kept in gdb's value history ($1, $2, ...). A per-CPU symbol takes
+:CPUSPEC (:a for all CPUs). -x and -d choose the radix. crashsh adds --py: a Python
+expression giving a drgn Object, printed the same way.
+"""
+P_EXAMPLES = """\
+  p jiffies        a variable:
+    jiffies = $1 = 4294894491
+  p init_task.comm   a member
+  p --py "prog['init_task'].pid"   the same value printing for a drgn Object
+"""
+
+
 def p_parser() -> CommandParser:
-    p = CommandParser("p", "print the value of an expression", add_help=False)
+    p = CommandParser("p", P_HELP, examples=P_EXAMPLES, add_help=False)
     p.add_argument("-x", "-h", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
     p.add_argument("-u", dest="user", action="store_true", help="user virtual addresses")
@@ -371,9 +385,19 @@ def per_cpu_prints(session, name: str, type: drgn.Type | None, addresses, cpus, 
 
 
 # -- gdb's own print command ------------------------------------------------------------------
+GDB_HELP = """\
+gdb's print commands (p, print, output, ptype, whatis, x is not available) passed as crash
+passes them to its embedded gdb; crashsh answers them from the same value printer as p.
+"""
+GDB_EXAMPLES = """\
+  gdb p jiffies    the same as `p jiffies`
+  gdb ptype struct list_head
+"""
+
+
 def gdb_parser() -> CommandParser:
     # no getopt in cmd_gdb: every word is gdb's
-    p = CommandParser("gdb", "gdb command", prefix_chars="\0")
+    p = CommandParser("gdb", GDB_HELP, examples=GDB_EXAMPLES, prefix_chars="\0")
     p.add_argument("words", nargs="*", help="a gdb print command")
     return p
 

@@ -192,8 +192,25 @@ class TaskRlimits:
 
 
 # -- arguments ---------------------------------------------------------------------------
+PS_HELP = """\
+Every task (or those chosen by pid, task address, command name or 'regex'), as crash
+lists them: pid, parent, CPU, task address, state, memory use and command (kernel threads in
+brackets; the active tasks marked with >). -k/-u/-G kernel threads, user tasks or group
+leaders only; -p parents, -c children, -t times, -l/-m last run, -a arguments and
+environment, -g thread groups, -r resource limits, -S counts per state, -A active only.
+"""
+PS_EXAMPLES = """\
+  ps 1 2           two tasks:
+          PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM
+            1       0   1  ffff8d1bc11f8000  IN   0.2     2260     1816  init
+            2       0   1  ffff8d1bc11fc180  IN   0.0        0        0  [kthreadd]
+  ps -S            how many tasks are in each state
+  ps 'kworker.*'   the tasks whose name matches
+"""
+
+
 def ps_parser() -> CommandParser:
-    p = CommandParser("ps", "display process status information")
+    p = CommandParser("ps", PS_HELP, examples=PS_EXAMPLES)
     p.add_argument("-k", dest="kernel", action="store_true", help="kernel threads only")
     p.add_argument("-u", dest="user", action="store_true", help="user tasks only")
     p.add_argument("-G", dest="group", action="store_true", help="thread group leaders only")

@@ -26,8 +26,20 @@ def python_namespace(session) -> dict:
     return namespace
 
 
+PY_HELP = """\
+Python on the open dump: `prog` (the drgn Program), `task` (the context task), `last`
+(the previous command's data) and drgn's helpers are there. An expression's value is
+printed; a statement is run; no argument opens a console. drgn is an alias.
+"""
+PY_EXAMPLES = """\
+  py prog['jiffies']          a drgn Object
+  py len(list(for_each_task(prog)))   how many tasks
+  py last[0]                  the first record of the previous command
+"""
+
+
 def py_parser() -> CommandParser:
-    p = CommandParser("py", "run a Python expression or statement; no argument: a Python console")
+    p = CommandParser("py", PY_HELP, examples=PY_EXAMPLES)
     p.add_argument("code", nargs="*", help="Python code (prog, task, last and drgn helpers are there)")
     return p
 
@@ -60,8 +72,18 @@ def run_source(source: str, namespace: dict) -> str | None:
     return None if result is None else f"{result}\n"
 
 
+EXTEND_HELP = """\
+Loads a Python file that registers commands with crashsh's @command decorator (see the
+README); its commands are then run like the built-ins. Installed packages with entry points
+in group crashsh.commands are loaded at start.
+"""
+EXTEND_EXAMPLES = """\
+  extend ~/crashsh-ext/release.py    adds the file's commands (say, `release`)
+"""
+
+
 def extend_parser() -> CommandParser:
-    p = CommandParser("extend", "load extension commands from a Python file")
+    p = CommandParser("extend", EXTEND_HELP, examples=EXTEND_EXAMPLES)
     p.add_argument("files", nargs="+", metavar="FILE.py")
     return p
 

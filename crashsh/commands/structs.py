@@ -65,8 +65,41 @@ class DatatypeValue:
     value: object = None
 
 
+DATATYPE_HELP = """\
+Without an address: the {name}'s declaration as gdb's ptype prints it (-o with each member's
+offset) and its SIZE. With an address or symbol: the {name} there as gdb prints it, or COUNT
+of them in a row (a negative count goes backwards); NAME.member[,member] keeps those
+members. -x/-d choose the radix; -p follows pointers; -r and -v show the raw words (with
+symbols); -o with an address shows each member's address; -l OFFSET (or struct.member) moves
+the address back from an embedded list_head; -f reads the dump file, -u a user address;
+:CPUSPEC reads a per-CPU symbol on the chosen CPUs.
+"""
+DATATYPE_EXAMPLES = {
+    "struct": """\
+  struct list_head init_task.tasks   a struct at a symbol's member
+  struct -o list_head               the layout with offsets:
+    struct list_head {{
+       [0] struct list_head *next;
+       [8] struct list_head *prev;
+    }}
+    SIZE: 16
+  struct task_struct.pid,comm ffff8d1bc11f8000   two members of a task
+""",
+    "union": """\
+  union sigval     the declaration:
+    union sigval {{
+        int sival_int;
+        void *sival_ptr;
+    }}
+    SIZE: 8
+  union thread_union ffff8d1bc11f8000 -o   member addresses
+""",
+}
+
+
 def datatype_parser(name: str) -> CommandParser:
-    p = CommandParser(name, f"{name} contents", add_help=False)
+    p = CommandParser(name, DATATYPE_HELP.format(name=name),
+                      examples=DATATYPE_EXAMPLES[name].format(), add_help=False)
     p.add_argument("-p", dest="deref", action="store_true", help="dereference pointers")
     p.add_argument("-x", "-h", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")

@@ -18,8 +18,19 @@ class SwapTable:
     page_size: int = 4096
 
 
+SWAP_HELP = """\
+The swap devices: each swap_info_struct's address, type (partition or file), size, use,
+priority and file name. The header alone when there is none.
+"""
+SWAP_EXAMPLES = """\
+  swap             on a dump without swap:
+    SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME
+  kmem -i          the same totals in the memory summary
+"""
+
+
 def swap_parser() -> CommandParser:
-    return CommandParser("swap", "swap device information")
+    return CommandParser("swap", SWAP_HELP, examples=SWAP_EXAMPLES)
 
 
 @command("swap", "swap device information", swap_parser,

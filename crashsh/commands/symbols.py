@@ -83,8 +83,22 @@ class QueryCount:
     last: str | None
 
 
+SYM_HELP = """\
+Symbols and addresses: a symbol's address, type letter and name (with source line), or the
+symbol at or before an address and the offset. -l lists every symbol, -M the modules', -m
+one module's; -q lists symbols containing a string, -Q counts them; -n/-p add the next and
+previous symbol, -s the section.
+"""
+SYM_EXAMPLES = """\
+  sym jiffies      the address of jiffies:
+    ffffffff998079c0 (D) jiffies
+  sym ffffffff987cd06e     the function containing an address (panic+...)
+  sym -q schedule_time     every symbol containing the string
+"""
+
+
 def sym_parser() -> CommandParser:
-    p = CommandParser("sym", "translate a symbol to its virtual address, or vice-versa")
+    p = CommandParser("sym", SYM_HELP, examples=SYM_EXAMPLES)
     p.add_argument("-l", "-L", dest="actions", action=Ordered, nargs=0, help="list all symbols")
     p.add_argument("-M", dest="actions", action=Ordered, nargs=0, help="list module symbols")
     p.add_argument("-m", dest="actions", action=Ordered, metavar="module",

@@ -176,8 +176,23 @@ def dmi_info(session) -> DmiInfo:
     return DmiInfo(fields, width)
 
 
+SYS_HELP = """\
+The dump at a glance: kernel and dump file, CPUs, date, uptime, load average, task count,
+node name, release, version, machine, memory and the panic message. -t the taint flags,
+-i the DMI strings (BIOS, system, board and chassis), -c the system call table (a name or
+number chooses entries), config the kernel's built-in configuration (CONFIG_IKCONFIG).
+-t and -i act in the order given.
+"""
+SYS_EXAMPLES = """\
+  sys              KERNEL, DUMPFILE, CPUS, DATE, UPTIME ... PANIC, one per line
+  sys -t           TAINTED_MASK: 3000  OE
+  sys -i           DMI_BIOS_VENDOR: SeaBIOS ... one line per DMI string
+  sys -c write     the system call table's entries for write
+"""
+
+
 def sys_parser() -> CommandParser:
-    parser = CommandParser("sys", "system data")
+    parser = CommandParser("sys", SYS_HELP, examples=SYS_EXAMPLES)
     parser.add_argument("-t", dest="first", action=Ordered, nargs=0, help="kernel taint flags")
     parser.add_argument("-i", dest="first", action=Ordered, nargs=0,
                         help="DMI information (BIOS, system and chassis)")

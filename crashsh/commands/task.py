@@ -48,8 +48,23 @@ class TaskMembers:
     items: list[str | Notice] = field(default_factory=list)
 
 
+TASK_HELP = """\
+A task's struct task_struct (and thread_info when separate) as gdb prints it, under the
+task line; by default the current context's, else each pid or task given. -R prints only the
+named members (member[,member], nested with dots); -x/-d choose the radix.
+"""
+TASK_EXAMPLES = """\
+  task -R pid,comm 1    two members of pid 1's task:
+    PID: 1        TASK: ffff8d1bc11f8000  CPU: 1    COMMAND: "init"
+      pid = 1,
+      comm = "init\000\000\000\000\000\000\000\000\000\000\000",
+  task             the whole task_struct of the context task
+  foreach task -R state    one member of every task
+"""
+
+
 def task_parser() -> CommandParser:
-    p = CommandParser("task", "task_struct contents")
+    p = CommandParser("task", TASK_HELP, examples=TASK_EXAMPLES)
     p.add_argument("-x", dest="hex", action="store_true", help="hexadecimal output")
     p.add_argument("-d", dest="decimal", action="store_true", help="decimal output")
     completes(p.add_argument("-R", dest="references", action="append", default=[],

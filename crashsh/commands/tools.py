@@ -42,10 +42,26 @@ class PageConversion:
 
 
 # -- eval -------------------------------------------------------------------------------
+EVAL_HELP = """\
+Evaluates an expression with one operator (+ - & | ^ * % / << >>), a symbol or a number,
+and prints the result in hexadecimal, decimal, octal and binary; sizes such as 4k, 1m or 2g
+are read as numbers, and a result that is a round size is named (1MB). -b lists the bits
+set; -l is for 64-bit values on 32-bit machines (always so on x86_64).
+"""
+EVAL_EXAMPLES = """\
+  eval 4k + 2      the four radixes:
+    hexadecimal: 1002
+        decimal: 4098
+          octal: 10002
+         binary: 0000000000000000000000000000000000000000000000000001000000000010
+  eval -b 0x12345678    with the bit numbers set
+  eval jiffies_64 - 0x10
+"""
+
+
 def eval_parser() -> CommandParser:
     # no getopt in cmd_eval: "-1" is an expression, -b and -l are read by eval_flags()
-    p = CommandParser("eval", "evaluate an expression: one operator of + - & | ^ * % / << >> #",
-                      prefix_chars="\0")
+    p = CommandParser("eval", EVAL_HELP, examples=EVAL_EXAMPLES, prefix_chars="\0")
     p.add_argument("words", nargs="+", metavar="word",
                    help="[-b] [-l] (expression) | value; -b also lists the bits set, -l is "
                         "64-bit (always so on x86_64)")
@@ -102,8 +118,19 @@ def ascii_text(value: int) -> str:
     return "".join(chars)
 
 
+ASCII_HELP = """\
+Translates hexadecimal values to ASCII text, byte by byte from the least significant
+(as they lie in memory on x86); without a value, an ASCII chart.
+"""
+ASCII_EXAMPLES = """\
+  ascii 62696c2f7273752f     eight bytes of a path:
+    62696c2f7273752f: /usr/lib
+  ascii            the chart
+"""
+
+
 def ascii_parser() -> CommandParser:
-    p = CommandParser("ascii", "translate a hexadecimal value to ASCII", prefix_chars="\0")
+    p = CommandParser("ascii", ASCII_HELP, examples=ASCII_EXAMPLES, prefix_chars="\0")
     p.add_argument("values", nargs="*")
     return p
 
@@ -118,8 +145,30 @@ def run_ascii(session, args):
 
 
 # -- btop / ptob --------------------------------------------------------------------------
-def page_parser(name: str, what: str) -> CommandParser:
-    p = CommandParser(name, what, prefix_chars="\0")  # no getopt: every word is a value
+PAGE_PAGES = {
+    "btop": ("""\
+Converts hexadecimal addresses (bytes) to page frame numbers: the address shifted right by
+the page shift (12 on x86_64).
+""", """\
+  btop 0x1000000   physical 16 MB is page 0x1000:
+    1000000: 1000
+  btop 1000 ffff8880   several values
+"""),
+    "ptob": ("""\
+Converts page frame numbers to addresses in bytes: the number (decimal when it is all
+digits, else hexadecimal) shifted left by the page shift (12 on x86_64).
+""", """\
+  ptob 512         page 512 (0x200) starts at byte 0x200000:
+    200: 200000
+  ptob 0x200 1a    several values
+"""),
+}
+
+
+def page_parser(name: str) -> CommandParser:
+    description, examples = PAGE_PAGES[name]
+    p = CommandParser(name, description, examples=examples,
+                      prefix_chars="\0")  # no getopt: every word is a value
     p.add_argument("values", nargs="+")
     return p
 
@@ -129,14 +178,14 @@ def page_shift(session) -> int:
     return facts(session.prog).page_shift if session is not None else X86_64_PAGE_SHIFT
 
 
-@command("btop", "bytes to page", lambda: page_parser("btop", "bytes to page frame number"),
+@command("btop", "bytes to page", lambda: page_parser("btop"),
          synopsis="address ...", needs_dump=False)
 def run_btop(session, args):
     shift = page_shift(session)
     return (PageConversion(v, v >> shift) for v in map(htol, args.values))
 
 
-@command("ptob", "page to bytes", lambda: page_parser("ptob", "page frame number to bytes"),
+@command("ptob", "page to bytes", lambda: page_parser("ptob"),
          synopsis="page_number ...", needs_dump=False)
 def run_ptob(session, args):
     shift = page_shift(session)

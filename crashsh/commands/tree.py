@@ -8,6 +8,8 @@ order; an XArray and a maple tree slot by slot. A node met twice ends the walk w
 
 from __future__ import annotations
 
+import argparse
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -57,20 +59,34 @@ class TreeText:
     text: str
 
 
+TREE_HELP = """\
+Walks a tree from its root and prints each entry's address, optionally with its structure
+(-s struct[.member,...], -S without gdb's formatting): -t radix, xarray, rbtree (the default)
+or maple. -r gives the root's offset in a containing structure (or struct.member), -o the
+node's offset in the entry; -p shows each entry's position, -l an rbtree in order without
+recursion, -N takes START as a node, -v the maple tree's nodes, -x/-d the radix.
+"""
+TREE_EXAMPLES = """\
+  tree -t xarray -r address_space.i_pages ffff8d1bc24f2f18    an inode's page cache pages
+  tree -t rbtree -o vmap_area.rb_node vmap_area_root   the vmalloc areas
+  tree -t maple -r mm_struct.mm_mt ffff8d1bc259ed00    a process's VMAs (6.1+)
+"""
+
+
 def tree_parser() -> CommandParser:
-    p = CommandParser("tree", "display radix tree, XArray, red-black tree or maple tree",
+    p = CommandParser("tree", TREE_HELP, examples=TREE_EXAMPLES,
                          add_help=False)
-    p.add_argument("-t", dest="types", action="append", default=[])
-    p.add_argument("-r", dest="root_offsets", action="append", default=[])
-    p.add_argument("-o", dest="node_offsets", action="append", default=[])
-    p.add_argument("-s", dest="parse", action="append", default=[])
-    p.add_argument("-S", dest="read", action="append", default=[])
-    p.add_argument("-x", dest="hex", action="store_true")
-    p.add_argument("-d", dest="decimal", action="store_true")
-    p.add_argument("-p", dest="position", action="store_true")
-    p.add_argument("-l", dest="linear", action="store_true")
-    p.add_argument("-N", dest="node", action="store_true")
-    p.add_argument("-v", dest="verbose", action="store_true")
+    p.add_argument("-t", dest="types", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-r", dest="root_offsets", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-o", dest="node_offsets", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-s", dest="parse", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-S", dest="read", action="append", default=[], help=argparse.SUPPRESS)
+    p.add_argument("-x", dest="hex", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-d", dest="decimal", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-p", dest="position", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-l", dest="linear", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-N", dest="node", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-v", dest="verbose", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("args", nargs="*")
     return p
 

@@ -78,9 +78,26 @@ class TypeSizes:
     types: list[tuple[int, str]]
 
 
+WHATIS_HELP = """\
+A type's declaration or a symbol's type: struct, union, enum and typedef names as gdb's
+ptype prints them (with SIZE), -o with member offsets; a variable or function as its
+declaration. -r SIZE or -r LOW-HIGH lists the structs of that size, -m MEMBER those with a
+member of that type.
+"""
+WHATIS_EXAMPLES = """\
+  whatis list_head
+    struct list_head {
+        struct list_head *next;
+        struct list_head *prev;
+    }
+    SIZE: 16
+  whatis -o task_struct     with offsets
+  whatis jiffies            unsigned long volatile jiffies;
+"""
+
+
 def whatis_parser() -> CommandParser:
-    p = CommandParser("whatis", "search symbol table for data or type information",
-                      add_help=False)
+    p = CommandParser("whatis", WHATIS_HELP, examples=WHATIS_EXAMPLES, add_help=False)
     p.add_argument("-o", dest="offsets", action="store_true", help="show member offsets")
     p.add_argument("-r", dest="range", metavar="size|low-high",
                    help="types of this size or range of sizes")

@@ -123,8 +123,27 @@ class VmOptions:
     forced_mm: int = 0
 
 
+VM_HELP = """\
+A task's address space: its mm_struct, page directory, RSS and total size, then each
+virtual memory area's address, range, flags and file. -p translates every page of each area
+(physical page, swap entry or "not mapped"), -P VMA one area's; -m and -v print the
+mm_struct and each vm_area_struct; -R shows only areas referring to a name or number; -f
+translates vm_flags.
+"""
+VM_EXAMPLES = """\
+  vm 1             pid 1's areas, starting:
+    PID: 1        TASK: ffff8d1bc11f8000  CPU: 1    COMMAND: "init"
+           MM               PGD          RSS    TOTAL_VM
+    ffff8d1bc259ed00  ffff8d1bc13ca000  1816k    2260k
+          VMA           START       END     FLAGS FILE
+    ffff8d1bfffba1c8     400000     401000 8000071 /bin/busybox
+  vm -p 1          with each page's physical address
+  vm -f 8100073    the names of a vm_flags value
+"""
+
+
 def vm_parser() -> CommandParser:
-    p = CommandParser("vm", "virtual memory")
+    p = CommandParser("vm", VM_HELP, examples=VM_EXAMPLES)
     p.add_argument("-p", dest="physical", action="store_true",
                    help="translate each page of each VMA")
     p.add_argument("-P", dest="single_vma", type=htol,

@@ -1,0 +1,63 @@
+"""help: the list holds crash commands only, every command has a page in crashsh's words with
+examples, crash's synopsis heads it, and help -n/-m/-v run on both dump formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from crashsh.commands.help import BUILTIN_PAGES, help_names
+from crashsh.registry import get_command, load_builtin_commands
+from tests.differential.runner import CrashshRunner, run_json
+
+
+def test_the_list_is_crash_commands_only(crashsh):
+    text = crashsh.run("help")
+    for internal in ("run_script", "history", "shell", "input_file", "_eof", "eof"):
+        assert f" {internal} " not in f" {text} "
+    for name in ("bt", "mach", "sig", "waitq", "repeat", "alias", "help", "q"):
+        assert name in text.split()
+
+
+def test_every_command_has_a_page_with_examples():
+    load_builtin_commands()
+    for name in help_names():
+        if name in BUILTIN_PAGES:
+            continue
+        command = get_command(name)
+        parser = command.parser()
+        assert parser.epilog and parser.epilog.startswith("examples:\n"), name
+        assert len(parser.description) > 120, name  # more than a one-line summary
+        for line in parser.format_help().splitlines():
+            assert len(line) <= 100, (name, line)
+
+
+def test_page_starts_with_crashs_synopsis(crashsh):
+    page = crashsh.run("help mach")
+    assert page.startswith("usage: mach [-m | -c -[xd] | -o]\n")
+    assert crashsh.run("help dmesg").startswith("usage: log ")
+    assert crashsh.run("help nosuch") == 'No help data for "nosuch" is available.\n'
+
+
+def test_foreach_page_names_its_commands(crashsh):
+    line = next(line for line in crashsh.run("help foreach").splitlines()
+                if line.startswith("The commands foreach runs: "))
+    assert {"bt", "ps", "sig", "set", "task", "files", "vm"} <= set(
+        line.split(": ")[1].rstrip(".").split(", "))
+
+
+@pytest.mark.parametrize("dump", ["kdump", "elf"])
+def test_internal_tables(kernel, dump):
+    runner = CrashshRunner(kernel, dump)
+    rows = dict(tuple(r) for r in run_json(runner, "help -n")["rows"] if r[0])
+    assert rows["filename"] == kernel.dump(dump)
+    if dump == "kdump":
+        assert rows["signature"] == '"KDUMP   "'
+        assert rows["release"] == kernel.manifest["release"]
+    else:
+        assert rows["e_type"] == "4 (ET_CORE)"
+    machdep = dict(tuple(r) for r in run_json(runner, "help -m")["rows"])
+    assert machdep["hz"] == str(kernel.manifest["hz"])
+    assert machdep["cpus"] == str(kernel.manifest["nr_cpus"])
+    vm = dict(tuple(r) for r in run_json(runner, "help -v")["rows"])
+    assert vm["slab_allocator"] == "SLUB"
+    assert int(vm["numnodes"]) >= 1
