@@ -158,6 +158,7 @@ def run(session, args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     session.settings.prompt = args.prompt
     session.settings.silent = args.silent
+    session.settings.scroll = not args.silent  # crash's -s turns scrolling off
     if sys.stdout.isatty() and shutil.which("less"):
         session.settings.pager = "/usr/bin/less"
     session.settings.output = "json" if args.json else "plain" if args.plain else "auto"
@@ -165,7 +166,8 @@ def run(session, args: argparse.Namespace) -> int:
     done = runner.run_lines(line for path in rc_files() for line in read_lines(path))
     if not done:
         show_banner(session, args, runner.output_mode(), runner.stdout)
-        done = runner.run_lines(read_lines(args.input) if args.input else [])
+        lines = read_lines(args.input) if args.input else []
+        done = runner.run_lines(lines if args.silent else echoed(lines, runner.stdout, args.prompt))
     if not done:
         if args.command or not sys.stdin.isatty():
             try:
@@ -186,6 +188,16 @@ def show_banner(session, args: argparse.Namespace, mode: str, out) -> None:
     from crashsh.render import render
 
     render(banner(session), mode, out)
+
+
+def echoed(lines, out, prompt: str):
+    """The lines of an input file, each written after the prompt as it is run (crash's
+    exec_input_file without -s; it skips blank lines and comments)."""
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            out.write(f"{prompt}{line.rstrip()}\n")
+            out.flush()
+        yield line
 
 
 def read_lines(path: str) -> list[str]:

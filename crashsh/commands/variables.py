@@ -65,9 +65,8 @@ def on_off(text: str, words: list[str]) -> bool:
 
 
 def scroll_text(settings) -> str:
-    """crash's scroll line: on only with a pager, which it has only for a terminal."""
-    scrolling = settings.scroll and settings.pager is not None
-    return f"{'on' if scrolling else 'off'} ({settings.pager or 'none'})"
+    """crash's scroll line: the setting, and the pager (crash has one only for a terminal)."""
+    return f"{'on' if settings.scroll else 'off'} ({settings.pager or 'none'})"
 
 
 def radix_text(radix: int, hex_word: str = "hex") -> str:

@@ -54,7 +54,8 @@ class CrashshRunner:
         sources = DebugInfoSources(fixture.vmlinux, [fixture.moddir])
         self.session = Session.open(fixture.dump(dump), sources)
         self.session.settings.output = "plain"
-        self.session.settings.silent = True  # as the oracle runs crash: -s
+        self.session.settings.silent = True  # as the oracle runs crash: -s, scroll off
+        self.session.settings.scroll = False
         self.out = io.StringIO()
         self.err = io.StringIO()  # crash's getopt complaints go to its stderr, not the output
         self.shell = CrashShell(self.session, stdout=self.out, stderr=self.err)
