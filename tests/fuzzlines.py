@@ -24,7 +24,7 @@ UNSAFE_WORDS = frozenset({"py", "drgn", "shell", "alias", "history", "run_script
 VALUE_OPTIONS = {
     "bt": "cRIS", "files": "dpR", "mod": "sd", "mount": "n", "ps": "yC", "rd": "oe",
     "set": "c", "sym": "mqQ", "task": "R", "vm": "PRMf", "foreach": "R", "kmem": "ImlL",
-    "runq": "c", "timer": "C", "irq": "c", "net": "RNn", "ipcs": "n",
+    "runq": "c", "timer": "C", "irq": "c", "net": "RNn", "ipcs": "n", "sig": "sR",
     "search": "lsemx",
 }
 FLAG_OPTIONS = {
@@ -32,7 +32,8 @@ FLAG_OPTIONS = {
     "mod": "", "mount": "", "ps": "kuGspctlmagrSAH", "rd": "adDsSupxmfNR8", "set": "p",
     "sym": "nps", "task": "xd", "vm": "pmvxd", "whatis": "o", "foreach": "xd",
     "runq": "tTmgd", "timer": "r", "irq": "dbuas", "net": "asSxd", "dev": "dDipV",
-    "ipcs": "smMq", "sys": "ti", "search": "kKVuptTwh",  # not -c: see SEARCH_SCOPES
+    "ipcs": "smMq", "sys": "ti", "mach": "cmxd", "sig": "lg", "help": "nmv",
+    "search": "kKVuptTwh",  # not -c: see SEARCH_SCOPES
 }
 # Tokens that would make a command list everything: `sym ""` and `rd ""` print every symbol
 # as a possible alternative (as crash does), megabytes a line.
