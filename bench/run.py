@@ -25,7 +25,8 @@ from tests.differential.oracle import find_oracle
 
 DEFAULT_COMMANDS = ("startup", "sys", "ps", "bt -a", "foreach bt", "log", "kmem -i", "kmem -s",
                     "kmem -S", "mod", "files", "foreach files", "runq", "timer", "irq", "net",
-                    "foreach net -s", "struct task_struct {task}", "p *(struct task_struct *){task}",
+                    "foreach net -s", "foreach sig", "mach",
+                    "struct task_struct {task}", "p *(struct task_struct *){task}",
                     "dis {biggest_function}", "list -H {free_list}",
                     "search -s {direct_map} -l 0x4000000 0xdeadbeefcafef00d")
 REPEATS_IN_SESSION = 3
