@@ -208,7 +208,7 @@ def vm_table(session) -> InternalTable:
             ("max_pfn", str(prog["max_pfn"].value_())),
             ("totalram_pages", str(totalram_pages(prog))),
             ("memory_model", memory_model(prog)),
-            ("slab_allocator", "SLUB" if has_member(prog, "struct kmem_cache", "cpu_slab")
+            ("slab_allocator", "SLUB" if prog.type("struct kmem_cache").has_member("cpu_slab")
              else "SLAB"),
             ("numnodes", str(len(nodes))), ("nr_zones", str(len(zone_names))),
             ("zones", " ".join(zone_names)),
@@ -226,14 +226,6 @@ def memory_model(prog: drgn.Program) -> str:
     if "mem_section" not in prog:
         return "FLATMEM"
     return "SPARSEMEM_VMEMMAP" if "vmemmap_base" in prog else "SPARSEMEM"
-
-
-def has_member(prog: drgn.Program, type_name: str, member: str) -> bool:
-    try:
-        prog.type(type_name).member(member)
-    except LookupError:
-        return False
-    return True
 
 
 TABLES = {"n": dumpfile_table, "m": machine_table, "v": vm_table}

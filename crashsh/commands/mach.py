@@ -220,8 +220,9 @@ def memory_map(prog: drgn.Program) -> MemoryMap:
             raise CommandError("neither e820 or e820_table symbols exist") from None
     if table.type_.kind == drgn.TypeKind.POINTER:
         table = table[0]
-    count_member = "nr_entries" if has_member(table, "nr_entries") else "nr_map"
-    entries = table.entries if has_member(table, "entries") else table.map
+    layout = table.type_
+    count_member = "nr_entries" if layout.has_member("nr_entries") else "nr_map"
+    entries = table.entries if layout.has_member("entries") else table.map
     ranges = []
     for i in range(table.member_(count_member).value_()):
         entry = entries[i]
@@ -229,14 +230,6 @@ def memory_map(prog: drgn.Program) -> MemoryMap:
         label = E820_TYPES[kind] if kind < len(E820_TYPES) else E820_OTHER.get(kind, f"type {kind}")
         ranges.append(MemoryRange(start, start + size, kind, label))
     return MemoryMap(ranges)
-
-
-def has_member(obj: drgn.Object, name: str) -> bool:
-    try:
-        obj.member_(name)
-    except LookupError:
-        return False
-    return True
 
 
 def cpu_data(session, radix: int) -> list[CpuData]:

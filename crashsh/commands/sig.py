@@ -168,7 +168,7 @@ def sig_targets(session, args) -> Iterator:
                 notices.append(Notice("sig", invalid_task(text), blank_after=True))
             else:
                 chosen.extend(found.tasks)
-        elif "," in text or has_member(task_type, text):
+        elif "," in text or task_type.has_member(text):
             reference = True
         else:
             notices.append(Notice("sig", invalid_task(text), blank_after=True))
@@ -186,14 +186,6 @@ def sig_targets(session, args) -> Iterator:
         return
     for task in chosen:
         yield Sig(tasks.task_header(task), group_signals(task), task_signals(task))
-
-
-def has_member(type_: drgn.Type, name: str) -> bool:
-    try:
-        type_.member(name)
-    except LookupError:
-        return False
-    return True
 
 
 def group_signals(task: drgn.Object) -> GroupSignals:
