@@ -19,10 +19,9 @@ from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.registry import command_names, get_command
 from crashsh.runner import INTERNAL_ERROR, CommandRunner
 
-
 # cmd2 built-ins that crash does not have (or has with another meaning).
-REPEAT_USAGE = 'Usage:\n  repeat [-seconds] command\nEnter "help repeat" for details.\n'
 CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_relative_run_script")
+REPEAT_USAGE = 'Usage:\n  repeat [-seconds] command\nEnter "help repeat" for details.\n'
 
 
 class CrashShell(CommandRunner, cmd2.Cmd):
