@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 import cmd2
 
+from crashsh.errors import CrashshError, UsageError
 from crashsh.interpreter import LineInterpreter, crash_argv
+from crashsh.repeat import repeat_plan
 from crashsh.registry import command_names, get_command
 from crashsh.runner import INTERNAL_ERROR, CommandRunner
 
 # cmd2 built-ins that crash does not have (or has with another meaning).
 CMD2_BUILTINS_TO_DROP = ("edit", "macro", "run_pyscript", "shortcuts", "ipy", "_relative_run_script")
-REPEAT_USAGE = 'Usage:\n  repeat [-seconds] command\nEnter "help repeat" for details.\n'
 
 
 class CrashShell(CommandRunner, cmd2.Cmd):
@@ -55,6 +56,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.hidden_commands += ["eof", "_eof", "history", "run_script", "shell", "alias", "quit",
                                  "repeat", "input_file"]
         self.input_file: str | None = None  # the file `< FILE` is reading
+        self.interactive = False  # at the prompt (interact()), not running -c, -i or stdin
         self.interpreter = interpreter or LineInterpreter()
         self._commands: dict[str, Callable] = {}
         self.sync_commands()
@@ -165,6 +167,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         recalled = self.main_session.history
         for line in read_history(path):
             recalled.append_string(line)
+        self.interactive = True
         try:
             self.cmdloop()
         finally:
@@ -193,17 +196,17 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
 
     def do_repeat(self, statement: cmd2.Statement) -> None:
-        """crash's cmd_repeat: run the rest of the line until Ctrl-C or closed output, every
-        -SECONDS seconds."""
-        words = statement.arg_list
-        delay = 0
-        if not words or words[0].startswith("-") and not words[0][1:2].isdigit():
-            self.error_text(REPEAT_USAGE)
+        """crash's cmd_repeat: run the rest of the line every -SECONDS seconds until Ctrl-C,
+        closed output or a failure; -c COUNT runs (one without it off the interactive prompt)."""
+        try:
+            plan = repeat_plan(list(statement.arg_list), self.interactive)
+        except UsageError as e:
+            self.error_text(e.usage)
             return
-        if words[0].startswith("-"):
-            delay = int("".join(itertools.takewhile(str.isdigit, words[0][1:])))
-            words = words[1:]
-        line = self.interpreter.read(" ".join(words))
+        except CrashshError as e:
+            self.failure("repeat", e)
+            return
+        line = self.interpreter.read(" ".join(plan.words))
         if line is None:
             return
         first = line.split()[0]
@@ -211,10 +214,14 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             self.error("crash", f"command not found: {first}")
             return
         self.output_closed = False
+        failures = self.failures
+        runs = itertools.count(1) if plan.count is None else range(1, plan.count + 1)
         try:
-            while not self.output_closed:
+            for run in runs:
                 self.onecmd(line, add_to_history=False)
-                time.sleep(delay)
+                if self.output_closed or self.failures > failures or run == plan.count:
+                    break
+                time.sleep(plan.delay)
         except KeyboardInterrupt:
             pass
 

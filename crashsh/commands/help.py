@@ -37,16 +37,23 @@ usage: exit | q | quit
 End the session (crashsh's exit status is 1 when any command failed, else 0).
 """,
     "repeat": """\
-usage: repeat [-seconds] command
+usage: repeat [-seconds] [-c count] command
 
-Run a command line again and again, every SECONDS seconds (at once when not given), until
-Ctrl-C or until its output is closed (`repeat -1 ps | head` ends with head). On a dump the
-data never changes, so this is crash's command for live systems; a command that is not
-found ends it at once.
+Run a command line again and again: every SECONDS seconds (-seconds, at once when not
+given), COUNT times with -c (crashsh's addition). At the interactive prompt it goes on until
+Ctrl-C, until its output is closed (`repeat -1 ps | head` ends with head) or until the
+command fails; elsewhere (crashsh -c, -i FILE, commands on stdin, `< FILE` run from them) it
+runs COUNT times, or once without -c, so a script cannot hang (crash's repeat never ends
+there). On a dump the data does not change: this is crash's command for live systems.
+
+options:
+  -seconds    wait this many seconds between runs (it comes first, as in crash)
+  -c count    run the command this many times
 
 examples:
   repeat -5 log | tail -3    the kernel log's last lines every five seconds
-  repeat -1 sys -t           the taint flags each second
+  repeat -c 3 p jiffies      jiffies three times (the same value on a dump)
+  repeat -1 sys -t           the taint flags each second, until Ctrl-C
 """,
     "<": """\
 usage: < FILE
