@@ -15,6 +15,7 @@ from crashsh.dumpfile import DeviceDump, FileKind, device_dumps
 from crashsh.render.dev import wrapped
 from crashsh.render.plain import plain
 from tests.differential.runner import run_json
+from tests.test_cli import crashsh as crashsh_process
 
 
 def test_char_majors_are_drgns(crashsh):
@@ -146,3 +147,39 @@ def test_device_dump_notes_of_a_kdump_file(tmp_path):
     path = tmp_path / "vmcore"
     path.write_bytes(bytes(head) + notes)
     assert device_dumps(str(path), FileKind.KDUMP) == [DeviceDump(len(head) + 64, 16, "gpu")]
+
+
+def with_device_dumps(kdump: str, path, dumps: list[tuple[str, bytes]]) -> None:
+    """A copy of a kdump-compressed file whose note area also holds NT_VMCOREDD notes: the
+    old notes and the new ones written at the end, the sub-header pointed at them."""
+    data = bytearray(open(kdump, "rb").read())
+    block = struct.unpack_from("<i", data, 428)[0]
+    offset, size = struct.unpack_from("<qQ", data, block + 48)
+    notes = bytes(data[offset:offset + size]) + b"".join(
+        vmcoredd_note(name, body) + b"\0" * (-len(body) % 4) for name, body in dumps)
+    struct.pack_into("<qQ", data, block + 48, len(data), len(notes))
+    path.write_bytes(bytes(data) + notes)
+
+
+def test_dev_v_shows_and_copies_a_device_dump(kernel, tmp_path):
+    """dev -V lists the notes; dev -v INDEX shows one as rd -f does (the last word padded
+    from the next bytes of the file), dev -v INDEX FILE copies its bytes; crash's messages for
+    a missing index and extra words."""
+    vmcore = tmp_path / "vmcore.kdump"
+    nic, gpu = bytes(range(40)), b"a device dump of 21 b"
+    with_device_dumps(kernel.dump(), vmcore, [("nic0", nic), ("gpu", gpu)])
+    copy = tmp_path / "gpu.bin"
+    lines = ["dev -v 0", f"dev -v 1 {copy}", "dev -v 2", "dev -v 0 a b"]
+    out = crashsh_process(kernel, "-s", stdin="".join(f"{line}\n" for line in lines),
+                  files=[kernel.vmlinux, str(vmcore)]).stdout
+    found = device_dumps(str(vmcore), FileKind.KDUMP)
+    assert [(d.name, d.size) for d in found] == [("nic0", 40), ("gpu", 21)]
+    nic_at = found[0].offset
+    assert out.startswith(
+        "DEVICE: nic0\n"
+        f"{nic_at:>16x}:  0706050403020100 0f0e0d0c0b0a0908   ................\n"
+        f"{nic_at + 16:>16x}:  1716151413121110 1f1e1d1c1b1a1918   ................\n"
+        f"{nic_at + 32:>16x}:  2726252423222120                     !\"#$%&'\n")
+    assert f"DEVICE: gpu\n21 bytes copied from 0x{found[1].offset:x} to {copy}\n" in out
+    assert copy.read_bytes() == gpu
+    assert "dev: no device dump found at index: 2\nUsage:\n  dev " in out

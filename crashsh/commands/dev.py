@@ -4,6 +4,7 @@ and device dumps (crash's cmd_dev, dev.c)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import drgn
@@ -12,9 +13,12 @@ from drgn.helpers.linux.pci import (for_each_pci_root_bus, pci_bus_for_each_chil
                                     pci_bus_for_each_dev)
 
 from crashsh import dumpfile
+from crashsh.commands.memory import MemoryDisplay, RdOptions, memory_rows, raw_copy
 from crashsh.conventions.notices import Notice
+from crashsh.conventions.numbers import atoi
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import devices, paths
+from crashsh.kernel.readmem import Memory
 from crashsh.parsing import CommandParser, Ordered
 from crashsh.registry import command
 
@@ -127,12 +131,21 @@ class DeviceDumps:
     dumps: list[dumpfile.DeviceDump]
 
 
+@dataclass
+class DeviceDumpName:
+    """`dev -v`: crash's "DEVICE: name" line before the dump's data."""
+
+    name: str
+
+
 DEV_HELP = """\
 Devices. Without options: each registered character device major with its name, cdev and
 file operations, then each block device major with its name, a gendisk of that major and its
 block operations. -d shows each disk's requests in flight (reads and writes), -D only the
 disks that have some. -i shows the I/O port and I/O memory resource trees, -p the PCI buses
-and devices, -V the device dumps that drivers added to the vmcore.
+and devices, -V the device dumps that drivers added to the vmcore (index, file offset, size,
+name); -v INDEX shows one of them as 64-bit words with their ASCII, at their file offsets, or
+copies its bytes to FILE.
 """
 DEV_EXAMPLES = """\
 examples:
@@ -156,6 +169,8 @@ def dev_parser() -> CommandParser:
                        ("-p", "PCI buses and devices"),
                        ("-V", "the device dumps in the vmcore")):
         p.add_argument(flag, dest="options", action=Ordered, nargs=0, help=text)
+    p.add_argument("-v", dest="index", metavar="index",
+                   help="one device dump's data (dev -v INDEX [FILE]: its bytes to FILE)")
     p.add_argument("words", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(options=[])
     return p
@@ -169,6 +184,9 @@ def run_dev(session, args):
                 "-i": lambda: resource_tables(session.prog),
                 "-p": lambda: pci_table(session.prog),
                 "-V": lambda: device_dumps(session)}[args.options[0][0]]()
+    index = -1 if args.index is None else atoi(args.index)
+    if index >= 0 and len(args.words) <= 1:  # crash: dev -v INDEX [FILE]
+        return device_dump_data(session, index, args.words[0] if args.words else None)
     if args.words:
         raise UsageError("", "")
     return device_table(session)
@@ -271,6 +289,28 @@ def pci_device(prog: drgn.Program, dev: drgn.Object, pcie: bool) -> PciDevice:
 
 def kobject_name(prog: drgn.Program, device: drgn.Object) -> str:
     return paths.read_string(prog, device.kobj.name.value_()) or ""
+
+
+def device_dump_data(session, index: int, path: str | None) -> Iterator[object]:
+    """crash's devdump_extract(): the name, then the data as rd -f shows it (64-bit words,
+    the count rounded up) or, with a file, its bytes copied there."""
+    if session.is_live:
+        yield Notice("dev", "-v option not supported on a live system")
+        return
+    found = dumpfile.device_dumps(session.vmcore, session.kind)
+    if not found:
+        raise CommandError("no device dumps found in this dumpfile")
+    if index >= len(found):
+        raise CommandError(f"no device dump found at index: {index}")
+    dump = found[index]
+    yield DeviceDumpName(dump.name)
+    memory = Memory(session, "file")
+    if path is not None:
+        yield raw_copy(memory, dump.offset, dump.size, path)
+        return
+    words = (dump.size + 7) // 8
+    yield MemoryDisplay(64, "hex", True,
+                        memory_rows(session, memory, dump.offset, words, 64, RdOptions()))
 
 
 def device_dumps(session) -> DeviceDumps | Notice:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from crashsh.commands.dev import (DeviceDumps, DeviceTable, DiskIoTable, MajorRow, PciBus,
+from crashsh.commands.dev import (DeviceDumpName, DeviceDumps, DeviceTable, DiskIoTable, MajorRow, PciBus,
                                   PciDevice, PciTable, ResourceTable)
 from crashsh.render.common import centered
 from crashsh.render.plain import plain
@@ -108,3 +108,8 @@ def _(table: DeviceDumps) -> Iterator[str]:
     yield f"INDEX  {'OFFSET':<16}   {'SIZE':<16} NAME\n"
     for i, dump in enumerate(table.dumps):
         yield f"{centered(str(i), 5)}  0x{dump.offset:<16x} {dump.size:<16d} {dump.name}\n"
+
+
+@plain.register
+def _(line: DeviceDumpName) -> Iterator[str]:
+    yield f"DEVICE: {line.name}\n"
