@@ -11,7 +11,8 @@ from drgn.helpers.linux.ioport import for_each_resource
 from drgn.helpers.linux.pci import for_each_pci_dev, pci_name
 
 from crashsh.commands.dev import DeviceDumps, Resource, ResourceTable
-from crashsh.dumpfile import DeviceDump, FileKind, device_dumps
+from crashsh.dumpfile import FileKind
+from crashsh.dumpnotes import DeviceDump, device_dumps
 from crashsh.render.dev import wrapped
 from crashsh.render.plain import plain
 from tests.differential.runner import run_json

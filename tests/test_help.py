@@ -61,3 +61,27 @@ def test_internal_tables(kernel, dump):
     vm = dict(tuple(r) for r in run_json(runner, "help -v")["rows"])
     assert vm["slab_allocator"] == "SLUB"
     assert int(vm["numnodes"]) >= 1
+
+
+@pytest.mark.parametrize("dump", ["kdump", "elf"])
+def test_help_r_registers_are_drgns_first_frames(kernel, dump):
+    """help -r reads each CPU's NT_PRSTATUS note; drgn starts each CPU's running task's
+    stack trace from the same registers."""
+    from drgn.helpers.linux.sched import cpu_curr
+
+    runner = CrashshRunner(kernel, dump)
+    prog = runner.session.prog
+    cpus = run_json(runner, "help -r")
+    assert [c["cpu"] for c in cpus] == list(range(kernel.manifest["nr_cpus"]))
+    for cpu in cpus:
+        frame = prog.stack_trace(cpu_curr(prog, cpu["cpu"]))[0].registers()
+        assert (cpu["registers"]["rip"], cpu["registers"]["rsp"]) == (frame["rip"], frame["rsp"])
+
+
+def test_help_z_all_and_pages_without_argparse_help(crashsh):
+    options = dict(tuple(r) for r in run_json(crashsh, "help -z")["rows"])
+    assert {"-n", "-m", "-r", "-v", "-z"} <= set(options)
+    pages = crashsh.run("help all")
+    assert "--help" not in pages and "\0" not in pages
+    assert pages.count("usage: exit | q | quit") == 1
+    assert "\n\nusage: bt " in pages  # a blank line between pages

@@ -12,7 +12,7 @@ from drgn.helpers.linux.ioport import for_each_resource
 from drgn.helpers.linux.pci import (for_each_pci_root_bus, pci_bus_for_each_child,
                                     pci_bus_for_each_dev)
 
-from crashsh import dumpfile
+from crashsh import dumpnotes
 from crashsh.commands.memory import MemoryDisplay, RdOptions, memory_rows, raw_copy
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import atoi
@@ -128,7 +128,7 @@ class PciTable:
 class DeviceDumps:
     """`dev -V`: the device dumps in the vmcore."""
 
-    dumps: list[dumpfile.DeviceDump]
+    dumps: list[dumpnotes.DeviceDump]
 
 
 @dataclass
@@ -297,7 +297,7 @@ def device_dump_data(session, index: int, path: str | None) -> Iterator[object]:
     if session.is_live:
         yield Notice("dev", "-v option not supported on a live system")
         return
-    found = dumpfile.device_dumps(session.vmcore, session.kind)
+    found = dumpnotes.device_dumps(session.vmcore, session.kind)
     if not found:
         raise CommandError("no device dumps found in this dumpfile")
     if index >= len(found):
@@ -317,7 +317,7 @@ def device_dumps(session) -> DeviceDumps | Notice:
     """crash's kdump/diskdump_device_dump_info()."""
     if session.is_live:
         return Notice("dev", "-V option not supported on a live system")
-    found = dumpfile.device_dumps(session.vmcore, session.kind)
+    found = dumpnotes.device_dumps(session.vmcore, session.kind)
     if not found:
         raise CommandError("no device dumps found in this dumpfile")
     return DeviceDumps(found)

@@ -4,11 +4,13 @@ its own tables (help -n, -m, -v)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import drgn
 
-from crashsh import __version__, dumpfile
+from crashsh import __version__, dumpnotes
+from crashsh.dumpfile import FileKind
 from crashsh.errors import CommandError
 from crashsh.interpreter import BUILTIN_ALIASES, QUIT_WORDS
 from crashsh.parsing import CommandParser, Completes, Ordered, completes
@@ -70,12 +72,14 @@ BUILTIN_PAGES["q"] = BUILTIN_PAGES["exit"]
 HELP_COLUMNS = 5
 HELP_HELP = """\
 Without arguments, the crash commands crashsh has; with command names, their pages (an alias
-gives its command's page). -n, -m and -v are crash's dumps of its own tables; crash's tables
-do not exist in crashsh, so these print crashsh's counterparts in the same spirit and never
-match crash's text: -n the dump file's own header and notes (makedumpfile's header and
-sub-header, or the ELF header, PT_LOAD segments and notes) and VMCOREINFO; -m the machine's
-figures crashsh works with (page size, stack sizes, KASLR offset, address space bases,
-exception stacks); -v the kernel's memory layout (nodes, zones, memory model, slab allocator).
+gives its command's page; `all` every page). The options are crash's dumps of its own data:
+-r prints each CPU's registers from the dump file's NT_PRSTATUS notes, as crash does. crash's
+other tables do not exist in crashsh, so -n, -m and -v print crashsh's counterparts in the
+same spirit (never crash's text): -n the dump file's own header and notes (makedumpfile's
+header and sub-header, or the ELF header and PT_LOAD segments; the notes, VMCOREINFO's
+lines); -m the machine's figures crashsh works with (page size, stack sizes, KASLR offset,
+address space bases, exception stacks); -v the kernel's memory layout (nodes, zones, memory
+model, slab allocator). -z lists these options.
 """
 HELP_EXAMPLES = """\
 examples:
@@ -85,6 +89,9 @@ examples:
            signature: "KDUMP   "
       header_version: 6
           dump_level: 31 (DUMP_EXCLUDE_ZERO|DUMP_EXCLUDE_CACHE|...)
+  help -r          each CPU's registers, as crash prints them:
+    CPU 0:
+        RIP: ffffffff9bc17a0b  RSP: ffffffff9cc03e98  RFLAGS: 00000246
 """
 
 
@@ -104,6 +111,16 @@ class HelpPage:
 
 
 @dataclass
+class CpuRegisters:
+    """help -r: one CPU's registers from its NT_PRSTATUS note; null ``registers`` for an
+    offline CPU crash marks [OFFLINE] or a CPU without a note."""
+
+    cpu: int
+    registers: dict[str, int] | None
+    offline: bool = False
+
+
+@dataclass
 class InternalTable:
     """help -n, -m, -v: one of crashsh's tables as (label, value) rows."""
 
@@ -111,16 +128,21 @@ class InternalTable:
     rows: list[tuple[str, str]]
 
 
+HELP_OPTIONS = (("n", "the dump file's header and notes (also -D)"),
+                ("D", None),
+                ("m", "the machine-specific data crashsh works with"),
+                ("r", "each CPU's registers from the dump file's NT_PRSTATUS notes"),
+                ("v", "the kernel's memory layout (also -V)"),
+                ("V", None),
+                ("z", "these options"))
+
+
 def help_parser() -> CommandParser:
     p = CommandParser("help", HELP_HELP, epilog=HELP_EXAMPLES, add_help=False,
                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    for letter, what in (("n", "the dump file's header and notes (also -D)"),
-                         ("D", argparse.SUPPRESS),
-                         ("m", "the machine-specific data crashsh works with"),
-                         ("v", "the kernel's memory layout (also -V)"),
-                         ("V", argparse.SUPPRESS)):
+    for letter, what in HELP_OPTIONS:
         p.add_argument(f"-{letter}", dest="tables", action=Ordered, nargs=0, default=[],
-                       help=what)
+                       help=what or argparse.SUPPRESS)
     completes(p.add_argument("names", nargs="*", metavar="command"),
               Completes(words=tuple(help_names())))
     return p
@@ -135,14 +157,19 @@ def help_names() -> list[str]:
          synopsis="[command | all] [-<option>]")
 def run_help(session, args):
     if args.tables:
+        option = args.tables[0][0][1]
+        if option == "z":
+            return InternalTable("help options", [(f"-{letter}", what)
+                                                  for letter, what in HELP_OPTIONS if what])
         if session is None:
             raise CommandError("no dump is open")
-        option = args.tables[0][0][1]
         return TABLES[option.lower() if option != "D" else "n"](session)
     if not args.names:
         return HelpScreen(help_names(), __version__, drgn.__version__)
-    names = help_names() if args.names == ["all"] else args.names
-    return [page(name) for name in names]
+    names = [n for n in help_names() if n != "q"] if args.names == ["all"] else args.names
+    pages = [page(name) for name in names]
+    return [HelpPage(p.name, p.text + "\n") if isinstance(p, HelpPage) and i < len(pages) - 1
+            else p for i, p in enumerate(pages)]
 
 
 def page(name: str) -> HelpPage | str:
@@ -156,8 +183,17 @@ def page(name: str) -> HelpPage | str:
         return f'No help data for "{name}" is available.\n'
     parser = found.parser()
     if found.synopsis is not None:  # crash's synopsis rather than argparse's
-        parser.usage = f"{target} {found.synopsis.strip()}"
-    return HelpPage(target, parser.format_help())
+        parser.usage = f"{target} {found.synopsis.strip()}".rstrip()
+    return HelpPage(target, without_argparse_help(parser.format_help()))
+
+
+def without_argparse_help(text: str) -> str:
+    """A page without argparse's own -h/--help line (crashsh's pages come from `help`), and
+    without an "options:" heading left empty by that."""
+    lines = [line for line in text.split("\n") if not line.lstrip().startswith("-h, --help")]
+    kept = [line for i, line in enumerate(lines)
+            if not (line == "options:" and (i + 1 == len(lines) or not lines[i + 1].strip()))]
+    return "\n".join(kept).replace("\n\n\n", "\n\n")
 
 
 def dumpfile_table(session) -> InternalTable:
@@ -165,7 +201,7 @@ def dumpfile_table(session) -> InternalTable:
     rows = [("filename", session.vmcore), ("format", session.kind.value)]
     if session.is_live:
         return InternalTable("dumpfile", rows)
-    return InternalTable("dumpfile", rows + dumpfile.header_rows(session.vmcore, session.kind))
+    return InternalTable("dumpfile", rows + dumpnotes.header_rows(session.vmcore, session.kind))
 
 
 def machine_table(session) -> InternalTable:
@@ -235,4 +271,27 @@ def memory_model(prog: drgn.Program) -> str:
     return "SPARSEMEM_VMEMMAP" if "vmemmap_base" in prog else "SPARSEMEM"
 
 
-TABLES = {"n": dumpfile_table, "m": machine_table, "v": vm_table}
+def registers(session) -> Iterator[object]:
+    """help -r: crash's dump_registers(): each of crash's CPUs with the registers of its
+    NT_PRSTATUS note. An ELF vmcore has notes for the online CPUs only (an offline CPU is
+    [OFFLINE]); a kdump file's notes go to CPUs 0, 1, ... in order, and an offline CPU is
+    [OFFLINE] only after `set offline hide`."""
+    from crashsh.kernel.meminfo import crash_cpus
+    from crashsh.kernel.tasks import online_cpus
+
+    if session.is_live:
+        raise CommandError("-r option not supported on a live system")
+    found = dumpnotes.prstatus_registers(session.vmcore, session.kind)
+    online = set(online_cpus(session.prog))
+    elf = session.kind is not FileKind.KDUMP
+    skipped = 0
+    for cpu in crash_cpus(session.prog):
+        if cpu not in online and (elf or not session.settings.offline_shown):
+            skipped += 1
+            yield CpuRegisters(cpu, None, offline=True)
+            continue
+        index = cpu - skipped if elf else cpu
+        yield CpuRegisters(cpu, found[index] if index < len(found) else None)
+
+
+TABLES = {"n": dumpfile_table, "m": machine_table, "v": vm_table, "r": registers}

@@ -110,10 +110,11 @@ or the address of a shmid_kernel, sem_array or msg_queue shows only that object.
 """
 IPCS_EXAMPLES = """\
 examples:
-  ipcs               every segment, semaphore array and message queue:
-                       SHMID_KERNEL     KEY      SHMID      UID   PERMS BYTES      NATTCH STATUS
-                       (none allocated)
-  ipcs -q -n 1       the message queues of pid 1's namespace
+  ipcs -s           the semaphore arrays:
+    SEM_ARRAY        KEY      SEMID      UID   PERMS NSEMS
+    ffff8e30c3d10400 0c5a5002 32768      0     600   3
+  ipcs -M 32768     one shared memory segment with its pages and inode
+  ipcs -q -n 1      the message queues of pid 1's namespace
 """
 
 

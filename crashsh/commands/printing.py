@@ -386,12 +386,16 @@ def per_cpu_prints(session, name: str, type: drgn.Type | None, addresses, cpus, 
 
 # -- gdb's own print command ------------------------------------------------------------------
 GDB_HELP = """\
-gdb's print commands (p, print, output, ptype, whatis, x is not available) passed as crash
-passes them to its embedded gdb; crashsh answers them from the same value printer as p.
+A command line for gdb, as crash passes it to its embedded gdb. crashsh has no gdb: it
+answers gdb's print command (p or print, with /FMT: x, d, u, o, t, c or s) from the
+same value printer as p; any other gdb command fails with crash's "gdb request failed".
+Use whatis, struct and rd for ptype, whatis and x.
 """
 GDB_EXAMPLES = """\
-  gdb p jiffies    the same as `p jiffies`
-  gdb ptype struct list_head
+  gdb p jiffies    the same as `p jiffies`:
+    $1 = 4294894491
+  gdb p/x init_task.pid   in hexadecimal
+  gdb print $      the last value again
 """
 
 

@@ -23,9 +23,10 @@ The swap devices: each swap_info_struct's address, type (partition or file), siz
 priority and file name. The header alone when there is none.
 """
 SWAP_EXAMPLES = """\
-  swap             on a dump without swap:
+  swap             the swap partition of the fixture dumps:
     SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME
-  kmem -i          the same totals in the memory summary
+    ffff8e30c2115600  PARTITION   65532k      524k      0%   -2  /dev/vdb
+  kmem -i          the same totals (TOTAL SWAP, SWAP USED) in the memory summary
 """
 
 

@@ -57,7 +57,7 @@ TASK_EXAMPLES = """\
   task -R pid,comm 1    two members of pid 1's task:
     PID: 1        TASK: ffff8d1bc11f8000  CPU: 1    COMMAND: "init"
       pid = 1,
-      comm = "init\000\000\000\000\000\000\000\000\000\000\000",
+      comm = "init\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000",
   task             the whole task_struct of the context task
   foreach task -R state    one member of every task
 """
