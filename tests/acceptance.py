@@ -10,7 +10,17 @@ list, `kmem -S -I` (not ppc64le), `irq`/`irq -b`/`irq -u` (not s390x), `list -o 
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.differential.fixtures import Fixture
+from tests.differential.oracle import oracle_id
 
 SIMPLE = ["bt -a", "ps", "log"]
 COMMON = [
@@ -65,3 +75,66 @@ def flagged_warnings(text: str) -> list[str]:
 def script(lines: list[str]) -> str:
     """The command file crash-test writes: the lines, then exit."""
     return "".join(f"{line}\n" for line in [*lines, "exit"])
+
+
+@dataclass
+class Outcome:
+    """One list run by crashsh and by crash on one dump: what crash-test checks, and how many
+    of crash's lines crashsh printed the same."""
+
+    name: str
+    returncode: int
+    not_found: list[str]
+    new_errors: list[str]
+    new_warnings: list[str]
+    exact: int
+    total: int
+    ours: str
+
+    @property
+    def passed(self) -> bool:
+        return not (self.returncode or self.not_found or self.new_errors or self.new_warnings)
+
+    def summary(self, series: str) -> str:
+        verdict = "pass" if self.passed else (
+            f"FAIL (exit {self.returncode}, {len(self.not_found)} not found, "
+            f"{len(self.new_errors)} new errors, {len(self.new_warnings)} new warnings)")
+        return f"{series} {self.name}: {verdict}; {self.exact} of crash's {self.total} lines exact"
+
+
+def crash_output(fixture: Fixture, oracle: str, name: str, command_file: Path) -> str:
+    """crash -i FILE on the fixture's kdump, as crash-test runs it (cached per oracle and list)."""
+    key = hashlib.sha256("\0".join([oracle_id(oracle), name, script(LISTS[name])]).encode())
+    cached = fixture.oracle_cache / f"acceptance-{key.hexdigest()[:16]}.txt"
+    if not cached.is_file():
+        proc = subprocess.run([oracle, "-i", str(command_file), fixture.vmlinux, fixture.dump()],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", timeout=1800)
+        if proc.returncode:
+            raise RuntimeError(f"crash failed on {name}: {proc.stderr[-2000:]}")
+        fixture.oracle_cache.mkdir(exist_ok=True)
+        cached.write_text(proc.stdout + proc.stderr)
+    return cached.read_text()
+
+
+def run_list(fixture: Fixture, oracle: str, name: str) -> Outcome:
+    """The list in one crashsh session and one crash session on the fixture's kdump."""
+    with tempfile.TemporaryDirectory(prefix="crashsh-acceptance-") as tmp:
+        command_file = Path(tmp) / "crash.cmd"
+        command_file.write_text(script(LISTS[name]))
+        proc = subprocess.run(
+            [sys.executable, "-m", "crashsh", "-d", fixture.moddir, "-i", str(command_file),
+             fixture.vmlinux, fixture.dump()],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+            timeout=1800)
+        theirs = crash_output(fixture, oracle, name, command_file)
+    ours = proc.stdout + proc.stderr
+    their_errors, their_warnings = set(flagged_errors(theirs)), set(flagged_warnings(theirs))
+    ours_lines, theirs_lines = ours.splitlines(), theirs.splitlines()
+    same = sum(block.size for block in difflib.SequenceMatcher(
+        a=theirs_lines, b=ours_lines, autojunk=False).get_matching_blocks())
+    return Outcome(name, proc.returncode,
+                   [line for line in ours_lines if "command not found" in line],
+                   [line for line in flagged_errors(ours) if line not in their_errors],
+                   [line for line in flagged_warnings(ours) if line not in their_warnings],
+                   same, len(theirs_lines), ours)

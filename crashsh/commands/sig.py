@@ -134,7 +134,7 @@ def sig_parser() -> CommandParser:
     p.add_argument("-g", dest="group", action="store_true",
                    help="a thread group: the group's handlers, then each thread")
     p.add_argument("-R", dest="reference", action="append", metavar="REF",
-                   help="(crash: not supported yet)")
+                   help='refused, as crash refuses it ("-R not supported yet")')
     completes(p.add_argument("targets", nargs="*", metavar="pid | task"), PID_OR_TASK)
     return p
 

@@ -1,10 +1,13 @@
-"""python -m tests.differential [SERIES...]: print the crashsh-vs-crash table per fixture."""
+"""python -m tests.differential [SERIES...]: print the crashsh-vs-crash table per fixture, then
+how crashsh does on crash-test's acceptance lists (tests/acceptance.py) there."""
 
 from __future__ import annotations
 
 import sys
 
+from tests.acceptance import LISTS, run_list
 from tests.differential.fixtures import SERIES, find_fixture
+from tests.differential.oracle import find_oracle
 from tests.differential.runner import compare, table
 
 
@@ -17,6 +20,10 @@ def main(argv: list[str]) -> int:
             status = 1
             continue
         print(table(series, compare(fixture)))
+        print()
+        for name in LISTS:
+            outcome = run_list(fixture, find_oracle(), name)
+            print(outcome.summary(series))
         print()
     return status
 
