@@ -92,7 +92,8 @@ def log_parser() -> CommandParser:
     p.add_argument("-d", dest="dict", action="store_true", help="SUBSYSTEM/DEVICE dictionary data")
     p.add_argument("-m", dest="level", action="store_true", help="message level")
     p.add_argument("-c", dest="caller", action="store_true", help="caller (thread or CPU id)")
-    p.add_argument("-a", dest="audit", action="store_true", help="audit log (empty or not: printing records is not done yet)")
+    p.add_argument("-a", dest="audit", action="store_true",
+                   help="audit log (whether it is empty; its records are not printed yet)")
     p.add_argument("-s", dest="safe", action="store_true",
                    help="only the printk_safe_seq_buf buffers (kernels 4.11 to 5.14)")
     p.add_argument("-R", dest="rust", action="store_true", help="demangle Rust symbols")
