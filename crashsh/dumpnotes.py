@@ -8,9 +8,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from crashsh.dumpfile import ET_CORE, FileKind
+from crashsh.dumpfile import ET_CORE, PT_LOAD, PT_NOTE, FileKind, elf_segments
 
-PT_LOAD, PT_NOTE = 1, 4
 NT_PRSTATUS = 1
 NT_VMCOREDD = 0x700  # a device's dump, added by a driver (vmcore_add_device_dump)
 VMCOREDD_NAME_SIZE = 44  # the note's data starts with the device's name
@@ -44,19 +43,6 @@ def cstring(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode(errors="replace")
 
 
-def elf_segments(path: str) -> tuple[bytes, list[tuple]]:
-    """An ELF file's header and its program headers (p_type, p_flags, p_offset, p_vaddr,
-    p_paddr, p_filesz, p_memsz, p_align)."""
-    with open(path, "rb") as f:
-        ehdr = f.read(64)
-        e_phoff, = struct.unpack_from("<Q", ehdr, 32)
-        e_phentsize, e_phnum = struct.unpack_from("<HH", ehdr, 54)
-        f.seek(e_phoff)
-        table = f.read(e_phentsize * e_phnum)
-    return ehdr, [struct.unpack_from("<IIQQQQQQ", table, i * e_phentsize)
-                  for i in range(e_phnum)]
-
-
 def note_areas(path: str, kind: FileKind) -> list[tuple[int, int]]:
     """(offset, size) of the file's notes: the kdump sub-header's note area (header version 4
     and later), or each PT_NOTE segment."""
@@ -69,7 +55,7 @@ def note_areas(path: str, kind: FileKind) -> list[tuple[int, int]]:
             block_size, = struct.unpack_from("<i", head, 428)
             f.seek(block_size + 48)
             return [struct.unpack("<qQ", f.read(16))]
-    return [(s[2], s[5]) for s in elf_segments(path)[1] if s[0] == PT_NOTE]
+    return [(s.offset, s.file_size) for s in elf_segments(path)[1] if s.type == PT_NOTE]
 
 
 def notes(path: str, kind: FileKind) -> Iterator[Note]:
@@ -170,15 +156,16 @@ def kdump_rows(path: str) -> list[tuple[str, str]]:
 
 
 def elf_rows(path: str) -> list[tuple[str, str]]:
-    ehdr, segments = elf_segments(path)
-    e_type, e_machine = struct.unpack_from("<HH", ehdr, 16)
-    loads = [s for s in segments if s[0] == PT_LOAD]
+    with open(path, "rb") as f:
+        e_type, e_machine = struct.unpack_from("<HH", f.read(20), 16)
+    segments = elf_segments(path)[1]
+    loads = [s for s in segments if s.type == PT_LOAD]
     rows = [("e_type", f"{e_type} (ET_CORE)" if e_type == ET_CORE else str(e_type)),
             ("e_machine", f"{e_machine} (EM_X86_64)" if e_machine == 62 else str(e_machine)),
             ("e_phnum", str(len(segments))), ("PT_LOAD segments", str(len(loads)))]
-    for _, _, offset, vaddr, paddr, filesz, memsz, _ in loads:
-        rows.append(("PT_LOAD", f"paddr {paddr:x} vaddr {vaddr:x} filesz {filesz:x} "
-                                f"memsz {memsz:x} offset {offset:x}"))
+    for s in loads:
+        rows.append(("PT_LOAD", f"paddr {s.physical:x} filesz {s.file_size:x} "
+                                f"memsz {s.memory_size:x} offset {s.offset:x}"))
     return rows
 
 
