@@ -1,4 +1,4 @@
-"""dev: character and block devices, -d/-D disk I/O, -i resources, -p PCI, -V device dumps,
+"""dev: character and block devices, -d/-D disk I/O, -i resources, -p PCI, -V and -v device dumps,
 crash's first-option-wins reading and its usage errors."""
 
 from tests.differential.suite import Case
@@ -15,4 +15,9 @@ CASES = (
     Case("dev -d 1", True),
     Case("dev 1", True),
     Case("dev -x", True),
+    Case("dev -v 0", True),
+    Case("dev -v x", True),
+    Case("dev -v 0 a b", True),
+    Case("dev -v -1", True),
+    Case("dev -v 1 -d", True),
 )
