@@ -37,3 +37,18 @@ def test_signal_names(crashsh):
     assert names["signals"][0] == [1, "SIGHUP"]
     assert names["signals"][-1] == [64, "SIGRTMAX"]
     assert run_json(crashsh, "sig -s 0x10004")["names"] == ["SIGQUIT", "SIGCHLD"]
+
+
+def test_foreach_sig_covers_every_task(crashsh):
+    """foreach sig: one entry per task of crash's task table, each with its own pending set
+    and its group's signal_struct."""
+    from crashsh.kernel.tasks import task_contexts
+
+    prog = crashsh.session.prog
+    entries = run_json(crashsh, "foreach sig")
+    contexts = list(task_contexts(prog))
+    assert [e["header"]["task"] for e in entries] == [tc.task.value_() for tc in contexts]
+    for entry, tc in zip(entries, contexts):
+        [sig] = entry["outputs"]
+        assert sig["group"]["signal_struct"] == tc.task.signal.value_()
+        assert sig["task"]["signal"] == tc.task.pending.signal.sig[0].value_()

@@ -16,3 +16,16 @@ def test_waiters_are_drgns(crashsh):
         ours = run_json(crashsh, f"waitq {name}")
         assert ours["address"] == head.address_
         assert [t["task"] for t in ours["tasks"]] == waiters and waiters
+
+
+def test_struct_member_and_address_forms_name_the_same_queue(crashsh):
+    """waitq pglist_data.kswapd_wait PGDAT: node 0's kswapd sleeps there; the queue's address
+    alone gives the same waiters."""
+    from drgn.helpers.linux.mmzone import for_each_online_pgdat
+
+    pgdat = next(iter(for_each_online_pgdat(crashsh.session.prog)))
+    by_member = run_json(crashsh, f"waitq pglist_data.kswapd_wait {pgdat.value_():x}")
+    assert by_member["address"] == pgdat.kswapd_wait.address_
+    assert [t["task"] for t in by_member["tasks"]] == [pgdat.kswapd.value_()]
+    by_address = run_json(crashsh, f"waitq {pgdat.kswapd_wait.address_:x}")
+    assert by_address["tasks"] == by_member["tasks"]
