@@ -3,6 +3,8 @@ search_physical, search_ulong/uint/ushort/chars, display_with_pre_and_post in me
 
 from __future__ import annotations
 
+import argparse
+
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -114,8 +116,31 @@ class Crossing:
     hits: dict[int, list[int]] = field(default_factory=dict)
 
 
+SEARCH_HELP = """\
+Searches memory for a value, a string or a symbol's address and prints each address where it
+is found with what is there (a symbol name beside a kernel address). By default it searches
+kernel virtual memory: the kernel image, the direct map, vmalloc and vmemmap, modules; -u a
+task's user memory (the context task's), -p physical memory, -t/-T the kernel stacks of every
+task or of the active tasks. -s/-e/-l bound the range; -m masks bits out of each compare; -w,
+-h and -c search 32-bit, 16-bit values and strings; -x N shows N words around each hit.
+-k/-K/-V leave out parts of kernel memory (-K vmalloc and the like, -V the unity map).
+"""
+SEARCH_EXAMPLES = """\
+examples:
+  search -s init_task -l 0x2000 -K init_task     pointers to init_task within it:
+    ffffffff9cc1b3c0: ffffffff9cc1aa40 (init_task)
+    ffffffff9cc1b3c8: ffffffff9cc1aa40 (init_task)
+  search -t 0xdead000000000100                    LIST_POISON1 on the kernel stacks:
+    PID: 1        TASK: ffff8e30c11fa0c0  CPU: 0    COMMAND: "init"
+    ffffd41240013e10: dead000000000100
+  search -c crashsh_panic                         a string, with the text around it:
+    ffff8e30c19de029: crashsh_panic...........................................
+"""
+
+
 def search_parser() -> CommandParser:
-    p = CommandParser("search", "search memory", add_help=False)
+    p = CommandParser("search", SEARCH_HELP, epilog=SEARCH_EXAMPLES, add_help=False,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for flag in ("-t", "-T", "-u", "-k", "-K", "-V", "-p", "-h", "-w", "-c"):
         p.add_argument(flag, dest="options", action=Ordered, nargs=0)
     for flag in ("-l", "-s", "-e", "-m", "-x"):
