@@ -123,8 +123,8 @@ def test_one_dump_plain_and_json(kernel):
 # -- fleet ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    """/var/crash-style directories with links to every fixture dump (both formats of the sysrq
-    fixtures, the kdump of every other panic kind), a debug root with each release's vmlinux and
+    """/var/crash-style directories with two links to every fixture dump (both formats of the
+    sysrq fixtures, the kdump of every other panic kind), a debug root with each release's vmlinux and
     modules, and a file that is no dump."""
     from tests.conftest import missing
     from tests.differential.fixtures import KINDS, MAIN_KIND, SERIES, find_fixture, fleet_layout
@@ -138,7 +138,7 @@ def fleet(tmp_path_factory):
             dumps += [(fixture, dump) for dump in ("kdump", "elf")
                       if dump == "kdump" or kind == MAIN_KIND]
     base = tmp_path_factory.mktemp("fleet")
-    crash_dir, root, expected = fleet_layout(base, dumps)
+    crash_dir, root, expected = fleet_layout(base, dumps, copies=2)  # tens of dumps
     (base / "vmcore.txt").write_text("not a dump\n")
     return crash_dir, root, base / "vmcore.txt", expected
 
