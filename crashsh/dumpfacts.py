@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import drgn
 
 if TYPE_CHECKING:
+    from crashsh.toolchain.btf import Btf
     from crashsh.toolchain.gdbvalues import KernelAddresses, MemoryReader, ValuePrinter
     from crashsh.toolchain.symtab import CrashSymbolTable
 
@@ -83,6 +84,14 @@ class DumpFacts:
         from crashsh.toolchain.symtab import CrashSymbolTable
 
         return CrashSymbolTable(self.prog, module_tables)
+
+    @cached_property
+    def vmlinux_btf(self) -> Btf | None:
+        """vmlinux's .BTF type catalogue, read once (None without one)."""
+        from crashsh.toolchain.btf import read_btf
+
+        path = self.prog.main_module().debug_file_path
+        return read_btf(path) if path else None
 
     @cached_property
     def kernel_addresses(self) -> KernelAddresses:

@@ -8,6 +8,7 @@ import drgn
 from drgn import FindObjectFlags, SymbolKind, TypeKind
 
 from crashsh.conventions.numbers import stol
+from crashsh.dumpfacts import facts
 from crashsh.conventions.usage import usage_block, usage_error
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
@@ -164,7 +165,7 @@ def kernel_btf(session) -> list:
     from crashsh.toolchain.btf import read_btf
 
     if not hasattr(session, "btf"):
-        base = read_btf(session.vmlinux) if session.vmlinux else None
+        base = facts(session.prog).vmlinux_btf
         modules = [read_btf(path, base) for path in module_files(session).values()] if base else []
         session.btf = [b for b in [base, *modules] if b is not None]
     return session.btf

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import drgn
 
-from crashsh.dumpfacts import per_dump
+from crashsh.dumpfacts import facts, per_dump
 from crashsh.kernel.tasks import task_contexts
-from crashsh.toolchain.btf import ENUM, ENUM64, STRUCT, UNION, read_btf
+from crashsh.toolchain.btf import ENUM, ENUM64, STRUCT, UNION
 
 C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # linker-made names that are C identifiers but no one types (resolve_btfids' ids)
@@ -60,24 +60,28 @@ def module_names(prog: drgn.Program) -> list[str]:
     return sorted(m.name.string_().decode(errors="replace") for m in for_each_module(prog))
 
 
-def btf_names(prog: drgn.Program, kinds: tuple[int, ...] | None = None) -> list[str]:
-    """The names of vmlinux's BTF types of *kinds* (all named types when None) that drgn finds
-    in the debuginfo (not types local to a function): drgn's API lists no types, but the
+@per_dump
+def btf_type_names(prog: drgn.Program) -> dict[int, list[str]]:
+    """BTF kind -> the sorted names of vmlinux's named types of that kind that drgn finds in
+    the debuginfo (not types local to a function): drgn's API lists no types, but the
     kernel's .BTF section names every one."""
-    path = prog.main_module().debug_file_path
-    btf = read_btf(path) if path else None
-    if btf is None:
-        return []
-    found = set()
-    for t in btf.named():
-        if kinds is None or t.kind in kinds:
-            keyword = C_KEYWORDS.get(ENUM if t.kind == ENUM64 else t.kind, "")
-            try:
-                prog.type(keyword + t.name)
-            except (LookupError, SyntaxError):  # a function's own type; "unsigned __int128"
-                continue
-            found.add(t.name)
-    return sorted(found)
+    btf = facts(prog).vmlinux_btf
+    found: dict[int, set[str]] = {}
+    for t in btf.named() if btf is not None else ():
+        keyword = C_KEYWORDS.get(ENUM if t.kind == ENUM64 else t.kind, "")
+        try:
+            prog.type(keyword + t.name)
+        except (LookupError, SyntaxError):  # a function's own type; "unsigned __int128"
+            continue
+        found.setdefault(t.kind, set()).add(t.name)
+    return {kind: sorted(names) for kind, names in found.items()}
+
+
+def btf_names(prog: drgn.Program, kinds: tuple[int, ...] | None = None) -> list[str]:
+    """The type names of *kinds* (every named type when None)."""
+    by_kind = btf_type_names(prog)
+    return sorted({name for kind, names in by_kind.items() if kinds is None or kind in kinds
+                   for name in names})
 
 
 @per_dump

@@ -125,12 +125,10 @@ def first_cause(stack: Iterable[StackFrame]) -> StackFrame | None:
 def oom_cause(stack: Iterable[StackFrame]) -> StackFrame | None:
     """An OOM's cause: the first caller outside the machinery and the allocators, or the
     pseudo-frame USER_PAGE_FAULT when user memory was being faulted in."""
-    for frame in stack:
-        name = base_name(frame.function)
-        if is_machinery(name) or ALLOCATOR.match(name):
-            continue
-        return StackFrame(USER_PAGE_FAULT) if FAULT_PATH.match(name) else frame
-    return None
+    cause = first_cause(f for f in stack if not ALLOCATOR.match(base_name(f.function)))
+    if cause is not None and FAULT_PATH.match(base_name(cause.function)):
+        return StackFrame(USER_PAGE_FAULT)
+    return cause
 
 
 def signature(kind: str, cause: StackFrame | None) -> str:
