@@ -149,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(session, args: argparse.Namespace) -> int:
     """rc files, the banner, then -c commands, -i FILE and stdin, or the prompt. Plain lines
-    run without cmd2; the shell comes in at the first line that needs it, or for the prompt."""
+    run without cmd2; the shell comes in at the first line that needs it, or for the prompt.
+
+    The exit status: 0 after `q` (as crash's cmd_quit) and when the prompt ends; at the end of
+    the -c commands or of stdin, 1 when any command failed (crash exits 1 at the end of its
+    stdin whatever happened); 130 after Ctrl-C while waiting for stdin's next line."""
     from crashsh.interpreter import rc_files
     from crashsh.registry import load_installed_extensions
     from crashsh.runner import LineRunner
@@ -168,21 +172,23 @@ def run(session, args: argparse.Namespace) -> int:
         show_banner(session, args, runner.output_mode(), runner.stdout)
         lines = read_lines(args.input) if args.input else []
         done = runner.run_lines(lines if args.silent else echoed(lines, runner.stdout, args.prompt))
-    if not done:
-        if args.command or not sys.stdin.isatty():
-            try:
-                runner.run_lines(args.command or sys.stdin)
-            except KeyboardInterrupt:  # Ctrl-C while waiting for a script's next line
-                print(file=sys.stderr)
-                return EXIT_INTERRUPTED
-        else:
-            runner.open_shell().interact()
+    if done:
+        return EXIT_OK
+    if not args.command and sys.stdin.isatty():
+        runner.open_shell().interact()
+        return EXIT_OK
+    try:
+        if runner.run_lines(args.command or sys.stdin):
+            return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C while waiting for a script's next line
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if runner.total_failures else EXIT_OK
 
 
 def show_banner(session, args: argparse.Namespace, mode: str, out) -> None:
-    """crash's startup banner, unless -s or one-shot -c commands."""
-    if args.silent or args.command:
+    """crash's startup banner, unless -s, one-shot -c commands or JSON output."""
+    if args.silent or args.command or mode == "json":
         return
     from crashsh.commands.system import banner
     from crashsh.render import render

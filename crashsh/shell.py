@@ -64,7 +64,8 @@ class CrashShell(CommandRunner, cmd2.Cmd):
 
     def _after_command(self, data: cmd2.plugin.PostcommandData) -> cmd2.plugin.PostcommandData:
         self.sync_commands()  # `extend` may have registered new commands
-        return data
+        self.end_line()  # the JSON document goes where the line's output goes, before cmd2
+        return data      # restores a redirected or piped stdout
 
     def sync_commands(self) -> None:
         """Expose commands not exposed yet (they replace cmd2 built-ins such as set)."""
@@ -152,12 +153,16 @@ class CrashShell(CommandRunner, cmd2.Cmd):
     # -- feeding lines ---------------------------------------------------------------------
     def onecmd_plus_hooks(self, line: str, **kwargs) -> bool:
         """Run one line as the interpreter reads it; True when it quit."""
-        line = self.interpreter.read(line)
+        raw, line = line.strip(), self.interpreter.read(line)
         if line is None:
             return False
         if self.interpreter.is_quit(line):
             return True
-        return super().onecmd_plus_hooks(line, **kwargs)
+        self.line = raw
+        try:
+            return super().onecmd_plus_hooks(line, **kwargs)
+        finally:
+            self.end_line()  # a document the postcommand hook did not end (cmd2 failed)
 
     def interact(self) -> None:
         """The prompt, with the history of earlier sessions (crashsh.history) to recall."""

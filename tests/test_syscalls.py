@@ -36,7 +36,7 @@ def test_number_filters(crashsh):
 
 
 def test_json(crashsh):
-    header, entry = run_json(crashsh, "sys -c 0")
+    header, entry = run_json(crashsh, "sys -c 0")["data"]
     assert header == {}
     assert entry["number"] == 0 and entry["name"] == "__x64_sys_read"
     assert entry["source"].startswith("../fs/read_write.c: ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.printk import get_printk_records
@@ -12,6 +12,7 @@ from drgn.helpers.linux.printk import get_printk_records
 from crashsh.errors import CommandError
 from crashsh.kernel.system import hz, uptime_jiffies
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT
 from crashsh.registry import command
 
 PID_CHARS_DEFAULT = 8
@@ -33,7 +34,7 @@ class LogRecord:
 class LogOptions:
     """What `log` prefixes each record with."""
 
-    prefix: str  # "time" ([seconds]), "ctime" (-T), or "none" (-t)
+    prefix: str = field(metadata=LAYOUT)  # "time" ([seconds]), "ctime" (-T), or "none" (-t)
     boot_date: int  # seconds since the epoch, for -T
     caller_width: int  # 0 without -c
     show_level: bool

@@ -30,6 +30,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import structview
 from crashsh.kernel.readmem import GdbMemory, Memory
 from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
+from crashsh.records import LAYOUT
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
@@ -50,7 +51,7 @@ class DatatypeLayout:
 
     text: str
     size: int | None
-    hex: bool = field(default=False, metadata={"json": False})
+    hex: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class DatatypeValue:
     as a typed tree (crashsh.toolchain.valuetree), None for member lines."""
 
     text: str
-    blank_before: bool = field(default=False, metadata={"json": False})
+    blank_before: bool = field(default=False, metadata=LAYOUT)
     notes: list[Notice] = field(default_factory=list)
     value: object = None
 

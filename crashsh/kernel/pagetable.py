@@ -15,6 +15,7 @@ import drgn
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel.memmap import kvtop
+from crashsh.records import Address, Word
 
 PRESENT, PSE, PROTNONE = 0x1, 0x80, 0x100  # PROTNONE is _PAGE_GLOBAL since 2.6.28
 ENTRIES = 512
@@ -37,8 +38,8 @@ class TableEntry:
     """One entry a walk read: its level (PGD P4D PUD PMD PTE), physical address and value."""
 
     level: str
-    address: int
-    value: int
+    address: Address
+    value: Word
 
 
 @dataclass
@@ -59,7 +60,7 @@ class PageTable:
     pages read so far."""
 
     prog: drgn.Program
-    pgd: int
+    pgd: Address
     levels: int = 4
     _tables: dict[int, bytes] = field(default_factory=dict)
 

@@ -74,8 +74,9 @@ class CrashshRunner:
         return self.out.getvalue()
 
 
-def run_json(runner: "CrashshRunner", line: str):
-    """*line*'s JSON output, parsed (the runner's output mode is restored afterwards)."""
+def run_json(runner: "CrashshRunner", line: str) -> dict:
+    """*line*'s JSON document ({"command", "data", "error"}), parsed (the runner's output
+    mode is restored afterwards)."""
     import json
 
     settings = runner.session.settings
