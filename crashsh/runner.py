@@ -104,6 +104,13 @@ class CommandRunner:
         with self.paged_output() as out:
             render(data, mode, out)
 
+    def write_text(self, text: str) -> None:
+        """Text of a shell built-in (help, alias): in JSON mode, the document's data."""
+        if self.output_mode() == "json":
+            self.json_document().write_text(text)
+        else:
+            self.stdout.write(text)
+
     def json_document(self) -> JsonDocument:
         """The JSON document of the line being run (made on first need)."""
         if self.document is None:

@@ -192,13 +192,13 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             return
         names = [a for a in aliases if not argv or a == argv[0]]
         if argv and not names:
-            self.stdout.write(f"alias does not exist: {argv[0]}\n")
+            self.write_text(f"alias does not exist: {argv[0]}\n")
             return
-        self.stdout.write("ORIGIN   ALIAS    COMMAND\n")
+        self.write_text("ORIGIN   ALIAS    COMMAND\n")
         for name in names:
             origin = self.interpreter.origins[name]
             words = " ".join(aliases[name].split()) + " "
-            self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
+            self.write_text(f"{origin:<7}  {name:<7}  {words}\n")
 
     def do_repeat(self, statement: cmd2.Statement) -> None:
         """crash's cmd_repeat: run the rest of the line every -SECONDS seconds until Ctrl-C,

@@ -113,21 +113,29 @@ class JsonDocument:
         self.streaming = False
 
     def write_data(self, data: object) -> None:
-        """The command's data (error notices in it go to the error log)."""
-        self.ran = True
+        """The command's data (error notices in it go to the error log). An iterator's line
+        starts with its first item: a command that fails before it has no data."""
         if not isinstance(data, Iterator):
             self.data = jsonable(data)
+            self.ran = True
             return
-        self.out.write(f'{{"command": {json.dumps(self.command)}, "data": [')
+        values = (value for value in map(jsonable, data) if value is not DROP)
+        first = next(values, DROP)
+        self.ran = True
+        if first is DROP:
+            self.data = []
+            return
+        self.out.write(f'{{"command": {json.dumps(self.command)}, "data": [{json.dumps(first)}')
         self.streaming = True
-        first = True
-        for item in data:
-            value = jsonable(item)
-            if value is DROP:
-                continue
-            self.out.write(("" if first else ", ") + json.dumps(value))
+        self.out.flush()
+        for value in values:
+            self.out.write(", " + json.dumps(value))
             self.out.flush()
-            first = False
+
+    def write_text(self, text: str) -> None:
+        """Text data written piece by piece (a shell built-in's output)."""
+        self.ran = True
+        self.data = (self.data or "") + text
 
     def fail(self, text: str) -> None:
         """Add crash's error text (one or more lines)."""
