@@ -16,7 +16,7 @@ import typing
 import pytest
 
 import crashsh
-from crashsh.render.jsonout import JsonDocument, is_hex, jsonable, record_fields
+from crashsh.render.jsonout import UNIONS, JsonDocument, is_hex, jsonable, record_fields
 
 SAFE_INTEGER = 2**53  # the largest integer a JSON reader using doubles keeps exactly
 # field names that hold an address in every record that has them
@@ -60,7 +60,7 @@ def test_address_named_fields_are_annotated():
         hints = typing.get_type_hints(cls, include_extras=True)
         for name, _ in record_fields(cls):
             hint = hints[name]
-            arms = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union,) else ()
+            arms = typing.get_args(hint) if typing.get_origin(hint) in UNIONS else ()
             plain_int = hint is int or (int in arms and not any(map(is_hex, arms)))
             if name in ADDRESS_NAMES and plain_int \
                     and f"{cls.__qualname__}.{name}" not in NOT_ADDRESSES:

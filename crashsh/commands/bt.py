@@ -1,12 +1,12 @@
 """bt: kernel stack backtraces, as crash's cmd_bt (kernel.c) and its x86_64 back tracer print them.
 
-JSON: `bt` gives {"style": {...}, "traces": [...]}. A trace has "header" {pid, task, cpu,
+JSON (docs/json.md): `bt` gives {"traces": [...]}. A trace has "header" {pid, task, cpu,
 command}, "entries", "no_stack", "raw" (bt -r) and "error" (where crash gives up). Entries are
 frames {level, sp, pc, function, offset, module, file, line, stack_data, size_unknown}, exception
 frames {address, registers {rip, rsp, rflags, rax, ..., orig_rax, cs, ss}, function, offset,
 rip_note, search, file, line}, stack switches {stack}, bt -t lines {sp, pc, function, offset,
-module} and {function, pc} for START, and notes {text}. An argument that names no task gives
-{"prefix": "bt", "message": "invalid task or pid value: ..."} in place of a trace.
+module} and {function, pc} for START, and notes {text}. An argument that names no task is
+crash's error line "bt: invalid task or pid value: ...", the document's "error".
 `bt --group` gives {"groups": [{"pids": [...], "tasks": [...], "frames": ["name+offset", ...]}]}.
 """
 

@@ -92,7 +92,7 @@ class RdOptions:
     reverse: bool = False
     space: str = "kernel"
     offset: int | None = None
-    end: int | None = None
+    end: Address | None = None
     raw_file: str | None = None
 
 

@@ -30,7 +30,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import structview
 from crashsh.kernel.readmem import GdbMemory, Memory
 from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
-from crashsh.records import LAYOUT
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
@@ -134,7 +134,7 @@ class Request:
     name: str
     kind: str
     members: list[str]
-    address: int | None
+    address: Address | None
     count: int
     radix: int
     deref: bool = False

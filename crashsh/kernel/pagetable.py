@@ -29,8 +29,8 @@ HUGE = {3: "1GB", 2: "2MB"}
 class Translation:
     """A user address: its physical address when mapped, else the non-present PTE (or 0)."""
 
-    physical: int | None
-    pte: int = 0
+    physical: Address | None
+    pte: Word = 0
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class Walk:
     shows (0 when the walk stopped above the PTE level)."""
 
     entries: list[TableEntry]
-    physical: int | None
+    physical: Address | None
     page_size: str = ""
-    leaf: int = 0
+    leaf: Word = 0
 
 
 @dataclass

@@ -130,8 +130,8 @@ class WalkOptions:
     full: int = 0  # 1: -f stack data; 2: -F with symbols and slab caches
     line_numbers: bool = False  # -l
     skip_frames: bool = True  # False for -o: report every text address with an offset
-    ip: int | None = None  # -I: start at this text address
-    sp: int | None = None  # -S: start at this stack address
+    ip: Address | None = None  # -I: start at this text address
+    sp: Address | None = None  # -S: start at this stack address
 
 
 @dataclass(frozen=True)
