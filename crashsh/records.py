@@ -7,6 +7,8 @@ how its fields become JSON (data only; crashsh/render formats them).
   entry, flag bits); also a ``"0x…"`` string.
 - ``field(metadata=LAYOUT)``: a field that only steers crash's text (a user's display option,
   a blank line, a width the renderer cannot work out from the data); left out of JSON.
+- ``LAYOUT_ONLY = True`` on a record class: a record that is only text layout (a header line
+  repeated amid a stream); left out of JSON.
 
 Plain ints stay JSON numbers (counts, sizes, pids, CPUs, offsets). crashsh/render/jsonout.py
 reads these annotations; the type checker sees plain ints.

@@ -12,7 +12,7 @@ from drgn.helpers.linux.printk import get_printk_records
 from crashsh.errors import CommandError
 from crashsh.kernel.system import hz, uptime_jiffies
 from crashsh.parsing import CommandParser
-from crashsh.records import LAYOUT
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 PID_CHARS_DEFAULT = 8
@@ -34,7 +34,7 @@ class LogRecord:
 class LogOptions:
     """What `log` prefixes each record with."""
 
-    prefix: str = field(metadata=LAYOUT)  # "time" ([seconds]), "ctime" (-T), or "none" (-t)
+    prefix: str  # "time" ([seconds]), "ctime" (-T), or "none" (-t)
     boot_date: int  # seconds since the epoch, for -T
     caller_width: int  # 0 without -c
     show_level: bool
@@ -49,7 +49,7 @@ class SafeBuffer:
 
     name: str  # nmi_print_seq or safe_print_seq
     cpu: int
-    address: int
+    address: Address
     length: int
     message_lost: int
     data: bytes
@@ -59,14 +59,14 @@ class SafeBuffer:
 class SafeBuffers:
     """`log -s` (header: each buffer's name, CPU lines and "(empty)"), or what follows `log`."""
 
-    options: LogOptions
-    header: bool
+    options: LogOptions = field(metadata=LAYOUT)
+    header: bool = field(metadata=LAYOUT)
     buffers: list[SafeBuffer]
 
 
 @dataclass
 class LogListing:
-    options: LogOptions
+    options: LogOptions = field(metadata=LAYOUT)
     records: Iterator[LogRecord]
     safe: SafeBuffers | None = None
 

@@ -18,7 +18,9 @@ HEADER_WORDS = ("NUM", "SYSTEM")  # the first two words of crash's header line
 
 @dataclass
 class SyscallHeader:
-    """crash's ``NUM  SYSTEM CALL  FILE AND LINE NUMBER`` line."""
+    """crash's ``NUM  SYSTEM CALL  FILE AND LINE NUMBER`` line (no data: not in JSON)."""
+
+    LAYOUT_ONLY = True
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """JSON for machines: one JSON Lines document per command, ``{"command", "data"}`` or with
 ``"error"``. Records become objects by their field annotations (crashsh/records.py): ``Address``
-and ``Word`` ints as ``"0x…"`` strings, LAYOUT fields left out; an error notice leaves the data
-for the document's ``"error"``; iterators become arrays, written item by item."""
+and ``Word`` ints as ``"0x…"`` strings, LAYOUT fields and LAYOUT_ONLY records left out; an error
+notice leaves the data for the document's ``"error"``; iterators become arrays, written item by
+item."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def jsonable(data: object) -> object:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         if isinstance(data, Notice) and data.is_error:
             log_error(data)
+            return DROP
+        if getattr(data, "LAYOUT_ONLY", False):
             return DROP
         return {name: convert(getattr(data, name)) for name, convert in record_fields(type(data))}
     if isinstance(data, enum.Enum):
