@@ -291,7 +291,8 @@ def inode_pages(session, address: int) -> list[object]:
     result[0].pages = page_table(session, [c.page.value_() for c in cached], physical=False)
     count = sum(c.pages for c in cached)
     if count != nrpages:
-        result.append(Notice("files", f"xarray page count: {count}  nrpages: {nrpages}"))
+        result.append(Notice("files", f"xarray page count: {count}  nrpages: {nrpages}",
+                             informational=True))
     return result
 
 

@@ -285,8 +285,8 @@ def slab_of(w: SlabWalker, address: int, name: str | None, query: SlabQuery) -> 
         return out + [Notice("kmem",
                              f"address is not allocated in slab subsystem: {address:x}")]
     if name is not None:  # crash compares name pointers, so even the same name is "ignored"
-        out.append(Notice("kmem",
-                          f"ignoring pre-selected {name} cache for address: {address:x}"))
+        out.append(Notice("kmem", f"ignoring pre-selected {name} cache for address: {address:x}",
+                          informational=True))
     cache, s = found
     if cache.name in query.ignore:
         return out + [CacheTable(iter([IgnoredCache(cache.address, cache.name)]))]
