@@ -66,6 +66,7 @@ class CommandRunner:
                 self.document.errors[:0] = [notice.line for notice in notices]
 
     def attempt(self, name: str, argv: list[str]) -> None:
+        """run_command without the error log: the command, its output and its failures."""
         try:
             cmd = get_command(name)
             args = cmd.parser().parse_args(argv)
