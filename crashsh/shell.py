@@ -147,6 +147,15 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.debug_trace()
         self.error("crash", INTERNAL_ERROR)
 
+    def perror(self, *objects, **kwargs) -> None:
+        """cmd2's complaint about a line it could not run (its syntax, a redirection that
+        failed): the line failed; in JSON mode the complaint is the line's error."""
+        self.failures += 1
+        if self.output_mode() == "json":
+            self.json_document().fail(" ".join(map(str, objects)))
+        else:
+            super().perror(*objects, **kwargs)
+
     def emptyline(self) -> bool:
         return False
 

@@ -319,6 +319,12 @@ def test_json_failure_is_an_error_object_and_exits_1(kernel):
     assert rd["error"] == 'rd: invalid user virtual address: 10  type: "64-bit UVADDR"'
     assert ps["error"].startswith("ps: invalid option -- 'Z'\nUsage:\n  ps ")
     assert proc.stderr == ""
+    # a line the shell itself cannot run is a failed document too
+    proc = crashsh(kernel, "--json", "-c", "eval 1 > /nonexistent/dir/file", "-c", "eval 2")
+    assert proc.returncode == 1
+    failed, ok = json_lines(proc.stdout)
+    assert failed["command"] == "eval 1 > /nonexistent/dir/file" and failed["error"]
+    assert ok == {"command": "eval 2", "data": {"value": "0x2"}}
 
 
 def test_plain_failure_keeps_crash_line_and_exits_1(kernel):
