@@ -16,7 +16,8 @@ import typing
 import pytest
 
 import crashsh
-from crashsh.render.jsonout import UNIONS, JsonDocument, is_hex, jsonable, record_fields
+from crashsh.render.jsonout import (UNIONS, JsonDocument, is_hex, jsonable, record_fields,
+                                    record_hints)
 
 SAFE_INTEGER = 2**53  # the largest integer a JSON reader using doubles keeps exactly
 # field names that hold an address in every record that has them
@@ -47,7 +48,7 @@ def test_every_record_annotation_resolves():
     """The JSON writer reads annotations: a name it cannot resolve would silently turn an
     Address field back into a number."""
     for cls in record_classes():
-        typing.get_type_hints(cls, include_extras=True)
+        record_hints(cls)
 
 
 def test_address_named_fields_are_annotated():
@@ -58,7 +59,7 @@ def test_address_named_fields_are_annotated():
                                           "crashsh.records", "crashsh.conventions.",
                                           "crashsh.triage.")):
             continue
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = record_hints(cls)
         for name, _ in record_fields(cls):
             hint = hints[name]
             arms = typing.get_args(hint) if typing.get_origin(hint) in UNIONS else ()

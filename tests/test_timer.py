@@ -15,15 +15,16 @@ from tests.differential.runner import run_json
 
 def test_every_base_holds_drgns_timers(kernel, crashsh):
     prog = crashsh.session.prog
-    wheel = run_json(crashsh, "timer")
+    wheel = run_json(crashsh, "timer")["data"]
     assert wheel["jiffies"] == prog["jiffies"].value_()
     for cpu in wheel["cpus"]:
         bases = per_cpu(prog["timer_bases"], cpu["cpu"])
         assert [b["name"] for b in cpu["bases"]] == list(timer_base_names(prog))
         for ours, base in zip(cpu["bases"], bases):
             timers = list(timer_base_for_each(base.address_of_()))
-            assert ours["address"] == base.address_
-            assert sorted(t["timer"] for t in ours["timers"]) == sorted(t.value_() for t in timers)
+            assert ours["address"] == hex(base.address_)
+            assert sorted(int(t["timer"], 16) for t in ours["timers"]) == sorted(
+                t.value_() for t in timers)
             expires = [t["expires"] for t in ours["timers"]]
             assert expires == sorted(expires)
             for t in ours["timers"]:
@@ -40,13 +41,13 @@ def test_hrtimers_are_drgns_in_order(kernel, crashsh):
     prog = crashsh.session.prog
     hz = kernel.manifest["hz"]
     uptime = dumptruth.uptime_ticks(prog, hz) * (1_000_000_000 // hz)
-    for cpu in run_json(crashsh, "timer -r")["cpus"]:
+    for cpu in run_json(crashsh, "timer -r")["data"]["cpus"]:
         cpu_base = per_cpu(prog["hrtimer_bases"], cpu["cpu"])
-        assert cpu["address"] == cpu_base.address_
+        assert cpu["address"] == hex(cpu_base.address_)
         for clock, base in zip(cpu["clocks"], cpu_base.clock_base, strict=True):
             assert clock["now"] == uptime + base.offset.value_()
             timers = list(hrtimer_clock_base_for_each(base.address_of_()))
-            assert [t["address"] for t in clock["timers"]] == [t.value_() for t in timers]
+            assert [t["address"] for t in clock["timers"]] == [hex(t.value_()) for t in timers]
             for ours, timer in zip(clock["timers"], timers):
                 assert ours["expires"] == timer.node.expires.value_()
                 assert ours["tte"] == ours["expires"] - clock["now"]
@@ -55,7 +56,7 @@ def test_hrtimers_are_drgns_in_order(kernel, crashsh):
 def test_hrtimer_now_is_the_uptime(kernel, crashsh):
     """The monotonic clock's "now" is the dump's uptime (crash's is 28 times too large on
     6.12, where it takes HZ for 1000)."""
-    clock = run_json(crashsh, "timer -r -C 0")["cpus"][0]["clocks"][0]
+    clock = run_json(crashsh, "timer -r -C 0")["data"]["cpus"][0]["clocks"][0]
     assert abs(clock["now"] / 1e9 - dumptruth.last_log_seconds(crashsh.session.prog)) < 0.5
 
 

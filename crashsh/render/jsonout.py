@@ -59,11 +59,17 @@ def record_fields(cls: type) -> list[tuple[str, Convert]]:
     """A record's JSON fields (LAYOUT ones left out), each with the converter its annotation
     asks for."""
     try:
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = record_hints(cls)
     except (NameError, TypeError):  # an annotation naming what the module does not import
         hints = {}
     return [(f.name, converter(hints.get(f.name))) for f in dataclasses.fields(cls)
             if f.metadata.get("json", True)]
+
+
+def record_hints(cls: type) -> dict[str, object]:
+    """A record's annotations, resolved in its module (a method named like a type, such as
+    ``set``, does not hide the type)."""
+    return typing.get_type_hints(cls, localns={}, include_extras=True)
 
 
 def is_hex(hint: object) -> bool:
@@ -78,9 +84,15 @@ def converter(hint: object) -> Convert:
         return hex_or_jsonable
     if origin in UNIONS:
         arms = [arm for arm in args if arm is not type(None)]
-        if any(map(is_hex, arms)):
+        if len(arms) == 1:
+            return converter(arms[0])
+        if not any(map(is_hex, arms)):
+            return jsonable
+        sequences = [arm for arm in arms if typing.get_origin(arm) in SEQUENCES | {tuple}]
+        if not sequences:
             return hex_or_jsonable
-        return converter(arms[0]) if len(arms) == 1 else jsonable
+        sequence = converter(sequences[0])  # e.g. Word | list[Word]: by the value's type
+        return lambda v: sequence(v) if isinstance(v, (list, tuple)) else hex_or_jsonable(v)
     if origin in SEQUENCES and args:
         item = converter(args[0])
         return lambda v: v if v is None else kept(map(item, v))
