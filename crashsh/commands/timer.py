@@ -17,7 +17,7 @@ from drgn.helpers.linux.timer import timer_base_names
 from crashsh.conventions.numbers import cpu_list, signed
 from crashsh.kernel import system, tasks
 from crashsh.parsing import CommandParser
-from crashsh.records import LAYOUT, Address
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ class HrTimer:
     symbol; ``destroyed`` when unreadable (crash's "(destroyed timer)")."""
 
     address: Address
-    softexpires: int
-    expires: int
+    softexpires: Word
+    expires: Word
     tte: int
     function: Address | None
     symbol: str
@@ -86,7 +86,7 @@ class HrClockBase:
     index: int
     address: Address
     clock: str
-    now: int
+    now: Word
     timers: list[HrTimer]
 
 
