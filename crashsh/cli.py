@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--input", metavar="FILE", help="run the commands in FILE, then continue")
     p.add_argument("-s", "--silent", action="store_true", help="no startup banner")
     out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="JSON output")
+    out.add_argument("--json", action="store_true",
+                     help="JSON Lines: one document per command (docs/json.md)")
     out.add_argument("--plain", action="store_true", help="crash's plain text even at a terminal")
     p.add_argument("--prompt", default="crash> ", help="the prompt (default: 'crash> ')")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")

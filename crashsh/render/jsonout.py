@@ -11,7 +11,7 @@ import enum
 import json
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import TextIO
 
@@ -20,8 +20,7 @@ from crashsh.records import Hex
 
 Convert = Callable[[object], object]
 DROP = object()  # an error notice's place in the data: left out
-SEQUENCES = {list, set, frozenset, Iterator, Iterable, typing.Sequence, typing.Iterator,
-             typing.Iterable}
+SEQUENCES = {list, set, frozenset, Iterator, Iterable, Sequence}  # get_origin() of X[...]
 UNIONS = {typing.Union, types.UnionType}
 
 
@@ -102,7 +101,7 @@ def converter(hint: object) -> Convert:
             return lambda v: v if v is None else kept(map(item, v))
         items = [converter(arg) for arg in args]
         return lambda v: v if v is None else [c(x) for c, x in zip(items, v)]
-    if origin in (dict, Mapping, typing.Mapping) and len(args) == 2:
+    if origin in (dict, Mapping) and len(args) == 2:
         value = converter(args[1])
         return lambda v: v if v is None else {str(k): value(x) for k, x in v.items()}
     return jsonable
