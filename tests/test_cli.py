@@ -346,36 +346,3 @@ def test_stdin_exit_status_q_like_crash_end_of_input_counts_failures(kernel):
         ("eval 1", {"value": "0x1"}, None),
         ("bt 9999", {"traces": []}, "bt: invalid task or pid value: 9999"),
         ("eval 2 | cat", {"value": "0x2"}, None)]
-
-
-def test_interactive_q_after_a_failure_exits_0(kernel):
-    """At the prompt (a terminal), `q` ends the session with status 0, as crash's does."""
-    import os
-    import pty
-    import select
-    import time
-
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [shutil.which("crashsh"), "-s", "-d", kernel.moddir, kernel.vmlinux, kernel.dump()],
-        stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True)
-    os.close(secondary)
-    seen = b""
-
-    def wait_for(token: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 300
-        while token not in seen and time.monotonic() < deadline:
-            if select.select([primary], [], [], 1)[0]:
-                seen += os.read(primary, 65536)
-        assert token in seen, seen[-500:]
-
-    try:
-        wait_for(b"crash>")
-        os.write(primary, b"bt 9999\r")
-        wait_for(b"bt: invalid task or pid value: 9999")
-        os.write(primary, b"q\r")
-        assert proc.wait(timeout=60) == 0
-    finally:
-        proc.kill()
-        os.close(primary)
