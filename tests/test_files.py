@@ -27,7 +27,7 @@ def marker(kernel):
 def test_marker_files_match_the_guest(kernel, crashsh):
     """Every fd of the marker: its path, or for pipe:[N] / socket:[N] its type and inode number."""
     prog = crashsh.session.prog
-    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")["data"]
+    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")
     files = {f["fd"]: f for f in task["files"]}
     assert sorted(files) == sorted(int(fd) for fd in marker(kernel)["fds"])
     for fd, truth in marker(kernel)["fds"].items():
@@ -44,7 +44,7 @@ def test_marker_files_match_the_guest(kernel, crashsh):
 
 def test_marker_file_position_and_flags(kernel, crashsh):
     """JSON carries f_pos and f_flags: the marker file is open read-write (O_RDWR) and written."""
-    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")["data"]
+    (task,) = run_json(crashsh, f"files {marker(kernel)['pid']}")
     marker_file = task["files"][3]
     assert int(marker_file["flags"], 16) & 0o3 == 0o2
     assert marker_file["pos"] > 0
@@ -52,7 +52,7 @@ def test_marker_file_position_and_flags(kernel, crashsh):
 
 
 def test_mounts_match_the_guest(kernel, crashsh):
-    (table,) = [run_json(crashsh, "mount")["data"]]
+    (table,) = [run_json(crashsh, "mount")]
     found = [(r["devname"], r["dirname"], r["fstype"]) for r in table["rows"]]
     assert found == [(m["device"], m["mountpoint"], m["fstype"]) for m in kernel.manifest["mounts"]]
 
@@ -60,7 +60,7 @@ def test_mounts_match_the_guest(kernel, crashsh):
 def test_vm_lists_every_vma_of_the_marker(kernel, crashsh):
     prog = crashsh.session.prog
     mm = find_task(prog, marker(kernel)["pid"]).mm
-    (vm,) = run_json(crashsh, f"vm {marker(kernel)['pid']}")["data"]
+    (vm,) = run_json(crashsh, f"vm {marker(kernel)['pid']}")
     assert len(vm["areas"]) == mm.map_count.value_()
     assert vm["summary"]["mm"] == hex(mm.value_())
     assert vm["areas"][0]["file"] == "/usr/bin/crashsh_marker"
@@ -69,7 +69,7 @@ def test_vm_lists_every_vma_of_the_marker(kernel, crashsh):
 def test_vm_page_translations_agree_with_drgn(kernel, crashsh):
     prog = crashsh.session.prog
     mm = find_task(prog, marker(kernel)["pid"]).mm
-    (vm,) = run_json(crashsh, f"vm -p {marker(kernel)['pid']}")["data"]
+    (vm,) = run_json(crashsh, f"vm -p {marker(kernel)['pid']}")
     pages = [p for area in vm["areas"] for p in area["pages"]]
     assert any(p["physical"] is not None for p in pages)
     for page in pages:

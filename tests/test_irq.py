@@ -22,7 +22,7 @@ def descs(prog) -> dict:
 
 def test_listing_has_every_descriptor_and_action(kernel, crashsh):
     prog = crashsh.session.prog
-    rows = run_json(crashsh, "irq")["data"]
+    rows = run_json(crashsh, "irq")
     known = descs(prog)
     assert [row["irq"] for row in rows] == list(range(irq_get_nr_irqs(prog)))
     for row in rows:
@@ -30,7 +30,7 @@ def test_listing_has_every_descriptor_and_action(kernel, crashsh):
         assert row["desc"] == hex(desc.value_() if desc is not None else 0)
         names = irq_desc_action_names(desc) if desc is not None else []
         assert [a["name"] for a in row["actions"]] == [n.decode() for n in names]
-    assert [row["irq"] for row in run_json(crashsh, "irq -u")["data"]] == sorted(known)
+    assert [row["irq"] for row in run_json(crashsh, "irq -u")] == sorted(known)
 
 
 def in_use(prog) -> dict:
@@ -40,7 +40,7 @@ def in_use(prog) -> dict:
 def test_counts_chips_and_affinity(kernel, crashsh):
     prog = crashsh.session.prog
     used = in_use(prog)
-    stats = run_json(crashsh, "irq -s")["data"]
+    stats = run_json(crashsh, "irq -s")
     assert [row["irq"] for row in stats["rows"]] == sorted(used)
     for row in stats["rows"]:
         desc = used[row["irq"]]
@@ -48,17 +48,17 @@ def test_counts_chips_and_affinity(kernel, crashsh):
         assert row["chip"] == irq_desc_chip_name(desc).decode()
     timer = next(row for row in stats["rows"] if row["names"] == ["timer"])
     assert sum(timer["counts"]) > 0
-    for row in run_json(crashsh, "irq -a")["data"]["rows"]:
+    for row in run_json(crashsh, "irq -a")["rows"]:
         assert row["cpus"] == list(for_each_cpu(irq_desc_affinity_mask(used[row["irq"]])))
 
 
 def test_softirqs_and_idt(kernel, crashsh):
     prog = crashsh.session.prog
-    vectors = run_json(crashsh, "irq -b")["data"]["vectors"]
+    vectors = run_json(crashsh, "irq -b")["vectors"]
     assert [(v["vector"], v["action"]) for v in vectors] == [
         (i, hex(vec.action.value_())) for i, vec in enumerate(prog["softirq_vec"]) if vec.action]
     assert all(prog.symbol(int(v["action"], 16)).name == v["symbol"] for v in vectors)
-    entries = run_json(crashsh, "irq -d")["data"]["entries"]
+    entries = run_json(crashsh, "irq -d")["entries"]
     assert [e["handler"] for e in entries] == [
         hex(gate_desc_func(gate).value_()) for gate in prog["idt_table"]]
     exact = 0
@@ -73,7 +73,7 @@ def test_softirqs_and_idt(kernel, crashsh):
 
 
 def test_rich_counts_mark_the_busiest_cpu(kernel, crashsh):
-    stats = run_json(crashsh, "irq -s")["data"]
+    stats = run_json(crashsh, "irq -s")
     totals = [sum(row["counts"][i] for row in stats["rows"]) for i in range(len(stats["cpus"]))]
     busiest = stats["cpus"][totals.index(max(totals))]
     assert f"(busiest: CPU{busiest})" in run_rich(crashsh, "irq -s")

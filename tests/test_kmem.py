@@ -150,7 +150,7 @@ def test_page_map_is_fast_and_complete(kernel, crashsh, line):
 # -- JSON -----------------------------------------------------------------------------------------
 def test_json_cache_rows(crashsh, kernel):
     module = kernel.manifest["test_module"]
-    [row] = run_json(crashsh, f"kmem -s {module['cache']}")["data"]["rows"]
+    [row] = run_json(crashsh, f"kmem -s {module['cache']}")["rows"]
     assert row["name"] == module["cache"] and row["allocated"] == module["objects"]
     assert row["cache"] == hex(find_slab_cache(crashsh.session.prog, module["cache"]).value_())
 

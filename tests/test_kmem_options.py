@@ -79,7 +79,7 @@ def test_members_in_hex_follow_the_radix(kernel, crashsh):
 
 def test_member_json(kernel, crashsh):
     page = sample_pages(kernel, crashsh)[0]
-    data = run_json(crashsh, f"kmem -m lru,_refcount,flags {page.value_():x}")["data"]
+    data = run_json(crashsh, f"kmem -m lru,_refcount,flags {page.value_():x}")
     assert [m["name"] for m in data["members"]] == ["lru", "_refcount", "flags"]
     [row] = data["rows"]
     assert row["page"] == hex(page.value_())  # addresses and words: "0x…" strings

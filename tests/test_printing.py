@@ -157,7 +157,7 @@ def test_python_escape_and_limits(session_runner):
 def test_json_value(session_runner):
     from tests.differential.runner import run_json
 
-    data = run_json(session_runner, "p init_task.comm")["data"]
+    data = run_json(session_runner, "p init_task.comm")
     assert data[0]["type"] == "char [16]"
     assert data[0]["text"].startswith('"swapper/0')
     assert data[0]["value"] == {"type": "char [16]", "value": "swapper/0",

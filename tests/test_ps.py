@@ -10,7 +10,7 @@ import pytest
 from drgn.helpers.linux.pid import find_task
 
 from tests import dumptruth
-from tests.differential.runner import run_json
+from tests.differential.runner import run_document, run_json
 from crashsh.commands.ps import (
     LastRun,
     LastRunAge,
@@ -136,7 +136,7 @@ def test_args_of_filtered_user_pages(kernel, crashsh):
 
 
 def test_json_listing(kernel, crashsh):
-    doc = run_json(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
+    doc = run_document(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
     assert doc["error"] == "ps: invalid task or pid value: 99999"  # the failure, out of the data
     listing = doc["data"]
     assert listing == {"rows": listing["rows"], "notices": []}  # no layout flags
@@ -148,7 +148,7 @@ def test_json_listing(kernel, crashsh):
 
 
 def test_json_last_run_hides_layout(crashsh):
-    report = run_json(crashsh, "ps -l 1")["data"]
+    report = run_json(crashsh, "ps -l 1")
     (entry,) = report["entries"]
     assert set(entry) == {"task", "state", "timestamp"}
 

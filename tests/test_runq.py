@@ -19,7 +19,7 @@ from tests.overlay import FAKE, Overlay
 
 def test_each_cpus_current_task_and_queue(kernel, crashsh):
     prog = crashsh.session.prog
-    for row in run_json(crashsh, "runq")["data"]["cpus"]:
+    for row in run_json(crashsh, "runq")["cpus"]:
         rq = cpu_rq(prog, row["cpu"])
         assert row["runqueue"] == hex(rq.value_())
         assert row["current_task"] == hex(cpu_curr(prog, row["cpu"]).value_())
@@ -33,9 +33,9 @@ def test_the_panic_task_is_current_on_its_cpu(kernel, crashsh):
     prog = crashsh.session.prog
     panic = find_task(prog, kernel.manifest["panic"]["pid"])
     cpu = task_cpu(panic)
-    row = run_json(crashsh, "runq")["data"]["cpus"][cpu]
+    row = run_json(crashsh, "runq")["cpus"][cpu]
     assert row["current"]["pid"] == kernel.manifest["panic"]["pid"]
-    groups = run_json(crashsh, "runq -g")["data"]["cpus"][cpu]
+    groups = run_json(crashsh, "runq -g")["cpus"][cpu]
     assert groups["cfs_rq"] == hex(cpu_rq(prog, cpu).cfs.address_)
     entry = next(item for item in groups["cfs"] if "task" in item)
     assert entry["task"]["task"] == hex(panic.value_()) and entry["current"]
@@ -43,14 +43,14 @@ def test_the_panic_task_is_current_on_its_cpu(kernel, crashsh):
 
 def test_timestamps_and_run_times(kernel, crashsh):
     prog = crashsh.session.prog
-    stamps = run_json(crashsh, "runq -t")["data"]["cpus"]
-    times = run_json(crashsh, "runq -m")["data"]["cpus"]
+    stamps = run_json(crashsh, "runq -t")["cpus"]
+    times = run_json(crashsh, "runq -m")["cpus"]
     for stamp, run_time in zip(stamps, times):
         rq = cpu_rq(prog, stamp["cpu"])
         last = rq.curr.sched_info.last_arrival.value_()
         assert stamp["clock"] == rq.clock.value_() and stamp["last_run"] == last
         assert run_time["run_time"] == max(rq.clock.value_() - last, 0)
-    lags = run_json(crashsh, "runq -T")["data"]["cpus"]
+    lags = run_json(crashsh, "runq -T")["cpus"]
     assert lags[0]["seconds"] == 0 and [lag["seconds"] for lag in lags] == sorted(
         lag["seconds"] for lag in lags)
     latest = max(stamp["clock"] for stamp in stamps)
@@ -61,7 +61,7 @@ def test_timestamps_and_run_times(kernel, crashsh):
 def test_on_rq_lists_every_queued_task_of_crashs_table(kernel, crashsh):
     prog = crashsh.session.prog
     listed = {row["cpu"]: [int(t["task"]["task"], 16) for t in row["tasks"]]
-              for row in run_json(crashsh, "runq -d")["data"]["cpus"]}
+              for row in run_json(crashsh, "runq -d")["cpus"]}
     for cpu, found in listed.items():
         expected = [tc.address for tc in tasks.task_contexts(prog)
                     if tc.cpu == cpu and tc.task.on_rq.value_()]

@@ -36,7 +36,7 @@ def test_number_filters(crashsh):
 
 
 def test_json(crashsh):
-    (entry,) = run_json(crashsh, "sys -c 0")["data"]  # the header line is layout, not data
+    (entry,) = run_json(crashsh, "sys -c 0")  # the header line is layout, not data
     assert entry["address"] == hex(crashsh.session.prog.symbol("__x64_sys_read").address)
     assert entry["number"] == 0 and entry["name"] == "__x64_sys_read"
     assert entry["source"].startswith("../fs/read_write.c: ")

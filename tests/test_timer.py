@@ -15,7 +15,7 @@ from tests.differential.runner import run_json
 
 def test_every_base_holds_drgns_timers(kernel, crashsh):
     prog = crashsh.session.prog
-    wheel = run_json(crashsh, "timer")["data"]
+    wheel = run_json(crashsh, "timer")
     assert wheel["jiffies"] == prog["jiffies"].value_()
     for cpu in wheel["cpus"]:
         bases = per_cpu(prog["timer_bases"], cpu["cpu"])
@@ -41,7 +41,7 @@ def test_hrtimers_are_drgns_in_order(kernel, crashsh):
     prog = crashsh.session.prog
     hz = kernel.manifest["hz"]
     uptime = dumptruth.uptime_ticks(prog, hz) * (1_000_000_000 // hz)
-    for cpu in run_json(crashsh, "timer -r")["data"]["cpus"]:
+    for cpu in run_json(crashsh, "timer -r")["cpus"]:
         cpu_base = per_cpu(prog["hrtimer_bases"], cpu["cpu"])
         assert cpu["address"] == hex(cpu_base.address_)
         for clock, base in zip(cpu["clocks"], cpu_base.clock_base, strict=True):
@@ -56,7 +56,7 @@ def test_hrtimers_are_drgns_in_order(kernel, crashsh):
 def test_hrtimer_now_is_the_uptime(kernel, crashsh):
     """The monotonic clock's "now" is the dump's uptime (crash's is 28 times too large on
     6.12, where it takes HZ for 1000)."""
-    clock = run_json(crashsh, "timer -r -C 0")["data"]["cpus"][0]["clocks"][0]
+    clock = run_json(crashsh, "timer -r -C 0")["cpus"][0]["clocks"][0]
     assert abs(int(clock["now"], 16) / 1e9
                - dumptruth.last_log_seconds(crashsh.session.prog)) < 0.5
 

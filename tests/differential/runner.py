@@ -74,7 +74,12 @@ class CrashshRunner:
         return self.out.getvalue()
 
 
-def run_json(runner: "CrashshRunner", line: str) -> dict:
+def run_json(runner: "CrashshRunner", line: str):
+    """*line*'s JSON data (its document's "data"), parsed."""
+    return run_document(runner, line).get("data")
+
+
+def run_document(runner: "CrashshRunner", line: str) -> dict:
     """*line*'s JSON document ({"command", "data", "error"}), parsed (the runner's output
     mode is restored afterwards)."""
     import json
