@@ -10,7 +10,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
 from crashsh.kernel.paths import read_string
 from crashsh.parsing import CommandParser, Ordered
-from crashsh.records import Address, Word
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 
@@ -73,7 +73,7 @@ class DmiInfo:
     end, present or not)."""
 
     fields: dict[str, str]
-    width: int = field(default=0, metadata={"json": False})
+    width: int = field(default=0, metadata=LAYOUT)
 
 
 def sys_info(session) -> SysInfo:
