@@ -268,6 +268,28 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         finally:
             self.input_file = None
 
+    # -- cmd2's built-ins kept: their text is the line's JSON document -----------------------
+    def do_shell(self, statement: cmd2.Statement) -> None:
+        """Execute a command as if at the OS prompt."""
+        self.text_of(super().do_shell, statement)
+
+    def do_history(self, statement: cmd2.Statement) -> None:
+        """View, run, edit, save, or clear previously entered commands."""
+        self.text_of(super().do_history, statement)
+
+    def text_of(self, run: Callable[[cmd2.Statement], object], statement: cmd2.Statement) -> None:
+        """Run a cmd2 built-in; in JSON mode its output (a shell command's too) is captured as
+        the data of the line's document."""
+        if self.output_mode() != "json":
+            run(statement)
+            return
+        saved, self.stdout = self.stdout, cmd2.utils.StdSim(self.stdout)
+        try:
+            run(statement)
+        finally:
+            captured, self.stdout = self.stdout, saved
+        self.write_text(captured.getvalue())
+
     def visible_command_names(self) -> list[str]:
         from crashsh.commands.help import help_names
 

@@ -309,7 +309,7 @@ def test_json_lines_one_document_per_command(kernel):
 def test_json_failure_is_an_error_object_and_exits_1(kernel):
     proc = crashsh(kernel, "--json", "-c", "bt 9999")
     assert proc.returncode == 1
-    assert json_lines(proc.stdout) == [{"command": "bt 9999", "data": {"traces": []},
+    assert json_lines(proc.stdout) == [{"command": "bt 9999",
                                         "error": "bt: invalid task or pid value: 9999"}]
     proc = crashsh(kernel, "--json", "-c", "sys", "-c", "frob", "-c", "rd 10", "-c", "ps -Z")
     assert proc.returncode == 1
@@ -344,5 +344,12 @@ def test_stdin_exit_status_q_like_crash_end_of_input_counts_failures(kernel):
     assert proc.returncode == 1
     assert [(d["command"], d.get("data"), d.get("error")) for d in json_lines(proc.stdout)] == [
         ("eval 1", {"value": "0x1"}, None),
-        ("bt 9999", {"traces": []}, "bt: invalid task or pid value: 9999"),
+        ("bt 9999", None, "bt: invalid task or pid value: 9999"),
         ("eval 2 | cat", {"value": "0x2"}, None)]
+
+
+def test_json_shell_escape_and_history_are_documents(kernel):
+    """cmd2's `!command` and `history` keep JSON Lines whole: their text is the data."""
+    proc = crashsh(kernel, "-s", "--json", stdin="!echo hi\nhistory\n")
+    assert json_lines(proc.stdout) == [{"command": "!echo hi", "data": "hi\n"},
+                                       {"command": "history", "data": "    1  !echo hi\n"}]

@@ -113,10 +113,19 @@ def hex_or_jsonable(value: object) -> object:
     return jsonable(value)
 
 
+def is_empty(data: object) -> bool:
+    """Data that holds nothing: null, an empty array or object, or an object of such (a
+    failed command's ``{"traces": []}`` is left out of its document)."""
+    if isinstance(data, dict):
+        return all(map(is_empty, data.values()))
+    return data is None or data == []
+
+
 class JsonDocument:
     """One command's line of JSON: ``{"command": LINE, "data": ...}`` when it ran, with
-    ``"error"`` (crash's error lines) when it failed; a top-level iterator is written item by
-    item as it comes, so a failure part way still closes the line."""
+    ``"error"`` (crash's error lines) when it failed, without ``"data"`` when it failed with
+    nothing to show; a top-level iterator is written item by item as it comes, so a failure
+    part way still closes the line."""
 
     def __init__(self, out: TextIO, command: str) -> None:
         self.out = out
@@ -164,7 +173,7 @@ class JsonDocument:
             self.out.write("}\n")
         else:
             doc: dict[str, object] = {"command": self.command}
-            if self.ran:
+            if self.ran and not (self.errors and is_empty(self.data)):
                 doc["data"] = self.data
             if self.errors:
                 doc["error"] = self.text
