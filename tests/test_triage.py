@@ -202,6 +202,19 @@ def test_missing_path_is_one_line():
     assert proc.stderr == "crashsh triage: /nonexistent/vmcore: No such file or directory\n"
 
 
+def test_json_failures_are_error_objects(kernel, tmp_path):
+    """With --json a run that triaged nothing gives an error object on stdout, exit status 1."""
+    proc = run_triage("--json", "/nonexistent/vmcore")
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert json.loads(proc.stdout) == {"error": "/nonexistent/vmcore: No such file or directory"}
+    (tmp_path / "root").mkdir()
+    proc = run_triage("--json", "-r", str(tmp_path / "root"), kernel.dump())
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert json.loads(proc.stdout) == {
+        "dump": kernel.dump(),
+        "error": f"no vmlinux for {kernel.manifest['release']} under {tmp_path / 'root'}"}
+
+
 # -- the rules (pure logic) ----------------------------------------------------------------------
 @pytest.mark.parametrize("message, log, stack, kind", [
     ("Kernel panic - not syncing: sysrq triggered crash", [], [], "sysrq"),
