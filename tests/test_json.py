@@ -1,7 +1,9 @@
 """JSON output for scripts (issue 12): addresses and 64-bit words as "0x…" strings, no
 layout fields, one JSON Lines document per command, failures as error objects.
 
-The walk runs every command line of the differential suite on a fixture dump in JSON mode."""
+The walk runs every command line of the differential suite (and the commands it leaves out)
+on each fixture dump in JSON mode, then one line of each command through the installed
+`crashsh --json` on stdin."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import io
 import json
 import pkgutil
 import re
+import shutil
+import subprocess
 import typing
 
 import pytest
@@ -20,15 +24,21 @@ from crashsh.render.jsonout import (UNIONS, JsonDocument, is_hex, jsonable, reco
                                     record_hints)
 
 SAFE_INTEGER = 2**53  # the largest integer a JSON reader using doubles keeps exactly
+KERNEL_SPACE = 0xFFFF000000000000  # x86-64 kernel addresses (and sign-extended words) are above
+HEX = re.compile(r"0x[0-9a-f]+")
 # field names that hold an address in every record that has them
 ADDRESS_NAMES = {
     "address", "task", "page", "physical", "virtual", "mapping", "dentry", "inode",
     "superblock", "mount", "module", "base", "sp", "pc", "mm", "pgd", "cache", "slab",
     "kmem_cache_cpu", "pgdat", "mem_map", "directory", "kstackp", "thread_info", "start",
     "end", "vm", "start_paddr", "location", "block", "offsets", "zone_addresses", "blocks",
+    "socket", "sock", "gendisk", "object", "operations",
 }
 NOT_ADDRESSES = {"RdOptions.slab", "MemoryUsage.slab"}  # counts named like an address
-LAYOUT_NAMES = re.compile(r"_width$|^width$|^style$|_digits$|^radix$|^subsequent$|^blank_")
+LAYOUT_NAMES = re.compile(r"_width$|^width$|^style$|digits$|^radix$|^subsequent$|^blank_|"
+                          r"_column$|^verbose$")
+# lines for the commands the differential suite leaves out (crash has no py, extend runs none)
+EXTRA_LINES = ["py task.pid", "gdb p jiffies", "extend", "help", "help ps", "alias"]
 
 
 def record_classes() -> list[type]:
@@ -116,7 +126,8 @@ def test_a_stream_that_fails_part_way_still_closes_its_line():
 
 
 def walk(value, path: str, problems: list[str]) -> None:
-    """Collect integers a double cannot hold, address fields that are numbers, layout keys."""
+    """Collect kernel addresses and other integers a double cannot hold, address fields that
+    are numbers, layout keys."""
     if isinstance(value, dict):
         for key, item in value.items():
             if LAYOUT_NAMES.search(key):
@@ -127,40 +138,155 @@ def walk(value, path: str, problems: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             walk(item, f"{path}[]", problems)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
-        problems.append(f"{path}: {value} > 2**53")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if value >= KERNEL_SPACE:
+            problems.append(f"{path}: kernel address as a number ({value:#x})")
+        elif abs(value) > SAFE_INTEGER:
+            problems.append(f"{path}: {value} > 2**53")
+
+
+def tasks_in(value) -> list[dict]:
+    """The objects that name a task by pid and task_struct (task headers, ps rows, set)."""
+    if isinstance(value, list):
+        return [t for item in value for t in tasks_in(item)]
+    if not isinstance(value, dict):
+        return []
+    found = [value] if isinstance(value.get("pid"), int) and isinstance(value.get("task"), str) \
+        else []
+    return found + tasks_in(list(value.values()))
+
+
+@dataclasses.dataclass
+class Ran:
+    line: str
+    output: str
+    failed: bool  # the session counted a failure
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.output)
+
+
+def run_lines(crashsh, lines: list[str]) -> list[Ran]:
+    """*lines* in JSON mode in the fixture's session, each with its output and failure."""
+    shell, settings = crashsh.shell, crashsh.session.settings
+    settings.output = "json"
+    try:
+        ran = []
+        for line in lines:
+            before = shell.failures
+            output = crashsh.run(line)
+            ran.append(Ran(line, output, shell.failures > before))
+        return ran
+    finally:
+        settings.output = "plain"
 
 
 @pytest.fixture(scope="module")
-def suite_json(kernel, crashsh):
-    """Every suite line's JSON output on the fixture dump: [(line, output)]."""
+def suite_json(kernel, crashsh) -> list[Ran]:
+    """Every suite line (placeholders from the dump) and EXTRA_LINES, run in JSON mode."""
     from tests.differential.oracle import BANNER
     from tests.differential.runner import placeholders
     from tests.differential.suite import SUITE
 
     values = placeholders(crashsh, kernel)
-    settings = crashsh.session.settings
-    settings.output = "json"
-    try:
-        return [(line, crashsh.run(line)) for line in
-                (case.line.format(**values) for case in SUITE if case.line != BANNER)]
-    finally:
-        settings.output = "plain"
+    lines = [case.line.format(**values) for case in SUITE if case.line != BANNER]
+    return run_lines(crashsh, lines + EXTRA_LINES)
 
 
-def test_every_suite_line_gives_one_document_with_hex_addresses(suite_json):
+def command_of(line: str) -> str:
+    return re.split(r"[\s/]", line, maxsplit=1)[0]
+
+
+def test_the_walk_runs_every_command(suite_json):
+    from crashsh.registry import command_names
+
+    assert set(command_names()) <= {command_of(ran.line) for ran in suite_json}
+
+
+def test_every_line_is_one_document_with_hex_addresses_and_no_layout(suite_json):
     problems = []
-    for line, output in suite_json:
-        documents = output.splitlines()
+    for ran in suite_json:
+        documents = ran.output.splitlines()
         if len(documents) != 1:
-            problems.append(f"{line}: {len(documents)} lines of output")
+            problems.append(f"{ran.line}: {len(documents)} lines of output")
             continue
         try:
             doc = json.loads(documents[0])
         except json.JSONDecodeError as e:
-            problems.append(f"{line}: not JSON ({e})")
+            problems.append(f"{ran.line}: not JSON ({e})")
             continue
-        if doc.get("command") != line or not {"data", "error"} & doc.keys():
-            problems.append(f"{line}: document {sorted(doc)}")
-        walk(doc.get("data"), line, problems)
+        if doc.get("command") != ran.line or not {"data", "error"} & doc.keys() \
+                or not doc.keys() <= {"command", "data", "error"}:
+            problems.append(f"{ran.line}: document {sorted(doc)}")
+        walk(doc.get("data"), ran.line, problems)
     assert not problems, "\n".join(problems[:40])
+
+
+def test_a_document_has_an_error_exactly_when_its_command_failed(suite_json):
+    """The error is crash's text (a string); a command that failed with nothing to show has
+    no data; one that did not fail always has its data."""
+    wrong = []
+    for ran in suite_json:
+        doc = ran.document
+        if ("error" in doc) != ran.failed or not isinstance(doc.get("error", ""), str) \
+                or ("data" not in doc and not ran.failed):
+            wrong.append(f"{ran.line}: failed={ran.failed} {sorted(doc)}")
+    assert not wrong, "\n".join(wrong[:40])
+
+
+def test_tasks_are_drgns(suite_json, crashsh):
+    """Every {pid, task} in the documents is drgn's task_struct of that pid, as "0x…" (pid 0:
+    a CPU's idle task)."""
+    from drgn.helpers.linux.pid import find_task
+    from drgn.helpers.linux.sched import idle_task
+
+    prog = crashsh.session.prog
+    checked = 0
+    for ran in suite_json:
+        for found in tasks_in(ran.document.get("data")):
+            if found["pid"] == 0:
+                cpus = [found["cpu"]] if isinstance(found.get("cpu"), int) else []
+                expected = {hex(idle_task(prog, cpu).value_()) for cpu in cpus}
+                assert not expected or found["task"] in expected, ran.line
+            else:
+                assert found["task"] == hex(find_task(prog, found["pid"]).value_()), ran.line
+            checked += 1
+    assert checked > 1000
+
+
+def test_every_commands_bad_option_is_an_error_document(crashsh):
+    """A command that cannot run gives {command, error} alone, and counts as a failure."""
+    from crashsh.registry import command_names
+
+    for ran in run_lines(crashsh, [f"{name} -Z" for name in sorted(command_names())]):
+        doc = ran.document
+        assert ran.failed and doc.keys() == {"command", "error"}, ran.line
+        assert doc["error"] and doc["command"] == ran.line
+
+
+def test_json_lines_of_every_command_on_stdin(kernel, suite_json):
+    """One line of each command that ran cleanly in the walk, fed to `crashsh --json` on its
+    stdin: one document per line in order, exit status 0; then one failing line more: its
+    error document and exit status 1."""
+    exe = shutil.which("crashsh")
+    assert exe, "crashsh is not installed (pip install -e .)"
+    first: dict[str, str] = {}
+    for ran in suite_json:
+        if not ran.failed and "$" not in ran.line and ">" not in ran.line:
+            first.setdefault(command_of(ran.line), ran.line)
+    lines = list(first.values())
+
+    def crashsh_json(lines: list[str]) -> tuple[int, list[dict]]:
+        proc = subprocess.run([exe, "-s", "--json", "-d", kernel.moddir, kernel.vmlinux,
+                               kernel.dump()], input="".join(f"{l}\n" for l in lines),
+                              capture_output=True, text=True, timeout=600)
+        return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
+
+    status, docs = crashsh_json(lines)
+    assert [d["command"] for d in docs] == lines
+    assert [d for d in docs if "error" in d] == [] and status == 0
+    status, docs = crashsh_json(lines[:2] + ["bt -Z"] + lines[2:4])
+    assert status == 1 and [d["command"] for d in docs] == lines[:2] + ["bt -Z"] + lines[2:4]
+    assert docs[2].keys() == {"command", "error"}
+    assert docs[2]["error"].startswith("bt: invalid option -- 'Z'\n")
