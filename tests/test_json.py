@@ -255,6 +255,25 @@ def test_tasks_are_drgns(suite_json, crashsh):
     assert checked > 1000
 
 
+def keys_in(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value).union(*map(keys_in, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(keys_in, value))
+    return set()
+
+
+def test_docs_name_every_key(suite_json):
+    """docs/json.md is the schema: each key the walk met is named there (keys of a mapping
+    by the kernel's own names, such as vm_stat's NR_FREE_PAGES, are left out)."""
+    import pathlib
+
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "json.md").read_text()
+    named = set(re.findall(r"\w+", docs))
+    keys = set().union(*(keys_in(ran.document) for ran in suite_json))
+    assert {k for k in keys if not re.fullmatch(r"[A-Z0-9_]+", k)} - named == set()
+
+
 def test_every_commands_bad_option_is_an_error_document(crashsh):
     """A command that cannot run gives {command, error} alone, and counts as a failure."""
     from crashsh.registry import command_names

@@ -14,6 +14,7 @@ from drgn.helpers.linux.sched import task_cpu
 from crashsh.triage import classify
 from crashsh.triage.classify import StackFrame
 from crashsh.triage.report import triage
+from tests.test_json import walk
 
 pytestmark = pytest.mark.vmcore
 
@@ -118,6 +119,11 @@ def test_one_dump_plain_and_json(kernel):
                                      kernel.dump("elf")).stdout)
     assert document["panic"]["kind"] == "sysrq"
     assert document["panic"]["pid"] == kernel.manifest["panic"]["pid"]
+    problems: list[str] = []
+    walk(document, "triage", problems)  # the JSON rules of every command's documents
+    assert not problems
+    if document["panic"]["address"] is not None:
+        assert document["panic"]["address"].startswith("0x")
 
 
 # -- fleet ---------------------------------------------------------------------------------------
