@@ -1,8 +1,22 @@
-"""JSON for machines: one JSON Lines document per command, ``{"command", "data"}`` or with
-``"error"``. Records become objects by their field annotations (crashsh/records.py): ``Address``
-and ``Word`` ints as ``"0x…"`` strings, LAYOUT fields and LAYOUT_ONLY records left out; an error
-notice leaves the data for the document's ``"error"``; iterators become arrays, written item by
-item."""
+"""JSON for machines (the one encoder; docs/json.md is the schema).
+
+The convention, in full:
+
+- Output is JSON Lines: one document per command line, ``{"command": LINE, "data": ...}``,
+  with ``"error"`` (crash's error text) when the command failed, and without ``"data"`` when
+  it failed with nothing to show (``is_empty``). JsonDocument writes it; the runner counts the
+  failure, so the exit status follows.
+- Data is the command's records (dataclasses), read by their annotations
+  (crashsh/records.py): ``Address`` and ``Word`` ints become ``"0x…"`` strings (also inside
+  ``X | None``, ``list[X]``, ``tuple[...]``, ``dict[K, X]``); plain ints stay numbers;
+  ``field(metadata=LAYOUT)`` fields and ``LAYOUT_ONLY`` records are left out.
+- Other values: enums by name, bytes as text, mappings as objects, iterables as arrays
+  (a top-level iterator is written item by item as it comes).
+- An error Notice (crash's ``error(INFO)`` line amid the output) leaves the data for the
+  document's ``"error"``; WARNING and informational notices stay in the data.
+
+A new record needs nothing here: annotate its address fields, mark its layout fields.
+tests/test_json.py walks every command's documents against these rules."""
 
 from __future__ import annotations
 
