@@ -10,8 +10,9 @@ The convention, in full:
   (crashsh/records.py): ``Address`` and ``Word`` ints become ``"0x…"`` strings (also inside
   ``X | None``, ``list[X]``, ``tuple[...]``, ``dict[K, X]``); plain ints stay numbers;
   ``field(metadata=LAYOUT)`` fields and ``LAYOUT_ONLY`` records are left out.
-- Other values: enums by name, bytes as text, mappings as objects, iterables as arrays
-  (a top-level iterator is written item by item as it comes).
+- Other values: an object with a ``__json__`` method by what it returns (a value tree, made
+  only when JSON is written), enums by name, bytes as text, mappings as objects, iterables
+  as arrays (a top-level iterator is written item by item as it comes).
 - An error Notice (crash's ``error(INFO)`` line amid the output) leaves the data for the
   document's ``"error"``; WARNING and informational notices stay in the data.
 
