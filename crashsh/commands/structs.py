@@ -147,7 +147,7 @@ class PerCpuObject:
     """``[CPU]: ADDRESS``, before a per-cpu object (``struct NAME SYMBOL:cpuspec``)."""
 
     cpu: int
-    address: int
+    address: Address
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Arguments:
     """What cmd_datatype_common reads from its words after the type: the address (with -f:
     the dump file offset, the address staying 0), the count and the :cpuspec."""
 
-    address: int | None = None
+    address: Address | None = None
     count: int | None = None
     cpuspec: str | None = None
     file_offset: int = 0
