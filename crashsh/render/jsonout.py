@@ -31,7 +31,7 @@ from functools import cache
 from typing import TextIO
 
 from crashsh.conventions.notices import Notice, log_error
-from crashsh.records import Hex
+from crashsh.records import Hex, RecordBatch
 
 Convert = Callable[[object], object]
 DROP = object()  # an error notice's place in the data: left out
@@ -152,23 +152,26 @@ class JsonDocument:
 
     def write_data(self, data: object) -> None:
         """The command's data (error notices in it go to the error log). An iterator's line
-        starts with its first item: a command that fails before it has no data."""
+        starts with its first record (a RecordBatch gives each of its records): a command
+        that fails before it has no data."""
+        self.ran = True
         if not isinstance(data, Iterator):
             self.data = jsonable(data)
-            self.ran = True
             return
-        values = (value for value in map(jsonable, data) if value is not DROP)
-        first = next(values, DROP)
-        self.ran = True
-        if first is DROP:
-            self.data = []
-            return
-        self.out.write(f'{{"command": {json.dumps(self.command)}, "data": [{json.dumps(first)}')
-        self.streaming = True
-        self.out.flush()
-        for value in values:
-            self.out.write(", " + json.dumps(value))
+        for item in data:
+            for record in item.records() if isinstance(item, RecordBatch) else (item,):
+                value = jsonable(record)
+                if value is DROP:
+                    continue
+                if self.streaming:
+                    self.out.write(", ")
+                else:
+                    self.out.write(f'{{"command": {json.dumps(self.command)}, "data": [')
+                    self.streaming = True
+                self.out.write(json.dumps(value))
             self.out.flush()
+        if not self.streaming:
+            self.data = []
 
     def write_text(self, text: str) -> None:
         """Text data written piece by piece (a shell built-in's output)."""
