@@ -172,7 +172,8 @@ def run(session, args: argparse.Namespace) -> int:
     if not done:
         show_banner(session, args, runner.output_mode(), runner.stdout)
         lines = read_lines(args.input) if args.input else []
-        done = runner.run_lines(lines if args.silent else echoed(lines, runner.stdout, args.prompt))
+        quiet = args.silent or runner.output_mode() == "json"  # documents name their lines
+        done = runner.run_lines(lines if quiet else echoed(lines, runner.stdout, args.prompt))
     if done:
         return EXIT_OK
     if not args.command and sys.stdin.isatty():

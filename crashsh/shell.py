@@ -233,6 +233,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         try:
             for run in runs:
                 self.onecmd(line, add_to_history=False)
+                self.end_line()  # in JSON mode each run is a document
                 if self.output_closed or self.failures > failures or run == plan.count:
                     break
                 time.sleep(plan.delay)
@@ -255,7 +256,8 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             return
         with open(path, errors="replace") as f:
             lines = f.readlines()
-        silent = self.session is None or self.session.settings.silent
+        silent = self.session is None or self.session.settings.silent \
+            or self.output_mode() == "json"  # the documents name their lines
         self.input_file = path
         try:
             for line in lines:

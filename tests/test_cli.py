@@ -348,8 +348,17 @@ def test_stdin_exit_status_q_like_crash_end_of_input_counts_failures(kernel):
         ("eval 2 | cat", {"value": "0x2"}, None)]
 
 
-def test_json_shell_escape_and_history_are_documents(kernel):
-    """cmd2's `!command` and `history` keep JSON Lines whole: their text is the data."""
+def test_json_shell_escape_history_repeat_and_input_files_are_documents(kernel, tmp_path):
+    """`!command` and `history` give their text as data, `repeat` a document per run, `-i
+    FILE` and `< FILE` a document per line, not echoed after the prompt: JSON Lines stay
+    whole."""
     proc = crashsh(kernel, "-s", "--json", stdin="!echo hi\nhistory\n")
     assert json_lines(proc.stdout) == [{"command": "!echo hi", "data": "hi\n"},
                                        {"command": "history", "data": "    1  !echo hi\n"}]
+    script = tmp_path / "lines"
+    script.write_text("eval 5\n# a comment\neval 6\n")
+    proc = crashsh(kernel, "--json", "-i", str(script),
+                   stdin=f"repeat -c 2 eval 7\n< {script}\n")
+    assert [(d["command"], d["data"]["value"]) for d in json_lines(proc.stdout)] == [
+        ("eval 5", "0x5"), ("eval 6", "0x6"), ("repeat -c 2 eval 7", "0x7"),
+        ("repeat -c 2 eval 7", "0x7"), ("eval 5", "0x5"), ("eval 6", "0x6")]
