@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--input", metavar="FILE", help="run the commands in FILE, then continue")
     p.add_argument("-s", "--silent", action="store_true", help="no startup banner")
     out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="JSON output")
+    out.add_argument("--json", action="store_true",
+                     help="JSON Lines: one document per command (docs/json.md)")
     out.add_argument("--plain", action="store_true", help="crash's plain text even at a terminal")
     p.add_argument("--prompt", default="crash> ", help="the prompt (default: 'crash> ')")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")
@@ -149,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(session, args: argparse.Namespace) -> int:
     """rc files, the banner, then -c commands, -i FILE and stdin, or the prompt. Plain lines
-    run without cmd2; the shell comes in at the first line that needs it, or for the prompt."""
+    run without cmd2; the shell comes in at the first line that needs it, or for the prompt.
+
+    The exit status: 0 after `q` (as crash's cmd_quit) and when the prompt ends; at the end of
+    the -c commands or of stdin, 1 when any command failed (crash exits 1 at the end of its
+    stdin whatever happened); 130 after Ctrl-C while waiting for stdin's next line."""
     from crashsh.interpreter import rc_files
     from crashsh.registry import load_installed_extensions
     from crashsh.runner import LineRunner
@@ -167,22 +172,25 @@ def run(session, args: argparse.Namespace) -> int:
     if not done:
         show_banner(session, args, runner.output_mode(), runner.stdout)
         lines = read_lines(args.input) if args.input else []
-        done = runner.run_lines(lines if args.silent else echoed(lines, runner.stdout, args.prompt))
-    if not done:
-        if args.command or not sys.stdin.isatty():
-            try:
-                runner.run_lines(args.command or sys.stdin)
-            except KeyboardInterrupt:  # Ctrl-C while waiting for a script's next line
-                print(file=sys.stderr)
-                return EXIT_INTERRUPTED
-        else:
-            runner.open_shell().interact()
+        quiet = args.silent or runner.output_mode() == "json"  # documents name their lines
+        done = runner.run_lines(lines if quiet else echoed(lines, runner.stdout, args.prompt))
+    if done:
+        return EXIT_OK
+    if not args.command and sys.stdin.isatty():
+        runner.open_shell().interact()
+        return EXIT_OK
+    try:
+        if runner.run_lines(args.command or sys.stdin):
+            return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C while waiting for a script's next line
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if runner.total_failures else EXIT_OK
 
 
 def show_banner(session, args: argparse.Namespace, mode: str, out) -> None:
-    """crash's startup banner, unless -s or one-shot -c commands."""
-    if args.silent or args.command:
+    """crash's startup banner, unless -s, one-shot -c commands or JSON output."""
+    if args.silent or args.command or mode == "json":
         return
     from crashsh.commands.system import banner
     from crashsh.render import render

@@ -15,12 +15,14 @@ from collections.abc import Iterable, Iterator
 
 import drgn
 
+from crashsh.conventions.notices import error_log
 from crashsh.conventions.usage import usage_block
 from crashsh.errors import CrashshError, UsageError
 from crashsh.interpreter import LineInterpreter, crash_argv
 from crashsh.parsing import HelpRequested
 from crashsh.registry import command_names, get_command
 from crashsh.render import render
+from crashsh.render.jsonout import JsonDocument
 
 INTERNAL_ERROR = "internal error; run with --debug and report it"
 
@@ -39,6 +41,8 @@ class CommandRunner:
     stderr: object
     debug: bool
     failures: int
+    line: str = ""  # the line being run, as read (a JSON document's "command")
+    document: JsonDocument | None = None
 
     output_closed = False  # the last command's output was closed (ends `repeat`)
 
@@ -52,7 +56,17 @@ class CommandRunner:
         return False
 
     def run_command(self, name: str, argv: list[str]) -> None:
-        """Parse, run and render one command; any failure becomes one line of output."""
+        """Parse, run and render one command; any failure becomes crash's error lines (in JSON
+        mode, the document's error). A command that printed an error notice has failed too."""
+        with error_log() as notices:
+            self.attempt(name, argv)
+        if notices:
+            self.failures += 1
+            if self.document is not None:
+                self.document.errors[:0] = [notice.line for notice in notices]
+
+    def attempt(self, name: str, argv: list[str]) -> None:
+        """run_command without the error log: the command, its output and its failures."""
         try:
             cmd = get_command(name)
             args = cmd.parser().parse_args(argv)
@@ -62,12 +76,11 @@ class CommandRunner:
             kept: list = []
             if isinstance(data, Iterator):
                 data = keep_items(data, kept)
-            with self.paged_output() as out:
-                render(data, self.output_mode(), out)
+            self.show(data)
             if self.session is not None:
                 self.session.last_result = kept if isinstance(data, Iterator) else data
         except HelpRequested as e:
-            self.stdout.write(str(e))
+            self.show(str(e))
         except UsageError as e:
             self.usage_error(name, str(e), e.usage)
         except (BrokenPipeError, ConnectionResetError):
@@ -82,6 +95,35 @@ class CommandRunner:
         except Exception:  # noqa: BLE001 - a command bug must not end the session
             self.debug_trace()
             self.error(name, INTERNAL_ERROR)
+
+    def show(self, data: object) -> None:
+        """Render a command's data: into the line's JSON document, or as text (paged)."""
+        mode = self.output_mode()
+        if mode == "json":
+            self.json_document().write_data(data)
+            return
+        with self.paged_output() as out:
+            render(data, mode, out)
+
+    def write_text(self, text: str) -> None:
+        """Text of a shell built-in (help, alias): in JSON mode, the document's data."""
+        if self.output_mode() == "json":
+            self.json_document().write_text(text)
+        else:
+            self.stdout.write(text)
+
+    def json_document(self) -> JsonDocument:
+        """The JSON document of the line being run (made on first need)."""
+        if self.document is None:
+            self.document = JsonDocument(self.stdout, self.line)
+        return self.document
+
+    def end_line(self) -> None:
+        """After each line: write its JSON document, if it made one."""
+        document, self.document = self.document, None
+        if document is not None:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                document.close()
 
     def debug_trace(self) -> None:
         """With --debug, the traceback of the exception being handled, on stderr."""
@@ -122,17 +164,21 @@ class CommandRunner:
 
     def error(self, name: str, message: str) -> None:
         """One error line, where crash puts it: in the output (and on the terminal when the
-        output is redirected); on stderr in JSON mode so the JSON stays parseable. A message
+        output is redirected); in JSON mode, in the line's document. A message
         starting with a newline gets it before the name, as crash's error() does."""
         newline = "\n" if message.startswith("\n") else ""
         self.error_text(f"{newline}{name}: {message[len(newline):]}\n")
 
     def error_text(self, text: str) -> None:
         """Count a failure and write its text where errors go (see error()): crash's error()
-        writes into a pipe only, into a redirected file and on the terminal."""
+        writes into a pipe only, into a redirected file and on the terminal; in JSON mode it is
+        the error of the line's document."""
         self.failures += 1
-        targets = [self.stderr] if self.output_mode() == "json" else [self.stdout]
-        if self.stdout is not self.terminal and targets[0] is self.stdout and not self.piped:
+        if self.output_mode() == "json":
+            self.json_document().fail(text)
+            return
+        targets = [self.stdout]
+        if self.stdout is not self.terminal and not self.piped:
             targets.append(self.terminal)
         for target in targets:
             try:
@@ -162,13 +208,17 @@ class CommandRunner:
             target.flush()
 
     def usage_error(self, name: str, message: str, usage: str) -> None:
-        """As crash: the reason (if any) on stderr, then crash's usage block in the output."""
-        if message:
-            self.stderr.write(f"{name}: {message}\n")
+        """As crash: the reason (if any) on stderr, then crash's usage block in the output;
+        in JSON mode both are the document's error."""
+        reason = f"{name}: {message}\n" if message else ""
         block = usage_block(name)
-        if block is None:
+        if self.output_mode() == "json":
+            self.error_text(reason + (block or f"{name}: {usage.strip()}"))
+        elif block is None:
+            self.stderr.write(reason)
             self.error(name, usage.rstrip("\n"))
         else:
+            self.stderr.write(reason)
             self.error_text(block)
 
     def output_mode(self) -> str:
@@ -221,7 +271,9 @@ class LineRunner(CommandRunner):
                 if self.open_shell().onecmd_plus_hooks(raw):
                     return True
                 continue
+            self.line = raw.strip()
             self.run_command(*parsed)
+            self.end_line()
         return False
 
     def open_shell(self):

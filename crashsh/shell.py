@@ -64,7 +64,8 @@ class CrashShell(CommandRunner, cmd2.Cmd):
 
     def _after_command(self, data: cmd2.plugin.PostcommandData) -> cmd2.plugin.PostcommandData:
         self.sync_commands()  # `extend` may have registered new commands
-        return data
+        self.end_line()  # the JSON document goes where the line's output goes, before cmd2
+        return data      # restores a redirected or piped stdout
 
     def sync_commands(self) -> None:
         """Expose commands not exposed yet (they replace cmd2 built-ins such as set)."""
@@ -146,18 +147,31 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         self.debug_trace()
         self.error("crash", INTERNAL_ERROR)
 
+    def perror(self, *objects, **kwargs) -> None:
+        """cmd2's complaint about a line it could not run (its syntax, a redirection that
+        failed): the line failed; in JSON mode the complaint is the line's error."""
+        self.failures += 1
+        if self.output_mode() == "json":
+            self.json_document().fail(" ".join(map(str, objects)))
+        else:
+            super().perror(*objects, **kwargs)
+
     def emptyline(self) -> bool:
         return False
 
     # -- feeding lines ---------------------------------------------------------------------
     def onecmd_plus_hooks(self, line: str, **kwargs) -> bool:
         """Run one line as the interpreter reads it; True when it quit."""
-        line = self.interpreter.read(line)
+        raw, line = line.strip(), self.interpreter.read(line)
         if line is None:
             return False
         if self.interpreter.is_quit(line):
             return True
-        return super().onecmd_plus_hooks(line, **kwargs)
+        self.line = raw
+        try:
+            return super().onecmd_plus_hooks(line, **kwargs)
+        finally:
+            self.end_line()  # a document the postcommand hook did not end (cmd2 failed)
 
     def interact(self) -> None:
         """The prompt, with the history of earlier sessions (crashsh.history) to recall."""
@@ -187,13 +201,13 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             return
         names = [a for a in aliases if not argv or a == argv[0]]
         if argv and not names:
-            self.stdout.write(f"alias does not exist: {argv[0]}\n")
+            self.write_text(f"alias does not exist: {argv[0]}\n")
             return
-        self.stdout.write("ORIGIN   ALIAS    COMMAND\n")
+        self.write_text("ORIGIN   ALIAS    COMMAND\n")
         for name in names:
             origin = self.interpreter.origins[name]
             words = " ".join(aliases[name].split()) + " "
-            self.stdout.write(f"{origin:<7}  {name:<7}  {words}\n")
+            self.write_text(f"{origin:<7}  {name:<7}  {words}\n")
 
     def do_repeat(self, statement: cmd2.Statement) -> None:
         """crash's cmd_repeat: run the rest of the line every -SECONDS seconds until Ctrl-C,
@@ -219,6 +233,7 @@ class CrashShell(CommandRunner, cmd2.Cmd):
         try:
             for run in runs:
                 self.onecmd(line, add_to_history=False)
+                self.end_line()  # in JSON mode each run is a document
                 if self.output_closed or self.failures > failures or run == plan.count:
                     break
                 time.sleep(plan.delay)
@@ -241,7 +256,8 @@ class CrashShell(CommandRunner, cmd2.Cmd):
             return
         with open(path, errors="replace") as f:
             lines = f.readlines()
-        silent = self.session is None or self.session.settings.silent
+        silent = self.session is None or self.session.settings.silent \
+            or self.output_mode() == "json"  # the documents name their lines
         self.input_file = path
         try:
             for line in lines:
@@ -253,6 +269,28 @@ class CrashShell(CommandRunner, cmd2.Cmd):
                     return
         finally:
             self.input_file = None
+
+    # -- cmd2's built-ins kept: their text is the line's JSON document -----------------------
+    def do_shell(self, statement: cmd2.Statement) -> None:
+        """Execute a command as if at the OS prompt."""
+        self.text_of(super().do_shell, statement)
+
+    def do_history(self, statement: cmd2.Statement) -> None:
+        """View, run, edit, save, or clear previously entered commands."""
+        self.text_of(super().do_history, statement)
+
+    def text_of(self, run: Callable[[cmd2.Statement], object], statement: cmd2.Statement) -> None:
+        """Run a cmd2 built-in; in JSON mode its output (a shell command's too) is captured as
+        the data of the line's document."""
+        if self.output_mode() != "json":
+            run(statement)
+            return
+        saved, self.stdout = self.stdout, cmd2.utils.StdSim(self.stdout)
+        try:
+            run(statement)
+        finally:
+            captured, self.stdout = self.stdout, saved
+        self.write_text(captured.getvalue())
 
     def visible_command_names(self) -> list[str]:
         from crashsh.commands.help import help_names

@@ -115,7 +115,9 @@ def test_json_frames_and_registers(crashsh):
     assert {"level", "sp", "pc", "function", "offset", "module", "file", "line"} <= set(frame)
     assert frame["function"] == "machine_kexec" and frame["level"] == 0
     registers = trace["entries"][-1]["registers"]
-    assert registers["cs"] == 0x33 and registers["orig_rax"] == 1
+    assert registers["cs"] == "0x33" and registers["orig_rax"] == "0x1"  # words: hex strings
+    assert frame["pc"] == hex(crashsh.session.prog.symbol("machine_kexec").address
+                              + frame["offset"])
     assert trace["header"]["pid"] == crashsh.session.panic_task.pid.value_()
 
 

@@ -82,13 +82,10 @@ def test_redirect_pipe_and_json(kernel, tmp_path):
     proc = crashsh(kernel, "-s", stdin=f"sys > {out}\nset output json\nsys\n")
     assert proc.returncode == 0
     assert out.read_text().startswith("      KERNEL: ")
-    decoder, text, docs = json.JSONDecoder(), proc.stdout, []
-    while text.strip():
-        doc, end = decoder.raw_decode(text.lstrip())
-        docs.append(doc)
-        text = text.lstrip()[end:]
-    assert docs[0] == {"name": "output", "value": "json"}
-    data = docs[1]
+    docs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert docs[0] == {"command": "set output json", "data": {"name": "output", "value": "json"}}
+    assert docs[1]["command"] == "sys"
+    data = docs[1]["data"]
     assert data["release"] == kernel.manifest["kernel_version"]
     assert data["tasks"] > 10
 
@@ -281,3 +278,87 @@ def test_wrong_pairs_of_files_are_one_line(kernel):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 1 and len(lines) == 1, proc.stderr
         assert lines[0].startswith(f"crashsh: {words}: ")
+
+
+# -- JSON for scripts and the exit status (issue 12) ------------------------------------------------
+def json_lines(text: str) -> list[dict]:
+    """Each line one complete JSON document, as a script reads them."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_json_lines_one_document_per_command(kernel):
+    pid = kernel.manifest["marker"]["pid"]
+    proc = crashsh(kernel, "--json", "-c", "ps", "-c", f"bt {pid}", "-c", "sys")
+    assert proc.returncode == 0, proc.stderr
+    ps, bt, sys_doc = json_lines(proc.stdout)
+    assert [ps["command"], bt["command"], sys_doc["command"]] == ["ps", f"bt {pid}", "sys"]
+    assert sys_doc["data"]["release"] == kernel.manifest["kernel_version"]
+    (marker,) = [row for row in ps["data"]["rows"] if row["pid"] == pid]
+    assert re.fullmatch(r"0x[0-9a-f]{16}", marker["task"]) and marker["comm"] == "crashsh_marker"
+    (trace,) = bt["data"]["traces"]
+    assert trace["header"]["task"] == marker["task"]
+    assert all(re.fullmatch(r"0x[0-9a-f]+", frame["pc"]) for frame in trace["entries"]
+               if "pc" in frame)
+    assert "style" not in bt["data"]  # no layout fields
+    if shutil.which("jq"):
+        jq = subprocess.run(["jq", "-c", ".command"], input=proc.stdout, capture_output=True,
+                            text=True, check=True)
+        assert jq.stdout.splitlines() == ['"ps"', f'"bt {pid}"', '"sys"']
+
+
+def test_json_failure_is_an_error_object_and_exits_1(kernel):
+    proc = crashsh(kernel, "--json", "-c", "bt 9999")
+    assert proc.returncode == 1
+    assert json_lines(proc.stdout) == [{"command": "bt 9999",
+                                        "error": "bt: invalid task or pid value: 9999"}]
+    proc = crashsh(kernel, "--json", "-c", "sys", "-c", "frob", "-c", "rd 10", "-c", "ps -Z")
+    assert proc.returncode == 1
+    sys_doc, frob, rd, ps = json_lines(proc.stdout)
+    assert "error" not in sys_doc and "data" not in frob and "data" not in rd
+    assert frob["error"] == "crash: command not found: frob"
+    assert rd["error"] == 'rd: invalid user virtual address: 10  type: "64-bit UVADDR"'
+    assert ps["error"].startswith("ps: invalid option -- 'Z'\nUsage:\n  ps ")
+    assert proc.stderr == ""
+    # a line the shell itself cannot run is a failed document too
+    proc = crashsh(kernel, "--json", "-c", "eval 1 > /nonexistent/dir/file", "-c", "eval 2")
+    assert proc.returncode == 1
+    failed, ok = json_lines(proc.stdout)
+    assert failed["command"] == "eval 1 > /nonexistent/dir/file" and failed["error"]
+    assert ok == {"command": "eval 2", "data": {"value": "0x2"}}
+
+
+def test_plain_failure_keeps_crash_line_and_exits_1(kernel):
+    proc = crashsh(kernel, "-c", "bt 9999")
+    assert proc.returncode == 1
+    assert proc.stdout == "bt: invalid task or pid value: 9999\n"  # where crash prints it
+    assert crashsh(kernel, "-c", f"bt {kernel.manifest['marker']['pid']}").returncode == 0
+
+
+def test_stdin_exit_status_q_like_crash_end_of_input_counts_failures(kernel):
+    """crash's q exits 0 whatever failed; at the end of its stdin crash always exits 1, where
+    crashsh exits 1 only when a command failed."""
+    assert crashsh(kernel, "-s", stdin="bt 9999\nq\n").returncode == 0
+    assert crashsh(kernel, "-s", stdin="bt 9999\n").returncode == 1
+    assert crashsh(kernel, "-s", stdin="sys -t\n").returncode == 0
+    proc = crashsh(kernel, "-s", "--json", stdin="eval 1\n# a comment\nbt 9999\neval 2 | cat\n")
+    assert proc.returncode == 1
+    assert [(d["command"], d.get("data"), d.get("error")) for d in json_lines(proc.stdout)] == [
+        ("eval 1", {"value": "0x1"}, None),
+        ("bt 9999", None, "bt: invalid task or pid value: 9999"),
+        ("eval 2 | cat", {"value": "0x2"}, None)]
+
+
+def test_json_shell_escape_history_repeat_and_input_files_are_documents(kernel, tmp_path):
+    """`!command` and `history` give their text as data, `repeat` a document per run, `-i
+    FILE` and `< FILE` a document per line, not echoed after the prompt: JSON Lines stay
+    whole."""
+    proc = crashsh(kernel, "-s", "--json", stdin="!echo hi\nhistory\n")
+    assert json_lines(proc.stdout) == [{"command": "!echo hi", "data": "hi\n"},
+                                       {"command": "history", "data": "    1  !echo hi\n"}]
+    script = tmp_path / "lines"
+    script.write_text("eval 5\n# a comment\neval 6\n")
+    proc = crashsh(kernel, "--json", "-i", str(script),
+                   stdin=f"repeat -c 2 eval 7\n< {script}\n")
+    assert [(d["command"], d["data"]["value"]) for d in json_lines(proc.stdout)] == [
+        ("eval 5", "0x5"), ("eval 6", "0x6"), ("repeat -c 2 eval 7", "0x7"),
+        ("repeat -c 2 eval 7", "0x7"), ("eval 5", "0x5"), ("eval 6", "0x6")]

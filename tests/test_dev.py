@@ -26,10 +26,10 @@ def test_char_majors_are_drgns(crashsh):
     assert [(r["major"], r["name"]) for r in rows] == [
         (MAJOR(dev), name.decode()) for dev, _, name, _ in registered]
     for row, (_, _, _, cdev) in zip(rows, registered):
-        if row["operations"]:
-            assert row["object"] == cdev.value_()
-            assert row["operations"] == cdev.ops.value_()
-            assert row["symbol"] == prog.symbol(row["operations"]).name
+        if row["operations"] != "0x0":
+            assert row["object"] == hex(cdev.value_())
+            assert row["operations"] == hex(cdev.ops.value_())
+            assert row["symbol"] == prog.symbol(int(row["operations"], 16)).name
 
 
 def test_block_majors_are_drgns(crashsh):
@@ -38,12 +38,12 @@ def test_block_majors_are_drgns(crashsh):
     rows = run_json(crashsh, "dev")["blocks"]
     registered = {(major, name.decode()) for major, name, _ in for_each_registered_blkdev(prog)}
     assert {(r["major"], r["name"]) for r in rows} <= registered
-    disks = {d.value_(): d for d in for_each_disk(prog)}
+    disks = {hex(d.value_()): d for d in for_each_disk(prog)}
     for row in rows:
-        if row["object"]:
+        if row["object"] != "0x0":
             assert disks[row["object"]].major.value_() == row["major"]
-            assert row["operations"] == disks[row["object"]].fops.value_()
-    assert any(row["object"] for row in rows)  # virtio_blk's disks
+            assert row["operations"] == hex(disks[row["object"]].fops.value_())
+    assert any(row["object"] != "0x0" for row in rows)  # virtio_blk's disks
 
 
 def test_disks_and_requests_in_flight(crashsh):
@@ -51,10 +51,10 @@ def test_disks_and_requests_in_flight(crashsh):
     in flight as drgn's busy iterator counts them."""
     prog = crashsh.session.prog
     disks = run_json(crashsh, "dev -d")["disks"]
-    assert [d["gendisk"] for d in disks] == [g.value_() for g in for_each_disk(prog)]
+    assert [d["gendisk"] for d in disks] == [hex(g.value_()) for g in for_each_disk(prog)]
     for row, disk in zip(disks, for_each_disk(prog)):
         assert row["name"] == disk_name(disk).decode()
-        assert row["queue"] == disk.queue.value_()
+        assert row["queue"] == hex(disk.queue.value_())
         busy = [rq for rq in request_queue_busy_iter(disk.queue, "driver")
                 if rq.state.value_() == 1]
         writes = sum(rq.cmd_flags.value_() & 1 for rq in busy)
@@ -68,8 +68,8 @@ def test_resources_are_drgns(crashsh):
     for table in run_json(crashsh, "dev -i"):
         root = prog[f"{table['kind']}_resource"].address_of_()
         assert [r["address"] for r in table["resources"]] == [
-            r.value_() for r in for_each_resource(root)]
-        assert table["resources"][0]["end"] == root.end.value_()
+            hex(r.value_()) for r in for_each_resource(root)]
+        assert table["resources"][0]["end"] == hex(root.end.value_())
 
 
 def test_pci_devices_are_drgns(crashsh):
@@ -77,7 +77,7 @@ def test_pci_devices_are_drgns(crashsh):
     (root,) = run_json(crashsh, "dev -p")["roots"]
     found = {d["address"]: d for d in root["devices"]}
     for dev in for_each_pci_dev(prog):
-        ours = found[dev.value_()]
+        ours = found[hex(dev.value_())]
         assert ours["name"] == pci_name(dev)
         assert (ours["vendor"], ours["device"]) == (dev.vendor.value_(), dev.device.value_())
         assert ours["pci_class"] == dev.member_("class").value_() >> 8

@@ -45,7 +45,7 @@ def test_inode_address_is_the_path(kernel, crashsh):
 def test_every_task_with_an_fs_lives_in_root(crashsh):
     """Every task but the reaped ones (no fs_struct) has / as root and working directory."""
     (found,) = run_json(crashsh, "fuser /")
-    expected = [tc.address for tc in tasks.task_contexts(crashsh.session.prog) if tc.task.fs]
+    expected = [hex(tc.address) for tc in tasks.task_contexts(crashsh.session.prog) if tc.task.fs]
     assert [u["task"] for u in found["users"]] == expected
     assert {tuple(u["uses"]) for u in found["users"]} == {("root", "cwd")}
 

@@ -75,7 +75,8 @@ def test_help_r_registers_are_drgns_first_frames(kernel, dump):
     assert [c["cpu"] for c in cpus] == list(range(kernel.manifest["nr_cpus"]))
     for cpu in cpus:
         frame = prog.stack_trace(cpu_curr(prog, cpu["cpu"]))[0].registers()
-        assert (cpu["registers"]["rip"], cpu["registers"]["rsp"]) == (frame["rip"], frame["rsp"])
+        assert (cpu["registers"]["rip"], cpu["registers"]["rsp"]) == (hex(frame["rip"]),
+                                                                      hex(frame["rsp"]))
 
 
 def test_help_z_all_and_pages_without_argparse_help(crashsh):

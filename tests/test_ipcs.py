@@ -39,7 +39,7 @@ def test_every_facility_is_drgns_walk(crashsh):
         ns_ids = prog["init_ipc_ns"].ids[{"sem": 0, "msg": 1, "shm": 2}[kind]]
         assert table["in_use"] == ns_ids.in_use.value_()
         expected = drgn_objects(prog, kind)
-        assert [o["address"] for o in table["objects"]] == [obj.value_() for obj in expected]
+        assert [o["address"] for o in table["objects"]] == [hex(obj.value_()) for obj in expected]
         for ours, obj in zip(table["objects"], expected):
             perm = getattr(obj, WALKS[kind][1])
             assert ours[IDS[kind]] == perm.id.value_()
@@ -52,7 +52,7 @@ def check_counters(kind: str, ours: dict, obj) -> None:
     if kind == "shm":
         assert ours["bytes"] == obj.shm_segsz.value_()
         assert ours["nattch"] == obj.shm_nattch.value_()
-        assert ours["inode"] == obj.shm_file.f_inode.value_()
+        assert ours["inode"] == hex(obj.shm_file.f_inode.value_())
     elif kind == "sem":
         assert ours["nsems"] & 0xFFFFFFFF == obj.sem_nsems.value_()
     else:
@@ -72,7 +72,7 @@ def test_objects_are_found_by_id_and_address(crashsh):
     for table in run_json(crashsh, "ipcs"):
         option = {"shm": "-m", "sem": "-s", "msg": "-q"}[table["kind"]]
         for obj in table["objects"]:
-            for value in (f"{obj['address']:x}", str(obj[IDS[table['kind']]])):
+            for value in (obj["address"][2:], str(obj[IDS[table['kind']]])):
                 found = run_json(crashsh, f"ipcs {option} {value}")
                 assert [m["object"] for m in found] == [obj]
 

@@ -27,7 +27,7 @@ def test_listing_has_every_descriptor_and_action(kernel, crashsh):
     assert [row["irq"] for row in rows] == list(range(irq_get_nr_irqs(prog)))
     for row in rows:
         desc = known.get(row["irq"])
-        assert row["desc"] == (desc.value_() if desc is not None else 0)
+        assert row["desc"] == hex(desc.value_() if desc is not None else 0)
         names = irq_desc_action_names(desc) if desc is not None else []
         assert [a["name"] for a in row["actions"]] == [n.decode() for n in names]
     assert [row["irq"] for row in run_json(crashsh, "irq -u")] == sorted(known)
@@ -56,15 +56,15 @@ def test_softirqs_and_idt(kernel, crashsh):
     prog = crashsh.session.prog
     vectors = run_json(crashsh, "irq -b")["vectors"]
     assert [(v["vector"], v["action"]) for v in vectors] == [
-        (i, vec.action.value_()) for i, vec in enumerate(prog["softirq_vec"]) if vec.action]
-    assert all(prog.symbol(v["action"]).name == v["symbol"] for v in vectors)
+        (i, hex(vec.action.value_())) for i, vec in enumerate(prog["softirq_vec"]) if vec.action]
+    assert all(prog.symbol(int(v["action"], 16)).name == v["symbol"] for v in vectors)
     entries = run_json(crashsh, "irq -d")["entries"]
     assert [e["handler"] for e in entries] == [
-        gate_desc_func(gate).value_() for gate in prog["idt_table"]]
+        hex(gate_desc_func(gate).value_()) for gate in prog["idt_table"]]
     exact = 0
     for entry in entries:
-        symbol = prog.symbol(entry["handler"])
-        if symbol.address == entry["handler"]:
+        symbol = prog.symbol(int(entry["handler"], 16))
+        if symbol.address == int(entry["handler"], 16):
             assert entry["name"] == symbol.name
             exact += 1
         else:

@@ -4,8 +4,6 @@ against crashsh's kmem, crash's known mistakes, speed on the biggest caches, and
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import time
 
@@ -14,13 +12,12 @@ from drgn import Object
 from drgn.helpers.linux.cpumask import for_each_online_cpu
 from drgn.helpers.linux.mm import vm_memory_committed
 from drgn.helpers.linux.percpu import per_cpu_ptr
-from drgn.helpers.linux.slab import slab_cache_usage
+from drgn.helpers.linux.slab import find_slab_cache, slab_cache_usage
 
-from crashsh.commands.kmem import kmem_parser, run_kmem
 from crashsh.commands.kmem_free import ordinal
 from crashsh.conventions.numbers import is_hexadecimal
-from crashsh.render import render
 from crashsh.render.kmem_usage import pages_to_size
+from tests.differential.runner import run_json
 
 PAGE = 4096
 
@@ -153,11 +150,9 @@ def test_page_map_is_fast_and_complete(kernel, crashsh, line):
 # -- JSON -----------------------------------------------------------------------------------------
 def test_json_cache_rows(crashsh, kernel):
     module = kernel.manifest["test_module"]
-    out = io.StringIO()
-    data = run_kmem(crashsh.session, kmem_parser().parse_args(["-s", module["cache"]]))
-    render(data, "json", out)
-    [row] = json.loads(out.getvalue())["rows"]
+    [row] = run_json(crashsh, f"kmem -s {module['cache']}")["rows"]
     assert row["name"] == module["cache"] and row["allocated"] == module["objects"]
+    assert row["cache"] == hex(find_slab_cache(crashsh.session.prog, module["cache"]).value_())
 
 
 # -- errors and usage ------------------------------------------------------------------------------

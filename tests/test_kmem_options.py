@@ -82,9 +82,9 @@ def test_member_json(kernel, crashsh):
     data = run_json(crashsh, f"kmem -m lru,_refcount,flags {page.value_():x}")
     assert [m["name"] for m in data["members"]] == ["lru", "_refcount", "flags"]
     [row] = data["rows"]
-    assert row["page"] == page.value_()
-    assert row["values"] == [[page.lru.next.value_(), page.lru.prev.value_()],
-                             [page._refcount.counter.value_()], page.flags.value_()]
+    assert row["page"] == hex(page.value_())  # addresses and words: "0x…" strings
+    assert row["values"] == [[hex(page.lru.next.value_()), hex(page.lru.prev.value_())],
+                             [hex(page._refcount.counter.value_())], hex(page.flags.value_())]
 
 
 # -- -I, -S=cpus, -i=shared, -l -------------------------------------------------------------------

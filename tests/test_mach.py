@@ -29,16 +29,17 @@ def test_machine_figures(kernel, crashsh):
     assert stats["cpus"] == kernel.manifest["nr_cpus"]
     assert stats["page_size"] == 4096
     prog = crashsh.session.prog
-    assert stats["kernel_virtual_base"] == prog["page_offset_base"].value_()
+    assert stats["kernel_virtual_base"] == hex(prog["page_offset_base"].value_())
     for stack in stats["irq_stacks"]:
         top = per_cpu(prog["pcpu_hot"], stack["cpu"]).hardirq_stack_ptr.value_() \
             if "pcpu_hot" in prog else per_cpu(prog["hardirq_stack_ptr"], stack["cpu"]).value_()
-        assert stack["base"] < top <= stack["base"] + stats["irq_stack_size"]
+        base = int(stack["base"], 16)
+        assert base < top <= base + stats["irq_stack_size"]
 
 
 def test_e820_ram_is_the_guests_system_ram(kernel, crashsh):
     [memory] = run_json(crashsh, "mach -m")
-    ram = [(r["start"], r["end"]) for r in memory["ranges"] if r["type"] == 1]
+    ram = [(int(r["start"], 16), int(r["end"], 16)) for r in memory["ranges"] if r["type"] == 1]
     assert ram == iomem_ram(kernel)
 
 
@@ -47,5 +48,5 @@ def test_cpuinfo_per_cpu(kernel, crashsh):
     cpus = run_json(crashsh, "mach -c")
     assert [c["cpu"] for c in cpus] == list(range(kernel.manifest["nr_cpus"]))
     for cpu in cpus:
-        assert cpu["address"] == per_cpu(prog["cpu_info"], cpu["cpu"]).address_
+        assert cpu["address"] == hex(per_cpu(prog["cpu_info"], cpu["cpu"]).address_)
         assert f"cpu_index = {cpu['cpu']}," in cpu["text"]

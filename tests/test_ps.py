@@ -7,9 +7,10 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from drgn.helpers.linux.pid import find_task
 
 from tests import dumptruth
-from tests.differential.runner import run_json
+from tests.differential.runner import run_document, run_json
 from crashsh.commands.ps import (
     LastRun,
     LastRunAge,
@@ -135,10 +136,12 @@ def test_args_of_filtered_user_pages(kernel, crashsh):
 
 
 def test_json_listing(kernel, crashsh):
-    listing = run_json(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
-    assert listing["kstackp"] is False
-    assert listing["notices"] == [{"prefix": "ps", "message": "invalid task or pid value: 99999"}]
+    doc = run_document(crashsh, f"ps {kernel.manifest['marker']['pid']} 99999")
+    assert doc["error"] == "ps: invalid task or pid value: 99999"  # the failure, out of the data
+    listing = doc["data"]
+    assert listing == {"rows": listing["rows"], "notices": []}  # no layout flags
     (row,) = listing["rows"]
+    assert row["task"] == hex(find_task(crashsh.session.prog, row["pid"]).value_())
     assert set(row) == {"pid", "ppid", "cpu", "task", "state", "mem_percent", "vsz", "rss",
                         "comm", "kthread", "active", "kstackp"}
     assert row["comm"] == "crashsh_marker" and row["ppid"] == 1 and row["vsz"] > 0

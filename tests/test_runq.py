@@ -21,11 +21,11 @@ def test_each_cpus_current_task_and_queue(kernel, crashsh):
     prog = crashsh.session.prog
     for row in run_json(crashsh, "runq")["cpus"]:
         rq = cpu_rq(prog, row["cpu"])
-        assert row["runqueue"] == rq.value_()
-        assert row["current_task"] == cpu_curr(prog, row["cpu"]).value_()
+        assert row["runqueue"] == hex(rq.value_())
+        assert row["current_task"] == hex(cpu_curr(prog, row["cpu"]).value_())
         assert row["nr_running"] == rq.nr_running.value_()
         assert row["rt"] == [] and row["cfs"] == []  # the fixtures queue nothing else
-        running = [t.value_() for t in rq_for_each_fair_task(rq)]
+        running = [hex(t.value_()) for t in rq_for_each_fair_task(rq)]
         assert set(running) <= {row["current_task"]}  # crash lists the tree: curr is not in it
 
 
@@ -36,9 +36,9 @@ def test_the_panic_task_is_current_on_its_cpu(kernel, crashsh):
     row = run_json(crashsh, "runq")["cpus"][cpu]
     assert row["current"]["pid"] == kernel.manifest["panic"]["pid"]
     groups = run_json(crashsh, "runq -g")["cpus"][cpu]
-    assert groups["cfs_rq"] == cpu_rq(prog, cpu).cfs.address_
+    assert groups["cfs_rq"] == hex(cpu_rq(prog, cpu).cfs.address_)
     entry = next(item for item in groups["cfs"] if "task" in item)
-    assert entry["task"]["task"] == panic.value_() and entry["current"]
+    assert entry["task"]["task"] == hex(panic.value_()) and entry["current"]
 
 
 def test_timestamps_and_run_times(kernel, crashsh):
@@ -60,7 +60,7 @@ def test_timestamps_and_run_times(kernel, crashsh):
 
 def test_on_rq_lists_every_queued_task_of_crashs_table(kernel, crashsh):
     prog = crashsh.session.prog
-    listed = {row["cpu"]: [t["task"]["task"] for t in row["tasks"]]
+    listed = {row["cpu"]: [int(t["task"]["task"], 16) for t in row["tasks"]]
               for row in run_json(crashsh, "runq -d")["cpus"]}
     for cpu, found in listed.items():
         expected = [tc.address for tc in tasks.task_contexts(prog)

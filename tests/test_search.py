@@ -89,6 +89,6 @@ def test_json_records_per_match(crashsh):
     line = f"search -K -s {banner:x} -l 256 {word:x} {word:x}"  # -K: the image once
     records = run_json(crashsh, line)
     plain = crashsh.run(line).splitlines()
-    assert [f"{r['address']:x}: {r['value']:x} {r['label']}" for r in records] == plain
-    assert len(records) == 2 and records[0]["address"] == banner
+    assert [f"{r['address'][2:]}: {r['value'][2:]} {r['label']}" for r in records] == plain
+    assert len(records) == 2 and records[0]["address"] == hex(banner)
 

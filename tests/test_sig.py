@@ -15,14 +15,14 @@ def test_handlers_and_sets_are_the_tasks(kernel, crashsh):
     [sig] = run_json(crashsh, f"sig {pid}")
     assert sig["header"]["pid"] == pid
     group = sig["group"]
-    assert group["signal_struct"] == task.signal.value_()
+    assert group["signal_struct"] == hex(task.signal.value_())
     assert len(group["actions"]) == 64
     for ours, action in zip(group["actions"], task.sighand.action):
-        assert ours["address"] == action.address_
-        assert ours["handler"] == action.sa.sa_handler.value_()
-        assert ours["flags"] == action.sa.sa_flags.value_()
-    assert sig["task"]["signal"] == task.pending.signal.sig[0].value_()
-    assert sig["task"]["blocked"] & 0xFFFFFFFF == task.blocked.sig[0].value_() & 0xFFFFFFFF
+        assert ours["address"] == hex(action.address_)
+        assert ours["handler"] == hex(action.sa.sa_handler.value_())
+        assert ours["flags"] == hex(action.sa.sa_flags.value_())
+    assert sig["task"]["signal"] == hex(task.pending.signal.sig[0].value_())
+    assert int(sig["task"]["blocked"], 16) & 0xFFFFFFFF == task.blocked.sig[0].value_() & 0xFFFFFFFF
 
 
 def test_thread_group_lists_every_thread(kernel, crashsh):
@@ -47,8 +47,8 @@ def test_foreach_sig_covers_every_task(crashsh):
     prog = crashsh.session.prog
     entries = run_json(crashsh, "foreach sig")
     contexts = list(task_contexts(prog))
-    assert [e["header"]["task"] for e in entries] == [tc.task.value_() for tc in contexts]
+    assert [e["header"]["task"] for e in entries] == [hex(tc.task.value_()) for tc in contexts]
     for entry, tc in zip(entries, contexts):
         [sig] = entry["outputs"]
-        assert sig["group"]["signal_struct"] == tc.task.signal.value_()
-        assert sig["task"]["signal"] == tc.task.pending.signal.sig[0].value_()
+        assert sig["group"]["signal_struct"] == hex(tc.task.signal.value_())
+        assert sig["task"]["signal"] == hex(tc.task.pending.signal.sig[0].value_())

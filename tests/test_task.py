@@ -14,6 +14,7 @@ import drgn
 import pytest
 from drgn.helpers.linux.pid import find_task
 
+from crashsh.conventions.notices import error_log
 from crashsh.render.jsonout import jsonable
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbvalues import (
@@ -247,11 +248,12 @@ def test_task_json(crashsh):
     from crashsh.commands.task import run_task, task_parser
 
     items = list(run_task(crashsh.session, task_parser().parse_args(["-R", "pid,nosuch"])))
-    data = json.loads(json.dumps(jsonable(items)))
+    with error_log() as errors:  # crash's error line leaves the data for the document's error
+        data = json.loads(json.dumps(jsonable(items)))
     assert data[0]["header"]["pid"] == crashsh.session.panic_task.pid.value_()
-    assert data[0]["items"][0].startswith("  pid = ")
-    assert data[0]["items"][1] == {"prefix": "task",
-                                   "message": "nosuch: not a task_struct or thread_info member"}
+    assert data[0]["header"]["task"] == hex(crashsh.session.panic_task.value_())
+    assert data[0]["items"] == [data[0]["items"][0]] and data[0]["items"][0].startswith("  pid = ")
+    assert [e.line for e in errors] == ["task: nosuch: not a task_struct or thread_info member"]
 
 
 def test_printer_on_other_types(crashsh):

@@ -148,6 +148,13 @@ def test_type_names_complete_from_the_btf(crashsh):
     assert prog.type("pid_t").kind == drgn.TypeKind.TYPEDEF
 
 
+def test_q_after_a_failure_exits_0_as_crash(term):
+    """At the prompt, `q` ends the session with status 0 whatever failed before, as crash's
+    does (issue 12)."""
+    assert "bt: invalid task or pid value: 9999" in term.line("bt 9999")
+    assert term.close() == 0
+
+
 def test_history_is_kept_between_sessions(kernel, tmp_path):
     history = tmp_path / "history"
     first = open_terminal(kernel, tmp_path)

@@ -14,6 +14,7 @@ from drgn.helpers.linux.sched import task_cpu
 from crashsh.triage import classify
 from crashsh.triage.classify import StackFrame
 from crashsh.triage.report import triage
+from tests.test_json import walk
 
 pytestmark = pytest.mark.vmcore
 
@@ -118,6 +119,11 @@ def test_one_dump_plain_and_json(kernel):
                                      kernel.dump("elf")).stdout)
     assert document["panic"]["kind"] == "sysrq"
     assert document["panic"]["pid"] == kernel.manifest["panic"]["pid"]
+    problems: list[str] = []
+    walk(document, "triage", problems)  # the JSON rules of every command's documents
+    assert not problems
+    if document["panic"]["address"] is not None:
+        assert document["panic"]["address"].startswith("0x")
 
 
 # -- fleet ---------------------------------------------------------------------------------------
@@ -200,6 +206,19 @@ def test_missing_path_is_one_line():
     proc = run_triage("/nonexistent/vmcore")
     assert proc.returncode == 1
     assert proc.stderr == "crashsh triage: /nonexistent/vmcore: No such file or directory\n"
+
+
+def test_json_failures_are_error_objects(kernel, tmp_path):
+    """With --json a run that triaged nothing gives an error object on stdout, exit status 1."""
+    proc = run_triage("--json", "/nonexistent/vmcore")
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert json.loads(proc.stdout) == {"error": "/nonexistent/vmcore: No such file or directory"}
+    (tmp_path / "root").mkdir()
+    proc = run_triage("--json", "-r", str(tmp_path / "root"), kernel.dump())
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert json.loads(proc.stdout) == {
+        "dump": kernel.dump(),
+        "error": f"no vmlinux for {kernel.manifest['release']} under {tmp_path / 'root'}"}
 
 
 # -- the rules (pure logic) ----------------------------------------------------------------------

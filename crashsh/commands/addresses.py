@@ -20,9 +20,9 @@ from crashsh.kernel import memmap, swap, tasks
 from crashsh.kernel.pagetable import (PRESENT, PROTNONE, PSE, PageTable, TableEntry, Walk,
                                       physical_bits, physical_page_mask)
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command, foreach_handler
 
-HIDDEN = {"json": False}
 USERSPACE_TOP = 0x0000800000000000  # x86_64, 4-level paging
 
 # x86_64_translate_pte()'s flag names, in its order (PSE only when present, PROTNONE only not)
@@ -36,8 +36,8 @@ class PteBits:
     """A PTE as crash translates it: its physical address and flag names, or, not present
     and not zero, its swap device and offset. No flags: "no mapping"."""
 
-    pte: int
-    physical: int
+    pte: Word
+    physical: Address
     flags: list[str]
     swap_device: str | None = None
     swap_offset: int | None = None
@@ -53,13 +53,13 @@ class AddressTranslation:
     the kernel's top table (crash's PGD DIRECTORY) for a kernel walk; ``page_size`` is ""
     for 4 KB pages, else "2MB" or "1GB"."""
 
-    virtual: int
+    virtual: Address
     user: bool
     status: str
-    physical: int | None = None
-    directory: int | None = None
+    physical: Address | None = None
+    directory: Address | None = None
     entries: list[TableEntry] = field(default_factory=list)
-    page: int | None = None
+    page: Address | None = None
     page_size: str = ""
     zero_page: bool = False
     bits: PteBits | None = None
@@ -67,28 +67,28 @@ class AddressTranslation:
     location: str | None = None  # not mapped: "SWAP: dev  OFFSET: n" or "FILE: path  OFFSET: x"
     page_row: memmap.PageRow | None = None
     warning: str | None = None  # crash's sparsemem warning for a physical address beyond memory
-    subsequent: bool = field(default=False, metadata=HIDDEN)
-    page_header: bool = field(default=True, metadata=HIDDEN)  # first struct page row of the command
-    physical_width: int = field(default=8, metadata=HIDDEN)
+    subsequent: bool = field(default=False, metadata=LAYOUT)
+    page_header: bool = field(default=True, metadata=LAYOUT)  # first struct page row of the command
+    physical_width: int = field(default=8, metadata=LAYOUT)
 
 
 @dataclass
 class PhysicalToVirtual:
     """`ptov PHYS`: the direct-map address of a physical address."""
 
-    physical: int
-    virtual: int
-    subsequent: bool = field(default=False, metadata=HIDDEN)
+    physical: Address
+    virtual: Address
+    subsequent: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
 class PerCpuAddresses:
     """`ptov OFFSET:CPUS`: a per-cpu offset plus each CPU's __per_cpu_offset."""
 
-    offset: int
-    addresses: list[tuple[int, int]]  # (cpu, address)
-    cpu_width: int = field(metadata=HIDDEN)
-    subsequent: bool = field(default=False, metadata=HIDDEN)
+    offset: Address
+    addresses: list[tuple[int, Address]]  # (cpu, address)
+    cpu_width: int = field(metadata=LAYOUT)
+    subsequent: bool = field(default=False, metadata=LAYOUT)
 
 
 # -- pte ----------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """bt: kernel stack backtraces, as crash's cmd_bt (kernel.c) and its x86_64 back tracer print them.
 
-JSON: `bt` gives {"style": {...}, "traces": [...]}. A trace has "header" {pid, task, cpu,
+JSON (docs/json.md): `bt` gives {"traces": [...]}. A trace has "header" {pid, task, cpu,
 command}, "entries", "no_stack", "raw" (bt -r) and "error" (where crash gives up). Entries are
 frames {level, sp, pc, function, offset, module, file, line, stack_data, size_unknown}, exception
 frames {address, registers {rip, rsp, rflags, rax, ..., orig_rax, cs, ss}, function, offset,
 rip_note, search, file, line}, stack switches {stack}, bt -t lines {sp, pc, function, offset,
-module} and {function, pc} for START, and notes {text}. An argument that names no task gives
-{"prefix": "bt", "message": "invalid task or pid value: ..."} in place of a trace.
+module} and {function, pc} for START, and notes {text}. An argument that names no task is
+crash's error line "bt: invalid task or pid value: ...", the document's "error".
 `bt --group` gives {"groups": [{"pids": [...], "tasks": [...], "frames": ["name+offset", ...]}]}.
 """
 
@@ -27,7 +27,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader, Word
 from crashsh.registry import command, foreach_handler
 
 
@@ -56,7 +56,7 @@ class TaskTrace:
 
 @dataclass
 class BtListing:
-    style: BtStyle
+    style: BtStyle = field(metadata=LAYOUT)
     traces: Iterator[TaskTrace | Notice]
 
 
@@ -64,15 +64,15 @@ class BtListing:
 class StackSearchListing:
     """bt -E: the exception frames found on the IRQ and exception stacks."""
 
-    style: BtStyle
+    style: BtStyle = field(metadata=LAYOUT)
     stacks: list[stack.StackSearch]
 
 
 @dataclass
 class StackOverflow:
     header: TaskHeader
-    location: int
-    value: int
+    location: Address
+    value: Word
 
 
 @dataclass
@@ -88,7 +88,7 @@ class StackGroup:
     """bt --group: tasks whose stacks hold the same frames."""
 
     pids: list[int]
-    tasks: list[int]
+    tasks: list[Address]
     frames: list[str]
 
 
@@ -212,7 +212,7 @@ FOREACH_BT_FLAGS = "fFtTsxdlreo"
 class ForeachTrace:
     """`foreach bt`: one task's frames; foreach has printed the task line."""
 
-    style: BtStyle
+    style: BtStyle = field(metadata=LAYOUT)
     trace: TaskTrace
 
 

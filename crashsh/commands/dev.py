@@ -20,9 +20,9 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import devices, paths
 from crashsh.kernel.readmem import Memory
 from crashsh.parsing import CommandParser, Ordered
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
-LAYOUT = {"json": False}
 SKIPPED_DISKS = ("ram", "loop")  # crash shows no I/O of disks named so
 
 
@@ -33,8 +33,8 @@ class MajorRow:
 
     major: int
     name: str
-    object: int
-    operations: int
+    object: Address
+    operations: Address
     symbol: str
 
 
@@ -52,9 +52,9 @@ class DiskIo:
     and the driver's count (null where crash shows no DRV column, -1 for "N/A(MQ)")."""
 
     major: int
-    gendisk: int
+    gendisk: Address
     name: str
-    queue: int
+    queue: Address
     read: int
     write: int
     driver: int | None = None
@@ -73,9 +73,9 @@ class DiskIoTable:
 class Resource:
     """An I/O port or memory range: the struct resource, its range and name."""
 
-    address: int
-    start: int
-    end: int
+    address: Address
+    start: Address
+    end: Address
     name: str
 
 
@@ -95,7 +95,7 @@ class PciDevice:
     """A pci_dev: address, name (domain:bus:slot.function), class, vendor and device ids,
     and crash's PCIe port type (with " [BRIDGE]" for a bridge header)."""
 
-    address: int
+    address: Address
     name: str
     pci_class: int
     vendor: int
@@ -108,8 +108,8 @@ class PciBus:
     """A PCI bus: address, parent bus (a root bus: null) and name (root buses only), the
     bridge device it sits behind, its devices and child buses."""
 
-    address: int
-    parent: int | None
+    address: Address
+    parent: Address | None
     name: str | None
     bridge: PciDevice | None
     devices: list[PciDevice]

@@ -21,6 +21,7 @@ from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import facts, per_dump
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.records import Address
 from crashsh.registry import command
 from crashsh.toolchain.gdbdis import MAX_INSN, GdbDisassembler, Line
 from crashsh.toolchain.gdbsyms import MinimalSymbols
@@ -41,7 +42,7 @@ class Instruction:
     """One line of ``dis``: ``0xADDR <symbol>:\\tTEXT``; ``text`` None when the bytes at
     *address* cannot be read (crash then leaves the line unfinished, without a newline)."""
 
-    address: int
+    address: Address
     symbol: str
     text: str | None
 
@@ -51,7 +52,7 @@ class RawInstruction:
     """gdb's own ``x/i`` line, unfiltered: ``   0xADDR[ <symbol>]:\\tTEXT`` (``text`` None:
     unreadable)."""
 
-    address: int
+    address: Address
     symbol: str | None
     text: str | None
 

@@ -14,10 +14,9 @@ from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader, Word
 from crashsh.registry import command, foreach_handler
 
-HIDDEN = {"json": False}
 
 
 @dataclass
@@ -31,14 +30,14 @@ class OpenFile:
     """
 
     fd: int
-    file: int
-    dentry: int
-    inode: int
+    file: Address
+    dentry: Address
+    inode: Address
     type: str
     path: str
-    flags: int
+    flags: Word
     pos: int
-    mapping: int
+    mapping: Address
     nrpages: int
 
 
@@ -55,19 +54,19 @@ class TaskFiles:
     cwd: str | None
     files: list[OpenFile]
     reference: str | None = None
-    root_matched: bool = field(default=False, metadata=HIDDEN)
-    subsequent: bool = field(default=False, metadata=HIDDEN)  # a blank line before the header
-    nrpages_columns: bool = field(default=False, metadata=HIDDEN)  # -c
-    blank_after: bool = field(default=False, metadata=HIDDEN)
+    root_matched: bool = field(default=False, metadata=LAYOUT)
+    subsequent: bool = field(default=False, metadata=LAYOUT)  # a blank line before the header
+    nrpages_columns: bool = field(default=False, metadata=LAYOUT)  # -c
+    blank_after: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
 class DentryInfo:
     """`files -d`: a dentry, its inode and superblock, TYPE (N/A without inode) and path."""
 
-    dentry: int
-    inode: int
-    superblock: int
+    dentry: Address
+    inode: Address
+    superblock: Address
     type: str
     path: str
 
@@ -76,7 +75,7 @@ class DentryInfo:
 class InodePages:
     """`files -p`: an inode's page count, then its page-cache pages as `kmem -p` rows."""
 
-    inode: int
+    inode: Address
     nrpages: int
     pages: object = None  # crashsh.commands.kmem_pages.PageTable
 
@@ -292,7 +291,8 @@ def inode_pages(session, address: int) -> list[object]:
     result[0].pages = page_table(session, [c.page.value_() for c in cached], physical=False)
     count = sum(c.pages for c in cached)
     if count != nrpages:
-        result.append(Notice("files", f"xarray page count: {count}  nrpages: {nrpages}"))
+        result.append(Notice("files", f"xarray page count: {count}  nrpages: {nrpages}",
+                             informational=True))
     return result
 
 

@@ -13,7 +13,7 @@ from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import TASKS, CommandParser, Completes, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, TaskHeader
 from crashsh.commands.system import context_info
 from crashsh.registry import (command, foreach_handler, get_foreach_check,
                               get_foreach_handler)
@@ -31,7 +31,7 @@ class ForeachTask:
     """One task's part of foreach output: crash's task line, then each keyword's data."""
 
     header: TaskHeader | None
-    subsequent: bool
+    subsequent: bool = field(metadata=LAYOUT)
     outputs: list = field(default_factory=list)
 
 

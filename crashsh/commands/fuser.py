@@ -23,6 +23,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import fs, tasks
 from crashsh.kernel.memmap import is_kernel_address
 from crashsh.parsing import CommandParser
+from crashsh.records import Address
 from crashsh.registry import command
 
 
@@ -32,7 +33,7 @@ class FileUser:
     ("root", "cwd", "fd", "mmap")."""
 
     pid: int
-    task: int
+    task: Address
     command: str
     uses: list[str]
 

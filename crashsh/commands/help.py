@@ -14,6 +14,7 @@ from crashsh.dumpfile import FileKind
 from crashsh.errors import CommandError
 from crashsh.interpreter import BUILTIN_ALIASES, QUIT_WORDS
 from crashsh.parsing import CommandParser, Completes, Ordered, completes
+from crashsh.records import Word
 from crashsh.registry import command, command_names, get_command
 
 # crash commands that the shell runs itself (crashsh/shell.py), with their pages
@@ -116,7 +117,7 @@ class CpuRegisters:
     offline CPU crash marks [OFFLINE] or a CPU without a note."""
 
     cpu: int
-    registers: dict[str, int] | None
+    registers: dict[str, Word] | None
     offline: bool = False
 
 

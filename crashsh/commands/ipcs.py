@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.idr import idr_for_each
@@ -16,6 +16,7 @@ from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 SHM_DEST, SHM_LOCKED = 0o1000, 0o2000
@@ -32,7 +33,7 @@ class SharedMemory:
     attach count, SHM_DEST/SHM_LOCKED, and with -M its pages (allocated, resident, swapped)
     and shmem inode."""
 
-    address: int
+    address: Address
     key: int
     shmid: int
     uid: int
@@ -44,14 +45,14 @@ class SharedMemory:
     pages: int
     resident: int
     swapped: int
-    inode: int
+    inode: Address
 
 
 @dataclass
 class SemaphoreArray:
     """A sem_array: key, id, owner uid, permission bits and number of semaphores."""
 
-    address: int
+    address: Address
     key: int
     semid: int
     uid: int
@@ -63,7 +64,7 @@ class SemaphoreArray:
 class MessageQueue:
     """A msg_queue: key, id, owner uid, permission bits, bytes and messages queued."""
 
-    address: int
+    address: Address
     key: int
     msqid: int
     uid: int
@@ -83,7 +84,7 @@ class IpcTable:
     kind: str
     in_use: int
     objects: list[IpcObject]
-    verbose: bool = False
+    verbose: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -92,7 +93,7 @@ class IpcMatch:
 
     kind: str
     object: IpcObject
-    verbose: bool = False
+    verbose: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from crashsh.kernel import irq as irqs
 from crashsh.kernel import memmap, tasks
 from crashsh.kernel.irq import IrqAction
 from crashsh.parsing import CommandParser, Ordered
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 
@@ -24,9 +25,9 @@ class IrqRow:
     """`irq`: an IRQ, its descriptor (0: none) and its actions."""
 
     irq: int
-    desc: int
+    desc: Address
     actions: list[IrqAction]
-    first: bool = field(default=False, metadata={"json": False})  # the header goes first
+    first: bool = field(default=False, metadata=LAYOUT)  # the header goes first
 
 
 @dataclass
@@ -41,7 +42,7 @@ class IrqAffinity:
 @dataclass
 class IrqAffinities:
     rows: list[IrqAffinity]
-    ncpus: int = field(default=1, metadata={"json": False})
+    ncpus: int = field(default=1, metadata=LAYOUT)
 
 
 @dataclass
@@ -70,7 +71,7 @@ class SoftirqVector:
     """`irq -b`: a softirq vector's action, its symbol and module (null for vmlinux)."""
 
     vector: int
-    action: int
+    action: Address
     symbol: str | None
     module: str | None
 
@@ -85,7 +86,7 @@ class IdtEntry:
     """`irq -d`: an IDT vector's handler and crash's name for it."""
 
     vector: int
-    handler: int
+    handler: Address
     name: str
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from crashsh.conventions.notices import Notice
 from crashsh.kernel import memmap, meminfo
+from crashsh.records import LAYOUT, Address
 
 
 @dataclass
@@ -14,8 +15,8 @@ class FreeArea:
 
     order: int
     size_kb: int
-    address: int
-    blocks: list[int] = field(default_factory=list)
+    address: Address
+    blocks: list[Address] = field(default_factory=list)
 
 
 @dataclass
@@ -27,8 +28,8 @@ class FreeZone:
     name: str
     size: int
     free: int
-    mem_map: int
-    start_paddr: int
+    mem_map: Address
+    start_paddr: Address
     start_mapnr: int
     areas: list[FreeArea] | None
 
@@ -37,8 +38,8 @@ class FreeZone:
 class FreePages:
     """`kmem -f` / `kmem -F`: the buddy free lists of every zone."""
 
-    verbose: bool
-    show_nodes: bool
+    verbose: bool = field(metadata=LAYOUT)
+    show_nodes: bool = field(metadata=LAYOUT)
     zones: list[FreeZone]
     total: int
     found: int
@@ -50,7 +51,7 @@ class FreeBlock:
 
     zone: FreeZone
     area: FreeArea
-    block: int
+    block: Address
     note: str  # "(ADDRESS is Nth of M pages)" inside a multi-page block, else ""
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crashsh.errors import CommandError
 from crashsh.kernel import memmap
 from crashsh.kernel.pagemembers import PageMember, column_reader
+from crashsh.records import LAYOUT, Address, Word
 
 
 @dataclass
 class PageTable:
     """`kmem -p`: struct page rows (every page, or those of the given addresses)."""
 
-    physical_width: int
+    physical_width: int = field(metadata=LAYOUT)
     rows: Iterator[memmap.PageRow]
 
 
@@ -23,8 +24,8 @@ class MemberRow:
     """A `kmem -m` line: the struct page and each member's value (an int, or a tuple of
     words for a struct crash prints word by word)."""
 
-    page: int
-    values: tuple
+    page: Address
+    values: tuple[Word | tuple[Word, ...], ...]
 
 
 @dataclass
@@ -39,10 +40,10 @@ class PageMembers:
 class FlagBits:
     """`kmem -g [flags]`: the page flag bits (all, or those set in *flags*)."""
 
-    flags: int
+    flags: Word
     bits: list[tuple[str, int]]
-    name_width: int
-    value_digits: int
+    name_width: int = field(metadata=LAYOUT)
+    value_digits: int = field(metadata=LAYOUT)
 
 
 # -- pages --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from crashsh.commands.kmem_pages import PageTable, page_row
 from crashsh.commands.kmem_slabs import SlabOfAddress, cache_row, slab_listing, translation_warning
 from crashsh.commands.system import context_info
 from crashsh.kernel import memmap, slab, tasks
+from crashsh.records import Address
 
 
 @dataclass
@@ -22,7 +23,7 @@ class VmapTable:
 class NotInMemMap:
     """The last line of kmem ADDRESS when no struct page was found."""
 
-    address: int
+    address: Address
     physical: bool
 
 

@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from crashsh.conventions.notices import LAYOUT, Notice
+from crashsh.conventions.notices import Notice
 from crashsh.errors import CommandError
 from crashsh.kernel import memmap, slab
 from crashsh.kernel.slab import Cache, CpuSlab, Slab, SlabWalker
+from crashsh.records import LAYOUT, Address
 
 SORT_KEYS = {
     "size": lambda row: -row.object_size,
@@ -22,7 +23,7 @@ SORT_KEYS = {
 class CacheRow:
     """One `kmem -s` line."""
 
-    cache: int
+    cache: Address
     name: str
     object_size: int
     allocated: int
@@ -35,7 +36,7 @@ class CacheRow:
 class IgnoredCache:
     """A cache named by `kmem -I`: crash shows its address and name, tagged [IGNORED]."""
 
-    cache: int
+    cache: Address
     name: str
     ignored: bool = True
 
@@ -63,15 +64,15 @@ class SlabQuery:
 class CacheNames:
     """`kmem -s list`: address and name of every cache."""
 
-    caches: list[tuple[int, str]]
+    caches: list[tuple[Address, str]]
 
 
 @dataclass
 class SlabRow:
     """A slab line: its struct slab, memory, node and object counts."""
 
-    slab: int
-    memory: int
+    slab: Address
+    memory: Address
     node: int
     total: int
     allocated: int
@@ -80,7 +81,7 @@ class SlabRow:
 
 @dataclass
 class SlabObject:
-    address: int
+    address: Address
     allocated: bool
     cpu: int | None = None  # the CPU whose lockless freelist holds this free object
 
@@ -98,7 +99,7 @@ class CpuSlabs:
     """`kmem -S`: one CPU's kmem_cache_cpu, current slab and partial slabs."""
 
     cpu: int
-    kmem_cache_cpu: int
+    kmem_cache_cpu: Address
     slab: SlabListing | None
     partial: list[SlabListing]
 
@@ -107,7 +108,7 @@ class CpuSlabs:
 class NodeSlabs:
     """`kmem -S`: one node's kmem_cache_node and its partial (and full) slab lines."""
 
-    address: int
+    address: Address
     node: int
     slabs: int
     nr_partial: int
@@ -285,8 +286,8 @@ def slab_of(w: SlabWalker, address: int, name: str | None, query: SlabQuery) -> 
         return out + [Notice("kmem",
                              f"address is not allocated in slab subsystem: {address:x}")]
     if name is not None:  # crash compares name pointers, so even the same name is "ignored"
-        out.append(Notice("kmem",
-                          f"ignoring pre-selected {name} cache for address: {address:x}"))
+        out.append(Notice("kmem", f"ignoring pre-selected {name} cache for address: {address:x}",
+                          informational=True))
     cache, s = found
     if cache.name in query.ignore:
         return out + [CacheTable(iter([IgnoredCache(cache.address, cache.name)]))]

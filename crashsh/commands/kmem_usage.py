@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crashsh.kernel import memmap, meminfo
+from crashsh.records import LAYOUT, Address, Word
 
 
 @dataclass
@@ -40,7 +41,7 @@ class ZoneStats:
 
     node: int
     index: int
-    address: int
+    address: Address
     name: str
     spanned: int
     present: int
@@ -60,8 +61,8 @@ class NodeZone:
     index: int
     name: str
     size: int
-    mem_map: int
-    start_paddr: int
+    mem_map: Address
+    start_paddr: Address
     start_mapnr: int
 
 
@@ -71,10 +72,10 @@ class MemoryNode:
 
     node: int
     size: int
-    pgdat: int
-    zone_addresses: list[int]
-    mem_map: int
-    start_paddr: int
+    pgdat: Address
+    zone_addresses: list[Address]
+    mem_map: Address
+    start_paddr: Address
     start_mapnr: int
     zones: list[NodeZone]
 
@@ -82,9 +83,9 @@ class MemoryNode:
 @dataclass
 class SectionRow:
     nr: int
-    address: int
-    coded_mem_map: int
-    mem_map: int
+    address: Address
+    coded_mem_map: Word
+    mem_map: Address
     state: str
     pfn: int
 
@@ -96,14 +97,14 @@ class MemoryLayout:
     nodes: list[MemoryNode]
     sections: list[SectionRow]
     blocks: list[memmap.MemoryBlock]
-    physical_width: int
+    physical_width: int = field(metadata=LAYOUT)
 
 
 @dataclass
 class PerCpuOffsets:
     """`kmem -o`: each CPU's __per_cpu_offset."""
 
-    offsets: list[int]
+    offsets: list[Address]
 
 
 @dataclass

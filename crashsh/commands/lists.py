@@ -24,6 +24,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 SYNOPSIS = ("[[-o] offset][-e end][-[s|S] struct[.member[,member] [-l offset]] -[x|d]]\n"
@@ -35,7 +36,7 @@ POINTER_SIZE = 8
 class ListEntry:
     """One entry: its address and, with -s/-S, crash's text of its structure or members."""
 
-    address: int
+    address: Address
     lines: list[str | StructNotice] = field(default_factory=list)
 
 
@@ -50,18 +51,18 @@ class ListNotice:
     line only with the error that follows)."""
 
     text: str
-    newline: bool = True
+    newline: bool = field(default=True, metadata=LAYOUT)
 
 
 @dataclass
 class ListOptions:
     """cmd_list's list_data after its arguments are read."""
 
-    start: int = 0
+    start: Address = 0
     member_offset: int = 0
     list_head_offset: int = 0
     struct_offset: int = 0  # -l
-    end: int = 0
+    end: Address = 0
     head_format: bool = False
     offset_entered: bool = False
     structs: list[str] = field(default_factory=list)

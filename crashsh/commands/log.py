@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.printk import get_printk_records
@@ -12,6 +12,7 @@ from drgn.helpers.linux.printk import get_printk_records
 from crashsh.errors import CommandError
 from crashsh.kernel.system import hz, uptime_jiffies
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 PID_CHARS_DEFAULT = 8
@@ -48,7 +49,7 @@ class SafeBuffer:
 
     name: str  # nmi_print_seq or safe_print_seq
     cpu: int
-    address: int
+    address: Address
     length: int
     message_lost: int
     data: bytes
@@ -58,14 +59,14 @@ class SafeBuffer:
 class SafeBuffers:
     """`log -s` (header: each buffer's name, CPU lines and "(empty)"), or what follows `log`."""
 
-    options: LogOptions
-    header: bool
+    options: LogOptions = field(metadata=LAYOUT)
+    header: bool = field(metadata=LAYOUT)
     buffers: list[SafeBuffer]
 
 
 @dataclass
 class LogListing:
-    options: LogOptions
+    options: LogOptions = field(metadata=LAYOUT)
     records: Iterator[LogRecord]
     safe: SafeBuffers | None = None
 

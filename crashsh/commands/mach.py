@@ -14,6 +14,7 @@ from crashsh.kernel import system, tasks
 from crashsh.kernel.stack import stack_kernel
 from crashsh.kernel.vmcoreinfo import vmcoreinfo_entry
 from crashsh.parsing import CommandParser, Ordered
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 START_KERNEL_MAP = 0xFFFFFFFF80000000
@@ -30,7 +31,7 @@ class CpuStack:
     hidden offline one (`set offline hide`)."""
 
     cpu: int
-    base: int
+    base: Address
     available: bool = True
     offline: bool = False
 
@@ -56,11 +57,11 @@ class MachineStats:
     mhz: int
     hz: int
     page_size: int
-    kernel_virtual_base: int
-    kernel_vmalloc_base: int
-    kernel_vmemmap_base: int
-    kernel_start_map: int
-    kernel_modules_base: int
+    kernel_virtual_base: Address
+    kernel_vmalloc_base: Address
+    kernel_vmemmap_base: Address
+    kernel_start_map: Address
+    kernel_modules_base: Address
     kernel_stack_size: int
     irq_stack_size: int
     irq_stacks: list[CpuStack]
@@ -71,10 +72,10 @@ class MachineStats:
 class MemoryRange:
     """One e820 entry: [start, end) and its type (``label`` is crash's name for it)."""
 
-    start: int
-    end: int
+    start: Address
+    end: Address
     type: int
-    label: str = field(metadata={"json": False})
+    label: str = field(metadata=LAYOUT)
 
 
 @dataclass
@@ -89,7 +90,7 @@ class CpuData:
     """`mach -c`: one CPU's ``struct cpuinfo_x86`` as gdb prints it (None: offline, hidden)."""
 
     cpu: int
-    address: int
+    address: Address
     text: str | None
 
 

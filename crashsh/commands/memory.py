@@ -18,13 +18,13 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import memmap, slab
 from crashsh.kernel.readmem import TYPE_NAMES, Memory, Partial
 from crashsh.parsing import CommandParser, Ordered
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 ASCII_LINE = 60
 PAGE_READ = 4096  # rd -a reads up to this much at once when no count bounds it
 SYNOPSIS = ("[-adDsSupxmfNR][-8|-16|-32|-64][-o offs][-e addr][-r file][address|symbol]\n"
             "     [count]")
-HIDDEN = {"json": False}
 
 
 @dataclass
@@ -32,9 +32,9 @@ class MemoryRow:
     """One line of `rd`: its address and the entries read there; ``symbols`` (-s/-S) holds
     the text shown in place of a value, or None."""
 
-    address: int
-    values: list[int]
-    raw: bytes = field(metadata=HIDDEN)
+    address: Address
+    values: list[Word]
+    raw: bytes = field(metadata=LAYOUT)
     symbols: list[str | None] | None = None
 
 
@@ -43,8 +43,8 @@ class MemoryDisplay:
     """`rd` output: rows of 8/16/32/64-bit entries in hex or decimal."""
 
     bits: int
-    style: str  # hex | decimal | udecimal
-    ascii_column: bool
+    style: str = field(metadata=LAYOUT)  # hex | decimal | udecimal
+    ascii_column: bool = field(metadata=LAYOUT)
     rows: Iterator[MemoryRow]
 
 
@@ -52,14 +52,14 @@ class MemoryDisplay:
 class AsciiRun:
     """`rd -a`: a run of printable characters starting at an address."""
 
-    address: int
+    address: Address
     text: str
 
 
 @dataclass
 class AsciiDisplay:
     runs: Iterator[AsciiRun]
-    final_newline: bool
+    final_newline: bool = field(metadata=LAYOUT)
 
 
 @dataclass
@@ -67,7 +67,7 @@ class RawCopy:
     """`rd -r FILE`: how many bytes went from an address to a file."""
 
     count: int
-    address: int
+    address: Address
     path: str
 
 
@@ -92,7 +92,7 @@ class RdOptions:
     reverse: bool = False
     space: str = "kernel"
     offset: int | None = None
-    end: int | None = None
+    end: Address | None = None
     raw_file: str | None = None
 
 

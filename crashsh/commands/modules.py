@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn.helpers.linux.module import find_module
@@ -11,14 +11,15 @@ from drgn.helpers.linux.module import find_module
 from crashsh.errors import CommandError
 from crashsh.kernel.modules import has_module_memory, loaded_modules, module_taints
 from crashsh.parsing import CommandParser, Completes, completes
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 
 @dataclass
 class ModuleRow:
-    module: int  # struct module address
+    module: Address  # struct module address
     name: str
-    base: int
+    base: Address
     size: int
     object_file: str | None  # None: crash's "(not loaded)  [CONFIG_KALLSYMS]"
 
@@ -26,8 +27,8 @@ class ModuleRow:
 @dataclass
 class ModuleListing:
     text_base: bool  # header says TEXT_BASE (6.4+) rather than BASE
-    name_width: int  # crash sizes the columns over all modules, even when listing one
-    size_width: int
+    name_width: int = field(metadata=LAYOUT)  # crash sizes the columns over all modules, even when listing one
+    size_width: int = field(metadata=LAYOUT)
     rows: list[ModuleRow]
 
 

@@ -13,6 +13,7 @@ from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 
 
@@ -21,8 +22,8 @@ class MountRow:
     """One mount: ``struct mount``, superblock, filesystem type, device name and mount point
     (type or device None when unreadable)."""
 
-    mount: int
-    superblock: int
+    mount: Address
+    superblock: Address
     fstype: str | None
     devname: str | None
     dirname: str
@@ -34,7 +35,7 @@ class MountTable:
     above a match)."""
 
     rows: list[MountRow | Notice] = field(default_factory=list)
-    filtered: bool = field(default=False, metadata={"json": False})
+    filtered: bool = field(default=False, metadata=LAYOUT)
 
 
 MOUNT_HELP = """\

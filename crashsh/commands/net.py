@@ -15,10 +15,8 @@ from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import fs, net, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, Ordered, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader
 from crashsh.registry import command, foreach_check, foreach_handler
-
-LAYOUT = {"json": False}
 
 # neighbour.nud_state bits (include/net/neighbour.h) and ARPHRD_* names crash knows
 NUD_STATES = ("INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP",
@@ -40,7 +38,7 @@ class Neighbour:
     """An ARP entry: the neighbour's address, its IPv4 address, the device's hardware type
     (crash's name, "UNKNOWN" for others), hardware address, device name and NUD states."""
 
-    address: int
+    address: Address
     ip: str
     hw_type: str
     hw_address: str
@@ -70,8 +68,8 @@ class SocketRow:
     and port (IPv6 in standard notation)."""
 
     fd: int
-    socket: int
-    sock: int
+    socket: Address
+    sock: Address
     family: str
     type: str
     source: str | None = None
@@ -86,8 +84,8 @@ class SocketStructs:
     them."""
 
     fd: int
-    socket: int
-    sock: int
+    socket: Address
+    sock: Address
     structs: list[StructValue]
 
 

@@ -28,6 +28,7 @@ from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel.readmem import GdbMemory
 from crashsh.parsing import CommandParser, HelpRequested
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 from crashsh.toolchain.cexpr import Evaluator, ExpressionError, is_nodebug_data
 from crashsh.toolchain.gdbtypes import check_typedef, declaration, gdb_sizeof, type_name
@@ -56,8 +57,8 @@ class PrintedValue:
     notes: list[Notice] = field(default_factory=list)
     complete: bool = True
     value: object = None
-    split_brace: bool = field(default=True, metadata={"json": False})
-    note_places: list[int] = field(default_factory=list, metadata={"json": False})
+    split_brace: bool = field(default=True, metadata=LAYOUT)
+    note_places: list[int] = field(default_factory=list, metadata=LAYOUT)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class PerCpuAddresses:
     """`p PERCPU_SYMBOL`: the variable's declaration and its address on each CPU."""
 
     declaration: str
-    addresses: list[tuple[int, int]]
+    addresses: list[tuple[int, Address]]
 
 
 class PrintFailed(Exception):

@@ -28,7 +28,7 @@ from crashsh.kernel import system, tasks
 from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.tasks import TaskContext
 from crashsh.parsing import TASKS, CommandParser, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader
 from crashsh.registry import command, foreach_handler
 
 TASK_COMM_LEN = 16
@@ -61,7 +61,7 @@ class PsRow:
     pid: int
     ppid: int
     cpu: int
-    task: int
+    task: Address
     state: str
     mem_percent: float
     vsz: int
@@ -69,7 +69,7 @@ class PsRow:
     comm: str
     kthread: bool
     active: bool
-    kstackp: int | None = None
+    kstackp: Address | None = None
 
 
 @dataclass
@@ -80,8 +80,8 @@ class TaskListing:
     """
 
     rows: Iterable[PsRow]
-    kstackp: bool = False  # -s: the address column is the kernel stack pointer
-    header: bool = True  # not with -H
+    kstackp: bool = field(default=False, metadata=LAYOUT)  # -s: kstackp in the address column
+    header: bool = field(default=True, metadata=LAYOUT)  # not with -H
     notices: list[Notice] = field(default_factory=list)
 
 
@@ -141,8 +141,8 @@ class LastRun:
     task: TaskHeader
     state: str
     timestamp: int
-    width: int = field(default=0, metadata={"json": False})  # digits of the largest stamp
-    hex: bool = field(default=False, metadata={"json": False})  # output radix 16
+    width: int = field(default=0, metadata=LAYOUT)  # digits of the largest stamp
+    hex: bool = field(default=False, metadata=LAYOUT)  # output radix 16
 
 
 @dataclass
@@ -152,7 +152,7 @@ class LastRunAge:
     task: TaskHeader
     state: str
     age: int
-    days_width: int = field(default=0, metadata={"json": False})  # pad days to the clock's
+    days_width: int = field(default=0, metadata=LAYOUT)  # pad days to the clock's
 
 
 @dataclass
@@ -161,7 +161,7 @@ class CpuLastRuns:
 
     cpu: int
     entries: list[LastRun | LastRunAge]
-    first: bool = field(default=True, metadata={"json": False})
+    first: bool = field(default=True, metadata=LAYOUT)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import runqueue, tasks
 from crashsh.kernel.taskgroups import GroupWalk, QueuedTask, root_task_group, task_groups
 from crashsh.parsing import CommandParser
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader
 from crashsh.registry import command
 
 RUNQ = "run queue"
@@ -29,13 +29,13 @@ class CpuRunqueue:
 
     cpu: int
     offline: bool
-    runqueue: int = 0
-    current_task: int = 0
+    runqueue: Address = 0
+    current_task: Address = 0
     current: TaskHeader | None = None
     nr_running: int = 0
-    rt_prio_array: int = 0
+    rt_prio_array: Address = 0
     rt: list[QueuedTask] = field(default_factory=list)
-    cfs_root: int = 0
+    cfs_root: Address = 0
     cfs: list[QueuedTask] = field(default_factory=list)
 
 
@@ -60,7 +60,7 @@ class CpuTimestamp:
 @dataclass
 class RunqTimestamps:
     cpus: list[CpuTimestamp]
-    hex: bool = field(default=False, metadata={"json": False})  # output radix 16
+    hex: bool = field(default=False, metadata=LAYOUT)  # output radix 16
 
 
 @dataclass
@@ -76,7 +76,7 @@ class RunqLags:
     """`runq -T`: every CPU, most recent clock first (crash ignores -c here)."""
 
     cpus: list[CpuLag]
-    ncpus: int = field(default=1, metadata={"json": False})
+    ncpus: int = field(default=1, metadata=LAYOUT)
 
 
 @dataclass
@@ -93,8 +93,8 @@ class CpuRunTime:
 @dataclass
 class RunqRunTimes:
     cpus: list[CpuRunTime]
-    ncpus: int = field(default=1, metadata={"json": False})
-    days_width: int = field(default=1, metadata={"json": False})  # days digits of the first clock
+    ncpus: int = field(default=1, metadata=LAYOUT)
+    days_width: int = field(default=1, metadata=LAYOUT)  # days digits of the first clock
 
 
 @dataclass
@@ -119,13 +119,13 @@ class CpuTaskGroups:
 
     cpu: int
     offline: bool
-    current_task: int = 0
+    current_task: Address = 0
     current: TaskHeader | None = None
     root: str = "ROOT"
-    root_task_group: int = 0
-    rt_rq: int | None = None
+    root_task_group: Address = 0
+    rt_rq: Address | None = None
     rt: list = field(default_factory=list)
-    cfs_rq: int | None = None
+    cfs_rq: Address | None = None
     cfs: list = field(default_factory=list)
 
 

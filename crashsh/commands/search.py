@@ -23,7 +23,7 @@ from crashsh.kernel import memmap, tasks
 from crashsh.kernel.readmem import Memory
 from crashsh.kernel.searchpages import Chunk, PageSource, kernel_ranges
 from crashsh.parsing import CommandParser, Ordered
-from crashsh.records import RecordBatch, TaskHeader
+from crashsh.records import LAYOUT, Address, RecordBatch, TaskHeader, Word
 from crashsh.registry import command
 
 SYNOPSIS = ("[-s start] [ -[kKV] | -u | -p | -t | -T ] [-e end | -l length] [-m mask]\n"
@@ -32,7 +32,6 @@ USAGE = f'Usage:\n  search {SYNOPSIS}\nEnter "help search" for details.'
 USERSPACE_TOP = 0x0000800000000000
 CHARS_CONTEXT = 56  # crash's CHARS_CTX
 SIZES = {"ulong": 8, "uint": 4, "ushort": 2}
-HIDDEN = {"json": False}
 
 
 @dataclass
@@ -48,10 +47,10 @@ class SearchHit:
     """One match: its address and the value found (``label`` is crash's "(expression)" or
     "(symbol)" of the value searched for); with -x, the memory around it."""
 
-    address: int
-    value: int
+    address: Address
+    value: Word
     label: str
-    bits: int = field(metadata=HIDDEN)
+    bits: int = field(metadata=LAYOUT)
     before: list[MemoryRow] | None = None
     after: list[MemoryRow] | None = None
 
@@ -64,7 +63,7 @@ class SearchHits(RecordBatch):
     the same words: crash shows such a word once per target); with -m, ``values`` holds the
     word found in each run. JSON writes them as SearchHit records."""
 
-    base: int
+    base: Address
     spans: array
     group_of: array
     groups: list[list[Target]]
@@ -85,7 +84,7 @@ class SearchHits(RecordBatch):
 class StringHit:
     """A -c match: its address and the printable characters from it (crash's context)."""
 
-    address: int
+    address: Address
     text: str
 
 
@@ -94,7 +93,7 @@ class SearchTask:
     """-t/-T: the task whose stack holds the matches that follow."""
 
     header: TaskHeader
-    subsequent: bool = field(default=False, metadata=HIDDEN)
+    subsequent: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -153,8 +152,8 @@ def search_parser() -> CommandParser:
 @dataclass
 class SearchOptions:
     space: str | None = None  # kernel | user | physical
-    start: int | None = None
-    end: int | None = None
+    start: Address | None = None
+    end: Address | None = None
     length: int | None = None
     mask: int = 0
     mode: str = "ulong"  # ulong | uint | ushort | chars

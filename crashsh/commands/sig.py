@@ -15,10 +15,9 @@ from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import signals, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
-from crashsh.records import TaskHeader
+from crashsh.records import Address, TaskHeader, Word
 from crashsh.registry import command, foreach_handler
 
-LAYOUT = {"json": False}
 
 
 @dataclass
@@ -27,17 +26,17 @@ class SigAction:
     an unsigned word), sa_mask and sa_flags (``flag_names`` the SA_ names of the flags)."""
 
     signal: int
-    address: int
-    handler: int
-    mask: int
-    flags: int
+    address: Address
+    handler: Address
+    mask: Word
+    flags: Word
     flag_names: list[str]
 
 
 @dataclass
 class QueuedSignal:
     signal: int
-    siginfo: int
+    siginfo: Address
 
 
 @dataclass
@@ -45,10 +44,10 @@ class GroupSignals:
     """The thread group's part: signal_struct, nr_threads, the handlers (sighand_struct) and
     the shared pending set and queue (``signal_struct`` 0: the task has none)."""
 
-    signal_struct: int
+    signal_struct: Address
     nr_threads: int
     actions: list[SigAction]
-    shared_signal: int
+    shared_signal: Word
     shared_queue: list[QueuedSignal]
 
 
@@ -58,8 +57,8 @@ class TaskSignals:
     pending set and queue."""
 
     sigpending: bool
-    blocked: int
-    signal: int
+    blocked: Word
+    signal: Word
     queue: list[QueuedSignal]
 
 
@@ -99,7 +98,7 @@ class SignalList:
 class SignalSet:
     """`sig -s SIGSET`: the names of the signals in the set."""
 
-    sigset: int
+    sigset: Word
     names: list[str]
 
 

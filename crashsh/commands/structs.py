@@ -30,6 +30,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import structview
 from crashsh.kernel.readmem import GdbMemory, Memory
 from crashsh.parsing import CommandParser, Completes, HelpRequested, completes
+from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import check_typedef, gdb_sizeof, member_offset, ptype_text
@@ -50,7 +51,7 @@ class DatatypeLayout:
 
     text: str
     size: int | None
-    hex: bool = field(default=False, metadata={"json": False})
+    hex: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class DatatypeValue:
     as a typed tree (crashsh.toolchain.valuetree), None for member lines."""
 
     text: str
-    blank_before: bool = field(default=False, metadata={"json": False})
+    blank_before: bool = field(default=False, metadata=LAYOUT)
     notes: list[Notice] = field(default_factory=list)
     value: object = None
 
@@ -133,7 +134,7 @@ class Request:
     name: str
     kind: str
     members: list[str]
-    address: int | None
+    address: Address | None
     count: int
     radix: int
     deref: bool = False
@@ -146,7 +147,7 @@ class PerCpuObject:
     """``[CPU]: ADDRESS``, before a per-cpu object (``struct NAME SYMBOL:cpuspec``)."""
 
     cpu: int
-    address: int
+    address: Address
 
 
 @dataclass
@@ -154,7 +155,7 @@ class Arguments:
     """What cmd_datatype_common reads from its words after the type: the address (with -f:
     the dump file offset, the address staying 0), the count and the :cpuspec."""
 
-    address: int | None = None
+    address: Address | None = None
     count: int | None = None
     cpuspec: str | None = None
     file_offset: int = 0

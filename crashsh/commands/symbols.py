@@ -11,6 +11,7 @@ from crashsh.conventions.usage import usage_block
 from crashsh.dumpfacts import MASK64
 from crashsh.errors import CommandError
 from crashsh.parsing import CommandParser, Ordered, HelpRequested
+from crashsh.records import Address
 from crashsh.registry import command
 from crashsh.toolchain.symtab import CrashSymbolTable, Marker, Symbol
 
@@ -24,7 +25,7 @@ class SymbolLine:
     ``module`` is shown as `` [module]``; ``source`` (gdb's ``file: line``, possibly empty)
     follows a space when it is not None; ``section`` (``sym -s``) as `` [section]``."""
 
-    address: int
+    address: Address
     type: str
     name: str
     offset: int = 0
@@ -37,7 +38,7 @@ class SymbolLine:
 class ModuleStart:
     """A module's start marker found as a symbol: ``value (m) (module module)[+offset]``."""
 
-    value: int
+    value: Address
     type: str
     module: str
     offset: int = 0
@@ -47,7 +48,7 @@ class ModuleStart:
 class ModuleMarker:
     """A module boundary in ``sym -l/-M/-m``: ``address LABEL: name``."""
 
-    address: int
+    address: Address
     label: str
     name: str
 
@@ -64,7 +65,7 @@ class SymbolNotFound:
 class ModuleAddress:
     """An address in a module's memory with no symbol: ``address (?) (module)+offset``."""
 
-    address: int
+    address: Address
     text: str
 
 

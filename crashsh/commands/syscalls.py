@@ -11,13 +11,16 @@ import drgn
 from crashsh.conventions.numbers import NumberError, is_number, stol
 from crashsh.dumpfacts import per_dump
 from crashsh.errors import CommandError
+from crashsh.records import LAYOUT, Address
 
 HEADER_WORDS = ("NUM", "SYSTEM")  # the first two words of crash's header line
 
 
 @dataclass
 class SyscallHeader:
-    """crash's ``NUM  SYSTEM CALL  FILE AND LINE NUMBER`` line."""
+    """crash's ``NUM  SYSTEM CALL  FILE AND LINE NUMBER`` line (no data: not in JSON)."""
+
+    LAYOUT_ONLY = True
 
 
 @dataclass
@@ -30,11 +33,11 @@ class SyscallEntry:
     """
 
     number: int
-    address: int
+    address: Address
     name: str | None
     source: str
     symbol: str
-    radix: int = field(default=10, metadata={"json": False})
+    radix: int = field(default=10, metadata=LAYOUT)
 
     @property
     def label(self) -> str:

@@ -10,6 +10,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
 from crashsh.kernel.paths import read_string
 from crashsh.parsing import CommandParser, Ordered
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 
@@ -40,8 +41,8 @@ class ContextInfo:
 
     pid: int
     command: str
-    task: int
-    thread_info: int
+    task: Address
+    thread_info: Address
     tasks_with_pid: int
     cpu: int
     state: str
@@ -56,7 +57,7 @@ class Banner:
 
 @dataclass
 class Taints:
-    mask: int
+    mask: Word
     letters: str
 
 
@@ -72,7 +73,7 @@ class DmiInfo:
     end, present or not)."""
 
     fields: dict[str, str]
-    width: int = field(default=0, metadata={"json": False})
+    width: int = field(default=0, metadata=LAYOUT)
 
 
 def sys_info(session) -> SysInfo:

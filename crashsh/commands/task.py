@@ -13,7 +13,7 @@ from crashsh.conventions.tasks import invalid_task, task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser, Completes, completes
-from crashsh.records import TaskHeader
+from crashsh.records import Address, TaskHeader
 from crashsh.registry import command, foreach_handler
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import member_offset
@@ -24,7 +24,7 @@ class StructValue:
     """``struct NAME `` followed by gdb's value text."""
 
     name: str
-    address: int
+    address: Address
     text: str
 
 

@@ -17,6 +17,7 @@ from drgn.helpers.linux.timer import timer_base_names
 from crashsh.conventions.numbers import cpu_list, signed
 from crashsh.kernel import system, tasks
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ class WheelTimer:
 
     expires: int
     tte: int
-    timer: int
-    function: int
+    timer: Address
+    function: Address
     symbol: str
 
 
@@ -43,9 +44,9 @@ class TimerBase:
 
     index: int
     name: str
-    address: int
+    address: Address
     timers: list[WheelTimer]
-    label: str | None = field(default=None, metadata={"json": False})
+    label: str | None = field(default=None, metadata=LAYOUT)
 
 
 @dataclass
@@ -68,11 +69,11 @@ class HrTimer:
     """An hrtimer: soft and hard expiry and time to expiry (ns), address, function and its
     symbol; ``destroyed`` when unreadable (crash's "(destroyed timer)")."""
 
-    address: int
-    softexpires: int
-    expires: int
+    address: Address
+    softexpires: Word
+    expires: Word
     tte: int
-    function: int | None
+    function: Address | None
     symbol: str
     destroyed: bool = False
 
@@ -83,9 +84,9 @@ class HrClockBase:
     crash's "current" time for it (uptime in ns plus the base's offset) and its timers."""
 
     index: int
-    address: int
+    address: Address
     clock: str
-    now: int
+    now: Word
     timers: list[HrTimer]
 
 
@@ -93,7 +94,7 @@ class HrClockBase:
 class HrCpuBase:
     cpu: int
     offline: bool
-    address: int = 0
+    address: Address = 0
     clocks: list[HrClockBase] = field(default_factory=list)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crashsh.conventions.expressions import evaluate
 from crashsh.conventions.numbers import htol, stol
 from crashsh.dumpfacts import MASK64, facts
 from crashsh.errors import UsageError
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT, Word
 from crashsh.registry import command
 
 X86_64_PAGE_SHIFT = 12  # btop and ptob without a dump
@@ -18,8 +19,8 @@ X86_64_PAGE_SHIFT = 12  # btop and ptob without a dump
 class Number:
     """A 64-bit value shown in every base (eval)."""
 
-    value: int
-    show_bits: bool = False
+    value: Word
+    show_bits: bool = field(default=False, metadata=LAYOUT)
 
 
 @dataclass
@@ -29,7 +30,7 @@ class AsciiChart:
 
 @dataclass
 class AsciiValue:
-    value: int
+    value: Word
     text: str
 
 
@@ -37,8 +38,8 @@ class AsciiValue:
 class PageConversion:
     """One btop/ptob line: ``value: result``."""
 
-    value: int
-    result: int
+    value: Word
+    result: Word
 
 
 # -- eval -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import structview
 from crashsh.kernel.structview import StructNotice
 from crashsh.parsing import CommandParser
+from crashsh.records import LAYOUT, Address, Word
 from crashsh.registry import command
 
 SYNOPSIS = ("[-t [radix|xarray|rbtree|maple]] [-r offset] [-[s|S] struct[.member[,member]]]\n"
@@ -42,14 +43,14 @@ class TreeEntry:
     """One entry: its address (the containing structure's, for an rbtree), its position
     with -p (``index`` for XArrays and maple trees) and the -s/-S lines."""
 
-    address: int
+    address: Address
     position: str | None = None
-    index: int | None = None
+    index: Word | None = None
     lines: list[str | StructNotice] = field(default_factory=list)
     # a maple tree prints the address and the index in the output radix (else None: the
     # address in hex, the index in decimal); `tree -v` prints the range line instead
-    radix: int | None = field(default=None, metadata={"json": False})
-    listed: bool = field(default=True, metadata={"json": False})
+    radix: int | None = field(default=None, metadata=LAYOUT)
+    listed: bool = field(default=True, metadata=LAYOUT)
 
 
 @dataclass
@@ -94,7 +95,7 @@ def tree_parser() -> CommandParser:
 @dataclass
 class TreeOptions:
     kind: str  # "" for the default (an rbtree)
-    start: int
+    start: Address
     node_offset: int
     structs: list[str]
     fast: bool

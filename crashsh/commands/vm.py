@@ -21,10 +21,9 @@ from crashsh.kernel.memmap import mem_map
 from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.pagetable import PageTable
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
-from crashsh.records import TaskHeader
+from crashsh.records import LAYOUT, Address, TaskHeader, Word
 from crashsh.registry import command, foreach_handler
 
-HIDDEN = {"json": False}
 KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64: crash's IS_KVADDR
 
 # crash's do_vm_flags() names in its order, as on x86_64 (0x200 is NOHUGEPAGE, not GROWSUP)
@@ -46,7 +45,7 @@ VM_FLAG_NAMES = (
 class VmFlags:
     """`vm -f`: a vm_flags value and crash's names for its bits."""
 
-    value: int
+    value: Word
     names: list[str]
 
 
@@ -54,8 +53,8 @@ class VmFlags:
 class VmSummary:
     """The MM PGD RSS TOTAL_VM line (zeros for a task without an mm)."""
 
-    mm: int
-    pgd: int
+    mm: Address
+    pgd: Address
     rss_kb: int
     total_vm_kb: int
 
@@ -65,8 +64,8 @@ class PageTranslation:
     """One page of a VMA (`vm -p`): its physical address; or, not present, its swap place
     or file offset; or nothing (not mapped)."""
 
-    virtual: int
-    physical: int | None = None
+    virtual: Address
+    physical: Address | None = None
     swap_device: str | None = None
     swap_offset: int | None = None
     file: str | None = None
@@ -78,14 +77,14 @@ class VmArea:
     """One vm_area_struct: address, range, vm_flags and crash's path of its file ("" if
     anonymous); ``pages`` for `vm -p`, -P and -R."""
 
-    address: int
-    start: int
-    end: int
-    flags: int
+    address: Address
+    start: Address
+    end: Address
+    flags: Word
     file: str
     pages: list[PageTranslation] | None = None
-    pgoff: int = field(default=0, metadata=HIDDEN)
-    column_header: bool = field(default=False, metadata=HIDDEN)  # the VMA header above it
+    pgoff: int = field(default=0, metadata=LAYOUT)
+    column_header: bool = field(default=False, metadata=LAYOUT)  # the VMA header above it
 
 
 @dataclass
@@ -95,11 +94,11 @@ class TaskVm:
     header: TaskHeader | None
     summary: VmSummary | None
     areas: list[VmArea] = field(default_factory=list)
-    column_header: bool = field(default=False, metadata=HIDDEN)  # one header above all rows
-    not_found: bool = field(default=False, metadata=HIDDEN)  # -P: "(not found)"
-    blank_after: bool = field(default=False, metadata=HIDDEN)
-    subsequent: bool = field(default=False, metadata=HIDDEN)  # a blank line before the header
-    physical_width: int = field(default=8, metadata=HIDDEN)
+    column_header: bool = field(default=False, metadata=LAYOUT)  # one header above all rows
+    not_found: bool = field(default=False, metadata=LAYOUT)  # -P: "(not found)"
+    blank_after: bool = field(default=False, metadata=LAYOUT)
+    subsequent: bool = field(default=False, metadata=LAYOUT)  # a blank line before the header
+    physical_width: int = field(default=8, metadata=LAYOUT)
 
 
 @dataclass
@@ -108,7 +107,7 @@ class TaskVmStructs:
 
     header: TaskHeader | None
     structs: list[StructValue]
-    subsequent: bool = field(default=False, metadata=HIDDEN)
+    subsequent: bool = field(default=False, metadata=LAYOUT)
 
 
 MODES = {"physical": "physical", "mm": "mm", "vmas": "vmas", "single_vma": "single"}

@@ -15,7 +15,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import tasks
 from crashsh.kernel.memmap import is_kernel_address
 from crashsh.parsing import CommandParser, Completes, completes
-from crashsh.records import TaskHeader
+from crashsh.records import Address, TaskHeader
 from crashsh.registry import command
 
 
@@ -23,7 +23,7 @@ from crashsh.registry import command
 class WaitQueue:
     """The tasks waiting on the wait_queue_head at ``address`` (``name``: the symbol given)."""
 
-    address: int
+    address: Address
     name: str | None
     tasks: list[TaskHeader]
 

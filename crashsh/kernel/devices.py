@@ -14,6 +14,8 @@ from drgn.helpers.linux.percpu import per_cpu_ptr
 from drgn.helpers.linux.sbitmap import sbitmap_for_each_set
 from drgn.helpers.linux.xarray import xa_for_each
 
+from crashsh.records import Address
+
 MAX_DEV = 255  # crash reads this many entries of chrdevs[] and major_names[]
 MINORBITS = 20
 MQ_RQ_IN_FLIGHT = 1
@@ -27,8 +29,8 @@ class DeviceEntry:
 
     major: int
     name: str
-    object: int
-    operations: int
+    object: Address
+    operations: Address
 
 
 def char_devices(prog: drgn.Program) -> Iterator[DeviceEntry]:

@@ -12,6 +12,7 @@ from drgn.helpers.linux.irq import for_each_irq_desc, irq_desc_affinity_mask, ir
 
 from crashsh.dumpfacts import per_dump
 from crashsh.kernel.paths import read_string
+from crashsh.records import Address
 
 IDT_VECTORS = 256
 GATE_SIZE = 16  # x86_64 gate_desc
@@ -44,7 +45,7 @@ def irq_descs(prog: drgn.Program) -> dict[int, drgn.Object]:
 class IrqAction:
     """An irqaction: its address and name (null when crash reads no name)."""
 
-    address: int
+    address: Address
     name: str | None
 
 

@@ -11,6 +11,7 @@ from drgn.helpers.linux.percpu import per_cpu, percpu_counter_sum
 
 from crashsh.dumpfacts import facts
 from crashsh.kernel.tasks import present_cpus
+from crashsh.records import Address
 
 SWP_USED = 1
 
@@ -138,7 +139,7 @@ def blockdev_pages(prog: drgn.Program) -> int:
 class HugeState:
     """One ``hstates[]`` entry."""
 
-    address: int
+    address: Address
     order: int
     free: int
     total: int
@@ -224,8 +225,8 @@ class FreeList:
     """One ``free_area[order].free_list[migratetype]`` and the head pages of its blocks."""
 
     order: int
-    address: int
-    pages: list[int]
+    address: Address
+    pages: list[Address]
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from drgn.helpers.linux.nodemask import for_each_online_node
 
 from crashsh.dumpfacts import MASK64, facts, per_dump
 from crashsh.kernel.pages import pageflag_names
+from crashsh.records import Address, Word
 
 CHUNK = 512  # struct pages read at once (crash's PGMM_CACHED)
 
@@ -45,23 +46,23 @@ VSYSCALL = (0xFFFFFFFFFF600000, 0xFFFFFFFFFF600FFF)
 class PageRow:
     """One `kmem -p` line: a struct page and the fields crash shows."""
 
-    page: int
-    physical: int
-    mapping: int
-    index: int
+    page: Address
+    physical: Address
+    mapping: Address
+    index: Word
     count: int
-    flags: int
+    flags: Word
     flag_names: str  # crash's " name,name" after the flags value, or ""
 
 
 @dataclass(frozen=True)
 class Section:
     nr: int
-    address: int  # struct mem_section
-    coded_mem_map: int
-    mem_map: int  # struct page of the section's first pfn
+    address: Address  # struct mem_section
+    coded_mem_map: Word
+    mem_map: Address  # struct page of the section's first pfn
     first_pfn: int
-    section_mem_map: int  # the coded mem_map with the section's flag bits
+    section_mem_map: Word  # the coded mem_map with the section's flag bits
 
 
 class MemMap:
@@ -304,10 +305,10 @@ def section_state(prog: drgn.Program, section: Section) -> str:
 
 @dataclass(frozen=True)
 class MemoryBlock:
-    address: int
+    address: Address
     name: str
-    start: int
-    end: int | None  # None when the block size is unknown
+    start: Address
+    end: Address | None  # None when the block size is unknown
     node: int
     state: str
     start_section: int
@@ -334,10 +335,10 @@ def memory_blocks(prog: drgn.Program) -> list[MemoryBlock]:
 # -- vmalloc ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VmapArea:
-    address: int  # struct vmap_area
-    vm: int  # struct vm_struct
-    start: int
-    end: int
+    address: Address  # struct vmap_area
+    vm: Address  # struct vm_struct
+    start: Address
+    end: Address
 
 
 def vmap_areas(prog: drgn.Program) -> list[VmapArea]:

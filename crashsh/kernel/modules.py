@@ -7,14 +7,16 @@ from dataclasses import dataclass
 import drgn
 from drgn.helpers.linux.module import for_each_module
 
+from crashsh.records import Address
+
 MOD_INIT_TEXT = "MOD_INIT_TEXT"
 
 
 @dataclass(frozen=True)
 class ModuleInfo:
     name: str
-    address: int  # struct module
-    base: int  # text base
+    address: Address  # struct module
+    base: Address  # text base
     size: int  # crash's mod_size: the core (non-init) memory
 
 

@@ -10,6 +10,8 @@ import drgn
 from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.net import for_each_netdev, netdev_name
 
+from crashsh.records import Address
+
 S_IFMT, S_IFSOCK = 0o170000, 0o140000
 
 # <sys/socket.h> families and types, with crash's names for them (get_sock_info).
@@ -76,7 +78,7 @@ def task_net_namespace(task: drgn.Object) -> drgn.Object:
 class Device:
     """A net_device: its address, name and addresses (IPv4 from ifa_list, then IPv6)."""
 
-    address: int
+    address: Address
     name: str
     addresses: list[str]
 
@@ -137,8 +139,8 @@ def bucket_chain(neigh: drgn.Object) -> Iterator[drgn.Object]:
 class SocketRef:
     """The socket of an open file: its ``struct socket`` and ``struct sock`` addresses."""
 
-    socket: int
-    sock: int
+    socket: Address
+    sock: Address
 
 
 def file_socket(file: drgn.Object) -> SocketRef | None:

@@ -9,12 +9,13 @@ import operator
 import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import drgn
 from drgn import TypeKind
 
 from crashsh.errors import CommandError
+from crashsh.records import LAYOUT
 from crashsh.toolchain.gdbtypes import AGGREGATES, check_typedef
 
 MAXARGS = 100  # crash's limit on the words of one list
@@ -37,7 +38,7 @@ class PageMember:
     unsigned: bool
     bitpos: int
     bitsize: int
-    radix: int
+    radix: int = field(metadata=LAYOUT)
 
 
 def printm(page: drgn.Type, path: str) -> tuple[drgn.Type, int, int, int] | None:

@@ -15,6 +15,7 @@ import drgn
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel.memmap import kvtop
+from crashsh.records import Address, Word
 
 PRESENT, PSE, PROTNONE = 0x1, 0x80, 0x100  # PROTNONE is _PAGE_GLOBAL since 2.6.28
 ENTRIES = 512
@@ -28,8 +29,8 @@ HUGE = {3: "1GB", 2: "2MB"}
 class Translation:
     """A user address: its physical address when mapped, else the non-present PTE (or 0)."""
 
-    physical: int | None
-    pte: int = 0
+    physical: Address | None
+    pte: Word = 0
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class TableEntry:
     """One entry a walk read: its level (PGD P4D PUD PMD PTE), physical address and value."""
 
     level: str
-    address: int
-    value: int
+    address: Address
+    value: Word
 
 
 @dataclass
@@ -48,9 +49,9 @@ class Walk:
     shows (0 when the walk stopped above the PTE level)."""
 
     entries: list[TableEntry]
-    physical: int | None
+    physical: Address | None
     page_size: str = ""
-    leaf: int = 0
+    leaf: Word = 0
 
 
 @dataclass
@@ -59,7 +60,7 @@ class PageTable:
     pages read so far."""
 
     prog: drgn.Program
-    pgd: int
+    pgd: Address
     levels: int = 4
     _tables: dict[int, bytes] = field(default_factory=dict)
 

@@ -22,6 +22,7 @@ from drgn.helpers.linux.mm import for_each_vma
 from crashsh.intervals import Intervals
 from crashsh.kernel import memmap
 from crashsh.kernel.pagetable import PageTable
+from crashsh.records import Address
 
 RUN = 256  # pages read at once at most
 FOREVER = 1 << 64
@@ -36,8 +37,8 @@ class KernelRange:
     modules; ``areas`` lists the only (start, end) spans with pages (vmalloc, modules)."""
 
     kind: str
-    start: int
-    end: int
+    start: Address
+    end: Address
     areas: tuple[tuple[int, int], ...] | None = None
 
 
@@ -79,8 +80,8 @@ class Chunk:
     """Pages searched together: *size* bytes from *address* (virtual, or physical for a
     physical search), at *physical*; *data* their bytes, None where the dump holds zeros."""
 
-    address: int
-    physical: int
+    address: Address
+    physical: Address
     size: int
     data: bytes | None
 

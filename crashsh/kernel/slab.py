@@ -17,6 +17,7 @@ from drgn.helpers.linux.mm import PageSlab, compound_head, pfn_to_page
 from crashsh.dumpfacts import per_dump
 from crashsh.kernel.memmap import kvtop, mem_map
 from crashsh.kernel.meminfo import crash_cpus
+from crashsh.records import Address, Word
 
 PAGE_MAPPING_ANON = 1  # a freelist pointer with this bit ends the walk (crash's test)
 SLAB_RED_ZONE = 0x400
@@ -29,14 +30,14 @@ OO_SHIFT, OO_MASK = 16, 0xFFFF  # kmem_cache_order_objects, as crash's oo_order(
 class Slab:
     """One slab (its ``struct slab``, which is its head ``struct page``) and its counters."""
 
-    address: int
-    memory: int  # virtual address of the first object
+    address: Address
+    memory: Address  # virtual address of the first object
     node: int
     objects: int
     inuse: int
-    freelist: int
-    next: int  # slab.next: the CPU partial chain
-    list_next: int  # slab.slab_list.next: the node lists
+    freelist: Address
+    next: Address  # slab.next: the CPU partial chain
+    list_next: Address  # slab.slab_list.next: the node lists
 
     @property
     def free(self) -> int:
@@ -48,10 +49,10 @@ class CpuSlab:
     """One CPU's ``kmem_cache_cpu``: its slab, lockless freelist and partial chain."""
 
     cpu: int
-    address: int
+    address: Address
     slab: Slab | None
-    freelist: int
-    partial: int  # first slab of the partial chain, 0 when empty
+    freelist: Address
+    partial: Address  # first slab of the partial chain, 0 when empty
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class CacheNode:
     """One node's ``kmem_cache_node`` counters."""
 
     node: int
-    address: int
+    address: Address
     nr_partial: int
     nr_slabs: int
     total_objects: int
@@ -69,18 +70,18 @@ class CacheNode:
 class Cache:
     """The ``struct kmem_cache`` fields crash uses."""
 
-    address: int
+    address: Address
     name: str
     object_size: int
     size: int
     offset: int  # of the free pointer inside an object
     objects: int  # per slab, from oo
     slab_size: int  # bytes: PAGE_SIZE << the order in oo
-    random: int  # freelist hardening key; 0 without CONFIG_SLAB_FREELIST_HARDENED
+    random: Word  # freelist hardening key; 0 without CONFIG_SLAB_FREELIST_HARDENED
     hardened: bool
-    flags: int
+    flags: Word
     red_left_pad: int
-    cpu_slab: int  # percpu pointer to kmem_cache_cpu
+    cpu_slab: Address  # percpu pointer to kmem_cache_cpu
 
     @property
     def red_pad(self) -> int:

@@ -9,6 +9,7 @@ import drgn
 
 from crashsh.dumpfacts import MASK64
 from crashsh.kernel import paths
+from crashsh.records import Address
 
 SWP_USED = 1
 S_IFMT, S_IFBLK = 0o170000, 0o060000
@@ -19,7 +20,7 @@ UNKNOWN_LOCATION = "(unknown swap location)"
 class SwapArea:
     """One used ``swap_info[]`` entry; sizes in pages."""
 
-    address: int
+    address: Address
     partition: bool
     pages: int
     used: int

@@ -17,7 +17,7 @@ from drgn.helpers.linux.list import list_for_each
 
 from crashsh.kernel import runqueue
 from crashsh.kernel.paths import read_string
-from crashsh.records import TaskHeader
+from crashsh.records import Address, TaskHeader
 
 
 @dataclass
@@ -39,8 +39,8 @@ class GroupHeader:
 
     kind: str
     depth: int
-    task_group: int
-    queue: int
+    task_group: Address
+    queue: Address
     name: str | None
     throttled: bool
     prio: int | None = None

@@ -1,4 +1,4 @@
-"""Renderers: command data to crash text, rich output or JSON.
+"""Renderers: command data to crash text or rich output (JSON: crashsh/render/jsonout.py).
 
 A module here registers a renderer per data type (``@plain.register``); it is imported the first
 time data of such a type is rendered (plain.renderer_index), so start-up loads only what a
@@ -12,17 +12,11 @@ from typing import TextIO
 
 from crashsh.render.plain import load_renderers, plain
 
-MODES = ("plain", "rich", "json")
-
 
 def render(data: object, mode: str, out: TextIO) -> None:
-    """Write *data* to *out* in *mode*; iterators are rendered item by item as they come."""
+    """Write *data* to *out* in *mode* (plain or rich); iterators are rendered item by item
+    as they come."""
     if data is None:
-        return
-    if mode == "json":
-        from crashsh.render.jsonout import write_json
-
-        write_json(data, out)
         return
     items = data if isinstance(data, Iterator) else (data,)
     if mode == "rich":

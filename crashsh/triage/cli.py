@@ -51,13 +51,11 @@ def main(argv: list[str]) -> int:
         jobs, fleet = plan(args)
         verdicts = run(jobs, args)
     except CrashshError as e:
-        print(f"crashsh triage: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return failed({"error": str(e)}, args.json)
     if not fleet:
         (verdict,) = verdicts
         if verdict.error:
-            print(f"crashsh triage: {verdict.dump}: {verdict.error}", file=sys.stderr)
-            return EXIT_FAILED
+            return failed({"dump": verdict.dump, "error": verdict.error}, args.json)
         output(verdict.report, args.json)
         return EXIT_OK
     output(FleetReport(verdicts, clusters(verdicts)), args.json)
@@ -106,6 +104,17 @@ def progress_bar(total: int) -> Iterator[Callable[[], None]]:
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("triage", total=total)
         yield lambda: bar.advance(task)
+
+
+def failed(error: dict[str, str], as_json: bool) -> int:
+    """A run that could not triage: with --json the error object on stdout, else crash's
+    style of line on stderr; exit status 1."""
+    if as_json:
+        json.dump(error, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print("crashsh triage: " + ": ".join(error.values()), file=sys.stderr)
+    return EXIT_FAILED
 
 
 def output(data: object, as_json: bool) -> None:

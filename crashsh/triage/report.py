@@ -13,6 +13,7 @@ from drgn.helpers.linux.printk import get_printk_records
 
 from crashsh.kernel import meminfo, slab, stack, system, tasks
 from crashsh.kernel.modules import module_taints
+from crashsh.records import Address, Word
 from crashsh.triage import classify
 from crashsh.triage.classify import StackFrame
 
@@ -60,7 +61,7 @@ class TaintingModule:
 
 @dataclass
 class Taint:
-    value: int
+    value: Word
     letters: str
     reasons: list[TaintReason]
     modules: list[TaintingModule]
@@ -75,7 +76,7 @@ class Panic:
     cpu: int
     function: str | None = None  # oops, BUG, WARN: where it faulted
     module: str | None = None
-    address: int | None = None
+    address: Address | None = None
     file: str | None = None
     line: int | None = None
     stack: list[StackFrame] = field(default_factory=list)
@@ -85,7 +86,7 @@ class Panic:
 class BlockedTask:
     pid: int
     comm: str
-    task: int
+    task: Address
     blocked: int | None  # seconds since it last ran, when the kernel keeps that
 
 

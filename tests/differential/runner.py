@@ -75,7 +75,13 @@ class CrashshRunner:
 
 
 def run_json(runner: "CrashshRunner", line: str):
-    """*line*'s JSON output, parsed (the runner's output mode is restored afterwards)."""
+    """*line*'s JSON data (its document's "data"), parsed."""
+    return run_document(runner, line).get("data")
+
+
+def run_document(runner: "CrashshRunner", line: str) -> dict:
+    """*line*'s JSON document ({"command", "data", "error"}), parsed (the runner's output
+    mode is restored afterwards)."""
     import json
 
     settings = runner.session.settings

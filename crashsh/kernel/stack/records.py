@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crashsh.records import Address, Word
+
 WORD = 8
 STACK_END_MAGIC = 0x57AC6E9D
 
@@ -18,8 +20,8 @@ class StackError(Exception):
 class StackWord:
     """One word of stack data (bt -f), with its symbol or slab cache for bt -F."""
 
-    address: int
-    value: int
+    address: Address
+    value: Word
     symbol: str | None = None
     slab: str | None = None
 
@@ -29,8 +31,8 @@ class Frame:
     """One frame: the stack slot of a return address and the function it returns into."""
 
     level: int
-    sp: int
-    pc: int
+    sp: Address
+    pc: Address
     function: str
     offset: int
     module: str | None = None
@@ -44,8 +46,8 @@ class Frame:
 class TextSymbol:
     """bt -t/-T: a kernel text address found on the stack."""
 
-    sp: int
-    pc: int
+    sp: Address
+    pc: Address
     function: str
     offset: int
     module: str | None = None
@@ -56,32 +58,34 @@ class TextStart:
     """bt -t: where the search starts."""
 
     function: str | None
-    pc: int
+    pc: Address
 
 
 @dataclass
 class Registers:
-    rip: int
-    rsp: int
-    rflags: int
-    rax: int
-    rbx: int
-    rcx: int
-    rdx: int
-    rsi: int
-    rdi: int
-    rbp: int
-    r8: int
-    r9: int
-    r10: int
-    r11: int
-    r12: int
-    r13: int
-    r14: int
-    r15: int
-    orig_rax: int
-    cs: int
-    ss: int
+    """A saved register set (all 64-bit words)."""
+
+    rip: Word
+    rsp: Word
+    rflags: Word
+    rax: Word
+    rbx: Word
+    rcx: Word
+    rdx: Word
+    rsi: Word
+    rdi: Word
+    rbp: Word
+    r8: Word
+    r9: Word
+    r10: Word
+    r11: Word
+    r12: Word
+    r13: Word
+    r14: Word
+    r15: Word
+    orig_rax: Word
+    cs: Word
+    ss: Word
 
     @property
     def user_mode(self) -> bool:
@@ -92,7 +96,7 @@ class Registers:
 class ExceptionFrame:
     """A saved register set (struct pt_regs) on a stack."""
 
-    address: int
+    address: Address
     registers: Registers
     function: str | None = None  # the symbol of a kernel-mode RIP
     offset: int = 0
@@ -126,8 +130,8 @@ class WalkOptions:
     full: int = 0  # 1: -f stack data; 2: -F with symbols and slab caches
     line_numbers: bool = False  # -l
     skip_frames: bool = True  # False for -o: report every text address with an offset
-    ip: int | None = None  # -I: start at this text address
-    sp: int | None = None  # -S: start at this stack address
+    ip: Address | None = None  # -I: start at this text address
+    sp: Address | None = None  # -S: start at this stack address
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ class ExceptionStack:
     cpu: int
     index: int
     name: str
-    base: int
+    base: Address
     size: int
 
     @property

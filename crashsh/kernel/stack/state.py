@@ -10,6 +10,7 @@ import drgn
 
 from crashsh.kernel import tasks
 from crashsh.kernel.stack.records import WORD, Entry, ExceptionStack, StackError, WalkOptions
+from crashsh.records import Address
 
 if TYPE_CHECKING:  # facts imports the frame sizing, which builds on this module
     from crashsh.kernel.stack.facts import StackKernel
@@ -19,8 +20,8 @@ if TYPE_CHECKING:  # facts imports the frame sizing, which builds on this module
 class StackRegion:
     """The stack being scanned: its bounds and contents."""
 
-    base: int
-    top: int
+    base: Address
+    top: Address
     words: array
 
     def holds(self, address: int) -> bool:
