@@ -15,7 +15,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import TaskHeader
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 
 HIDDEN = {"json": False}
 
@@ -297,8 +297,10 @@ def inode_pages(session, address: int) -> list[object]:
 
 
 @foreach_handler("files")
-def foreach_files(session, task: drgn.Object, flags) -> TaskFiles:
+def foreach_files(session, flags) -> TaskRun:
     """`foreach ... files [-c] [-R ref]`: foreach prints the task line, except with -R."""
     if flags.get("p"):
         raise CommandError("files command does not support -p option")
-    return task_files(session.prog, task, flags.get("R"), bool(flags.get("c")), header=False)
+    reference, counts = flags.get("R"), bool(flags.get("c"))
+    return lambda task, subsequent: task_files(session.prog, task, reference, counts,
+                                               header=False)
