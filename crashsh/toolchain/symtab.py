@@ -17,13 +17,14 @@ import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import drgn
 
 from crashsh.dumpfacts import MASK64
 from crashsh.filecache import cache_file
+from crashsh.ranges import Ranges
 from crashsh.toolchain.elf import ElfFile
 from crashsh.toolchain.linetable import LineTable
 from crashsh.toolchain.modsyms import (
@@ -173,6 +174,8 @@ class CrashSymbolTable:
         self.prog = prog
         self.dump_modules = dump_modules
         self.lines_of_module: dict[str, LineTable] = {}
+        # stacks and memory repeat the same addresses: each one's lookup is kept
+        self.lookup_address = lru_cache(maxsize=1 << 16)(self.search_address)
 
     # -- construction -------------------------------------------------------------------------
     @cached_property
@@ -255,7 +258,12 @@ class CrashSymbolTable:
 
     def module_of(self, value: int) -> ModuleTable | None:
         """crash's module_symbol(): the module whose memory holds *value*."""
-        return next((t for t in self.modules if t.contains(value)), None)
+        return self.module_areas.find(value)
+
+    @cached_property
+    def module_areas(self) -> Ranges[ModuleTable]:
+        """Every module's memory areas (modules do not overlap)."""
+        return Ranges((r.base, r.end, t) for t in self.modules for r in t.regions + t.init_regions)
 
     def module_named(self, name: str) -> ModuleTable | None:
         return next((t for t in self.modules if t.name == name), None)
@@ -292,8 +300,9 @@ class CrashSymbolTable:
             return not (k.percpu and addr < k.first_ksymbol)
         return self.module_of(addr) is not None
 
-    def lookup_address(self, addr: int) -> tuple[Symbol, int] | None:
-        """crash's value_search(): the symbol at or before *addr* and the offset into it."""
+    def search_address(self, addr: int) -> tuple[Symbol, int] | None:
+        """crash's value_search(): the symbol at or before *addr* and the offset into it
+        (lookup_address() is this, cached)."""
         if not self.in_range(addr):
             return None
         if self.module_of(addr) is None:

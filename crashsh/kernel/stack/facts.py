@@ -29,6 +29,7 @@ class StackKernel(CpuStacks):
         self.facts = facts(prog)
         self.symtab = self.facts.symtab
         self.counted: dict[tuple[int, bool], int] = {}
+        self.symbol_values: dict[str, int | None] = {}
 
     # symbols
     def value_search(self, value: int):
@@ -40,10 +41,12 @@ class StackKernel(CpuStacks):
         return found[0].name if found else None
 
     def symbol_value(self, name: str) -> int | None:
-        try:
-            return self.prog.symbol(name).address
-        except LookupError:
-            return None
+        if name not in self.symbol_values:
+            try:
+                self.symbol_values[name] = self.prog.symbol(name).address
+            except LookupError:
+                self.symbol_values[name] = None
+        return self.symbol_values[name]
 
     @cached_property
     def lowest_text(self) -> int:
@@ -166,6 +169,15 @@ class StackKernel(CpuStacks):
     @cached_property
     def active(self) -> dict[int, int]:
         return tasks.active_tasks(self.prog)
+
+    @cached_property
+    def crashed_registers(self) -> Registers | None:
+        """The registers the dump saved for the task that crashed (None: none saved)."""
+        try:
+            saved = self.prog.crashed_thread().stack_trace()[0].registers()
+        except (ValueError, LookupError):
+            return None
+        return Registers(**{f.name: saved.get(f.name, 0) for f in fields(Registers)})
 
     @cached_property
     def panic_task(self) -> int:
