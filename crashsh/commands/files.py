@@ -121,7 +121,8 @@ def run_files(session, args):
     if args.inode is not None:
         return inode_pages(session, args.inode)
     if not args.tasks:
-        return [task_files(session.prog, session.context, reference, args.nrpages, header=True)]
+        return [FileTables(session.prog).task_files(session.context, reference, args.nrpages,
+                                                    header=True)]
     return files_of_arguments(session, args.tasks, reference, args.nrpages)
 
 
@@ -129,31 +130,54 @@ def files_of_arguments(session, texts: list[str], reference: str | None,
                        nrpages: bool) -> Iterator[object]:
     """crash's cmd_files loop: a pid's tasks each end with a blank line, a task address not."""
     table = task_table(session.prog)
+    tables = FileTables(session.prog)
     for i, text in enumerate(texts):
         found = table.find(text)
         if found is None:
             yield Notice("files", invalid_task(text))
             continue
         for task in found.tasks:
-            item = task_files(session.prog, task, reference, nrpages, header=True)
+            item = tables.task_files(task, reference, nrpages, header=True)
             item.subsequent = i > 0
             item.blank_after = found.kind == "pid"
             yield item
 
 
-def task_files(prog: drgn.Program, task: drgn.Object, reference: str | None, nrpages: bool,
-               header: bool) -> TaskFiles:
-    """crash's open_files_dump() for one task."""
-    root, cwd = root_and_cwd(prog, task)
-    found = fs.open_files(task)
-    files = [open_file(prog, fd, file) for fd, file in found] if found is not None else []
-    head = tasks.task_header(task) if header or reference is not None else None
-    result = TaskFiles(head, root, cwd, files, reference, nrpages_columns=nrpages)
-    if reference is not None:
-        ref = FileReference.parse(reference, task)
-        result.root_matched = any(filename_component(p, reference) for p in (root, cwd) if p)
-        result.files = [f for f in files if ref.matches(reference_tokens(f, nrpages))]
-    return result
+class FileTables:
+    """crash's open_files_dump() for the tasks of one command. A process's threads share
+    their fs_struct and files_struct: each is read once (the rows are not changed later)."""
+
+    def __init__(self, prog: drgn.Program) -> None:
+        self.prog = prog
+        self.paths: dict[int, tuple[str, str]] = {}  # fs_struct -> (root, cwd)
+        self.files: dict[int, list[OpenFile]] = {}  # files_struct -> open files
+
+    def task_files(self, task: drgn.Object, reference: str | None, nrpages: bool,
+                   header: bool) -> TaskFiles:
+        """One task's files."""
+        root, cwd = self.root_and_cwd(task)
+        files = self.open_files(task)
+        head = tasks.task_header(task) if header or reference is not None else None
+        result = TaskFiles(head, root, cwd, files, reference, nrpages_columns=nrpages)
+        if reference is not None:
+            ref = FileReference.parse(reference, task)
+            result.root_matched = any(filename_component(p, reference) for p in (root, cwd) if p)
+            result.files = [f for f in files if ref.matches(reference_tokens(f, nrpages))]
+        return result
+
+    def root_and_cwd(self, task: drgn.Object) -> tuple[str | None, str | None]:
+        fs_struct = task.fs.value_()
+        if fs_struct not in self.paths:
+            self.paths[fs_struct] = root_and_cwd(self.prog, task)
+        return self.paths[fs_struct]
+
+    def open_files(self, task: drgn.Object) -> list[OpenFile]:
+        files_struct = task.files.value_()
+        if files_struct not in self.files:
+            found = fs.open_files(task)
+            self.files[files_struct] = ([open_file(self.prog, fd, file) for fd, file in found]
+                                        if found is not None else [])
+        return self.files[files_struct]
 
 
 def root_and_cwd(prog: drgn.Program, task: drgn.Object) -> tuple[str | None, str | None]:
@@ -302,5 +326,5 @@ def foreach_files(session, flags) -> TaskRun:
     if flags.get("p"):
         raise CommandError("files command does not support -p option")
     reference, counts = flags.get("R"), bool(flags.get("c"))
-    return lambda task, subsequent: task_files(session.prog, task, reference, counts,
-                                               header=False)
+    tables = FileTables(session.prog)
+    return lambda task, subsequent: tables.task_files(task, reference, counts, header=False)

@@ -29,7 +29,6 @@ class StackKernel(CpuStacks):
         self.facts = facts(prog)
         self.symtab = self.facts.symtab
         self.counted: dict[tuple[int, bool], int] = {}
-        self.symbol_values: dict[str, int | None] = {}
 
     # symbols
     def value_search(self, value: int):
@@ -41,12 +40,7 @@ class StackKernel(CpuStacks):
         return found[0].name if found else None
 
     def symbol_value(self, name: str) -> int | None:
-        if name not in self.symbol_values:
-            try:
-                self.symbol_values[name] = self.prog.symbol(name).address
-            except LookupError:
-                self.symbol_values[name] = None
-        return self.symbol_values[name]
+        return self.facts.symbol_address(name)
 
     @cached_property
     def lowest_text(self) -> int:
