@@ -25,7 +25,7 @@ from crashsh.render import render
 INTERNAL_ERROR = "internal error; run with --debug and report it"
 
 
-KEEP_LIMIT = 100_000  # items of a streamed result that `py` sees as `last`
+KEEP_LIMIT = 1_000  # items of a streamed result that `py` sees as `last` (memory stays flat)
 
 
 class CommandRunner:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import drgn
 
@@ -18,6 +20,7 @@ from crashsh.records import TaskHeader
 from crashsh.registry import TaskRun, command, foreach_handler
 
 HIDDEN = {"json": False}
+T = TypeVar("T")
 
 
 @dataclass
@@ -145,12 +148,15 @@ def files_of_arguments(session, texts: list[str], reference: str | None,
 
 class FileTables:
     """crash's open_files_dump() for the tasks of one command. A process's threads share
-    their fs_struct and files_struct: each is read once (the rows are not changed later)."""
+    their fs_struct and files_struct: the last KEPT of each are kept, not read again (their
+    rows are not changed later)."""
+
+    KEPT = 64
 
     def __init__(self, prog: drgn.Program) -> None:
         self.prog = prog
-        self.paths: dict[int, tuple[str, str]] = {}  # fs_struct -> (root, cwd)
-        self.files: dict[int, list[OpenFile]] = {}  # files_struct -> open files
+        self.paths: OrderedDict[int, tuple[str | None, str | None]] = OrderedDict()
+        self.files: OrderedDict[int, list[OpenFile]] = OrderedDict()
 
     def task_files(self, task: drgn.Object, reference: str | None, nrpages: bool,
                    header: bool) -> TaskFiles:
@@ -166,18 +172,25 @@ class FileTables:
         return result
 
     def root_and_cwd(self, task: drgn.Object) -> tuple[str | None, str | None]:
-        fs_struct = task.fs.value_()
-        if fs_struct not in self.paths:
-            self.paths[fs_struct] = root_and_cwd(self.prog, task)
-        return self.paths[fs_struct]
+        return self.kept(self.paths, task.fs.value_(), lambda: root_and_cwd(self.prog, task))
 
     def open_files(self, task: drgn.Object) -> list[OpenFile]:
-        files_struct = task.files.value_()
-        if files_struct not in self.files:
+        def read() -> list[OpenFile]:
             found = fs.open_files(task)
-            self.files[files_struct] = ([open_file(self.prog, fd, file) for fd, file in found]
-                                        if found is not None else [])
-        return self.files[files_struct]
+            return [open_file(self.prog, fd, file) for fd, file in found] \
+                if found is not None else []
+
+        return self.kept(self.files, task.files.value_(), read)
+
+    def kept(self, table: OrderedDict[int, T], key: int, read: Callable[[], T]) -> T:
+        """table[key], read if it is not there; the least recently used beyond KEPT go."""
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+        value = table[key] = read()
+        if len(table) > self.KEPT:
+            table.popitem(last=False)
+        return value
 
 
 def root_and_cwd(prog: drgn.Program, task: drgn.Object) -> tuple[str | None, str | None]:
