@@ -52,6 +52,14 @@ class CommandRunner:
         return False
 
     def run_command(self, name: str, argv: list[str]) -> None:
+        """Parse, run and render one command (timed with --timings)."""
+        if self.session is None:
+            self.run_parsed(name, argv)
+            return
+        with self.session.timings.phase(" ".join([name, *argv])):
+            self.run_parsed(name, argv)
+
+    def run_parsed(self, name: str, argv: list[str]) -> None:
         """Parse, run and render one command; any failure becomes one line of output."""
         try:
             cmd = get_command(name)
