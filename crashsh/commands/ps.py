@@ -367,9 +367,18 @@ class Ps:
     def memory(self) -> MemoryUsage:
         return MemoryUsage(self.prog, self.table)
 
+    @cached_property
+    def leaders(self) -> dict[int, TaskContext]:
+        """Each thread group's first task whose pid is the tgid."""
+        found: dict[int, TaskContext] = {}
+        for tc in self.table:
+            if tc.pid == tc.tgid:
+                found.setdefault(tc.tgid, tc)
+        return found
+
     def leader(self, tgid: int) -> TaskContext | None:
         """crash's tgid_to_context(): the group's task whose pid is the tgid."""
-        return next((tc for tc in self.by_tgid[tgid] if tc.pid == tgid), None)
+        return self.leaders.get(tgid)
 
     def output(self, named: Iterable[TaskContext] | None, header: bool,
                notices: list[Notice]) -> TaskListing | TaskReport:
@@ -525,11 +534,16 @@ class Ps:
             return candidate
         return None
 
+    @cached_property
+    def uptime(self) -> int:
+        """Jiffies since boot."""
+        return system.uptime_jiffies(self.prog)
+
     def task_times(self, tc: TaskContext) -> TaskTimes:
         task = tc.task
         start_time = task.start_time.value_()
         hz = system.hz(self.prog)
-        elapsed = system.uptime_jiffies(self.prog) - start_time // NSEC_PER_SEC * hz
+        elapsed = self.uptime - start_time // NSEC_PER_SEC * hz
         return TaskTimes(
             tc.header, max(elapsed, 0) // hz, start_time, task.utime.value_(), task.stime.value_()
         )
