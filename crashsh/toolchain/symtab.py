@@ -391,9 +391,15 @@ class CrashSymbolTable:
         if sym.type in "Tt":
             return True
         if sym.type in "Ww":
-            stext, etext = self.lookup_name("_stext"), self.lookup_name("_etext")
-            return bool(stext and etext and stext.value <= sym.value < etext.value)
+            return self.text_bounds is not None \
+                and self.text_bounds[0] <= sym.value < self.text_bounds[1]
         return False
+
+    @cached_property
+    def text_bounds(self) -> tuple[int, int] | None:
+        """The values of _stext and _etext."""
+        stext, etext = self.lookup_name("_stext"), self.lookup_name("_etext")
+        return (stext.value, etext.value) if stext and etext else None
 
     def section_name(self, addr: int) -> str:
         """crash's get_section() (``sym -s``): vmlinux sections are compared unrelocated."""
