@@ -24,7 +24,7 @@ import drgn
 
 from crashsh.dumpfacts import MASK64
 from crashsh.filecache import cache_file
-from crashsh.ranges import Ranges
+from crashsh.intervals import Ranges
 from crashsh.toolchain.elf import ElfFile
 from crashsh.toolchain.linetable import LineTable
 from crashsh.toolchain.modsyms import (

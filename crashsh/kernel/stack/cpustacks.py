@@ -9,9 +9,9 @@ import drgn
 from drgn.helpers.linux.cpumask import for_each_present_cpu
 from drgn.helpers.linux.percpu import per_cpu_ptr
 
+from crashsh.intervals import Ranges
 from crashsh.kernel.irq import gate_address
 from crashsh.kernel.stack.records import WORD, ExceptionStack
-from crashsh.ranges import Ranges
 
 MAX_EXCEPTION_STACKS = 7
 TSS_SYMBOLS = ("cpu_tss_rw", "cpu_tss", "init_tss")
