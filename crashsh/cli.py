@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--plain", action="store_true", help="crash's plain text even at a terminal")
     p.add_argument("--prompt", default="crash> ", help="the prompt (default: 'crash> ')")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")
+    p.add_argument("--timings", action="store_true",
+                   help="print the start-up phases and each command's time on stderr")
     p.add_argument("--version", action="version", version=f"crashsh {__version__}")
     return p
 
@@ -100,12 +102,17 @@ def kernel_image(path: str) -> str:
 
 def open_session(args: argparse.Namespace):
     from crashsh.session import DebugInfoSources, Session
+    from crashsh.timings import Timings
 
-    vmlinux, vmcore = classify(args.files)
-    sources = DebugInfoSources(vmlinux and kernel_image(vmlinux), args.debuginfo_dir, args.root,
-                               args.build_dir)
-    with _progress("loading debuginfo"):
-        session = Session.open(vmcore, sources)
+    timings = Timings(sys.stderr if args.timings else None)
+    with timings.phase("start-up"):
+        vmlinux, vmcore = classify(args.files)
+        sources = DebugInfoSources(vmlinux and kernel_image(vmlinux), args.debuginfo_dir,
+                                   args.root, args.build_dir)
+        with _progress("loading debuginfo"):
+            session = Session.open(vmcore, sources, timings)
+        if timings.enabled:
+            session.load_tables()
     if vmlinux:
         session.vmlinux, session.vmlinux_given = sources.vmlinux, vmlinux
     for warning in session.warnings:

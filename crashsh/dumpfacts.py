@@ -34,6 +34,7 @@ class DumpFacts:
     def __init__(self, prog: drgn.Program) -> None:
         self.prog = prog
         self.made: dict[Callable[[drgn.Program], Any], Any] = {}
+        self.symbol_addresses: dict[str, int | None] = {}
 
     def once(self, make: Callable[[drgn.Program], T]) -> T:
         """``make(prog)``, made on first use."""
@@ -42,6 +43,16 @@ class DumpFacts:
         except KeyError:
             value = self.made[make] = make(self.prog)
             return value
+
+    def symbol_address(self, name: str) -> int | None:
+        """The address of the ELF symbol *name* (None: no such symbol), kept: drgn searches
+        the symbol table for each ``prog.symbol(name)``, about a millisecond."""
+        if name not in self.symbol_addresses:
+            try:
+                self.symbol_addresses[name] = self.prog.symbol(name).address
+            except LookupError:
+                self.symbol_addresses[name] = None
+        return self.symbol_addresses[name]
 
     @cached_property
     def page_shift(self) -> int:

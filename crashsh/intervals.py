@@ -1,10 +1,14 @@
 """Sorted, disjoint half-open intervals of integers (addresses, page frames), looked up by
-bisection."""
+bisection: as a set (Intervals), or each with a value (Ranges: which module or stack holds an
+address)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right, insort
 from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class Intervals:
@@ -66,3 +70,19 @@ class Intervals:
             at = high
         if at < end:
             yield at, end
+
+
+class Ranges(Generic[T]):
+    """Disjoint [start, end) ranges, each with a value; empty ranges are dropped."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int, T]]) -> None:
+        found = sorted(((start, end, value) for start, end, value in ranges if end > start),
+                       key=lambda r: r[0])
+        self.starts = [start for start, _, _ in found]
+        self.ends = [end for _, end, _ in found]
+        self.values = [value for _, _, value in found]
+
+    def find(self, address: int) -> T | None:
+        """The value of the range that holds *address*, or None."""
+        i = bisect_right(self.starts, address) - 1
+        return self.values[i] if i >= 0 and address < self.ends[i] else None

@@ -29,7 +29,13 @@ class Command:
     synopsis: str | None = None
 
     def parser(self) -> CommandParser:
-        return self.make_parser()
+        """The command's parser, built on first use and kept (parsing does not change it)."""
+        return parser_of(self.make_parser)
+
+
+@cache
+def parser_of(make_parser: Callable[[], CommandParser]) -> CommandParser:
+    return make_parser()
 
 
 COMMANDS: dict[str, Command] = {}
@@ -48,8 +54,10 @@ def builtin_commands() -> dict[str, str]:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# foreach keyword -> function(session, task, flags) -> data for that task
-FOREACH_HANDLERS: dict[str, Callable[[Any, Any, "dict[str, Any]"], Any]] = {}
+# foreach keyword -> function(session, flags) -> the keyword's function(task, subsequent) -> data
+# for that task: foreach's flags are read once, not once per task
+TaskRun = Callable[[Any, bool], Any]
+FOREACH_HANDLERS: dict[str, Callable[[Any, "dict[str, Any]"], TaskRun]] = {}
 # foreach keyword -> function(flags) yielding notices: crash's checks of the keyword's flags
 # before any task (they may change the flags, or fail the whole foreach after the notices)
 FOREACH_CHECKS: dict[str, Callable[["dict[str, Any]"], Iterator[Any]]] = {}
@@ -66,7 +74,8 @@ def keyed(table: dict[str, Any], key: str) -> Callable[[F], F]:
 
 
 def foreach_handler(keyword: str) -> Callable[[F], F]:
-    """Register what `foreach ... KEYWORD` does for one task (flags: crash's foreach options)."""
+    """Register what `foreach ... KEYWORD` does: given the session and crash's foreach options
+    (flags), once before the first task, it returns what is done for each task."""
     return keyed(FOREACH_HANDLERS, keyword)
 
 

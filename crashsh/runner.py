@@ -27,7 +27,7 @@ from crashsh.render.jsonout import JsonDocument
 INTERNAL_ERROR = "internal error; run with --debug and report it"
 
 
-KEEP_LIMIT = 100_000  # items of a streamed result that `py` sees as `last`
+KEEP_LIMIT = 1_000  # items of a streamed result that `py` sees as `last` (memory stays flat)
 
 
 class CommandRunner:
@@ -56,17 +56,22 @@ class CommandRunner:
         return False
 
     def run_command(self, name: str, argv: list[str]) -> None:
-        """Parse, run and render one command; any failure becomes crash's error lines (in JSON
-        mode, the document's error). A command that printed an error notice has failed too."""
+        """Parse, run and render one command (timed with --timings); any failure becomes crash's
+        error lines (in JSON mode, the document's error). A command that printed an error notice
+        has failed too."""
         with error_log() as notices:
-            self.attempt(name, argv)
+            if self.session is None:
+                self.attempt(name, argv)
+            else:
+                with self.session.timings.phase(" ".join([name, *argv])):
+                    self.attempt(name, argv)
         if notices:
             self.failures += 1
             if self.document is not None:
                 self.document.errors[:0] = [notice.line for notice in notices]
 
     def attempt(self, name: str, argv: list[str]) -> None:
-        """run_command without the error log: the command, its output and its failures."""
+        """run_command without the error log and timing: the command, its output, its failures."""
         try:
             cmd = get_command(name)
             args = cmd.parser().parse_args(argv)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,12 +17,14 @@ from crashsh import dumpfile
 from crashsh.dumpfacts import facts
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
+from crashsh.timings import Timings
 
 if TYPE_CHECKING:
     from crashsh.toolchain.gdbvalues import ValuePrinter
     from crashsh.toolchain.symtab import CrashSymbolTable
 
 LIVE_CORE = "/proc/kcore"
+DISABLE_PLUGINS = "DRGN_DISABLE_PLUGINS"
 
 
 @dataclass
@@ -67,31 +71,34 @@ class Session:
         # gdb's x/i (x86_64_init's search_for_switch_to)
         self.gdb_format = "i"
         self.bug_bytes = 0  # crash's kt->BUG_bytes (`dis -b`): 0 since Linux 2.6.20
+        self.timings = Timings()  # --timings: start-up phases and commands, on stderr
         self._context: drgn.Object | None = None
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, vmcore: str | None, sources: DebugInfoSources) -> "Session":
+    def open(cls, vmcore: str | None, sources: DebugInfoSources,
+             timings: Timings | None = None) -> "Session":
         """Open *vmcore* (or the live kernel when None) and load debuginfo; raise CrashshError."""
         logging.getLogger("drgn").setLevel(logging.CRITICAL)  # crashsh reports problems itself
+        timings = timings or Timings()
         prog = drgn.Program()
-        if vmcore is None:
-            vmcore, kind = LIVE_CORE, FileKind.ELF_CORE
-            try:
-                prog.set_kernel()
-            except (OSError, ValueError) as e:
-                raise CrashshError(
-                    f"cannot open the running kernel ({LIVE_CORE}): {reason(e)}") from e
-        else:
-            kind = _check_dump(vmcore)
-            try:
-                prog.set_core_dump(vmcore)
-            except (OSError, ValueError, drgn.FaultError) as e:
-                raise CrashshError(f"{vmcore}: cannot open dump: {reason(e)}") from e
+        with timings.phase("open dump"):
+            vmcore, kind = _open_dump(prog, vmcore)
         session = cls(prog, sources.vmlinux or "", vmcore, kind)
-        session.warnings = _load_debuginfo(prog, sources)
+        session.timings = timings
+        session.warnings = _load_debuginfo(prog, sources, timings)
         session.vmlinux = sources.vmlinux or prog.main_module().debug_file_path or ""
         return session
+
+    def load_tables(self) -> None:
+        """Build crash's symbol table and task table now, not on first use (``--timings``
+        times them as crash's start-up does)."""
+        from crashsh.kernel.tasks import task_contexts
+
+        with self.timings.phase("symbol table"):
+            _ = self.symtab.kernel, self.symtab.modules
+        with self.timings.phase("task table"):
+            task_contexts(self.prog)
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -137,6 +144,47 @@ class Session:
         return dumpfile.read_kdump_header(self.vmcore).dump_level
 
 
+def _open_dump(prog: drgn.Program, vmcore: str | None) -> tuple[str, FileKind]:
+    """Open *vmcore* (None: the running kernel) in *prog*: its path and kind."""
+    if vmcore is None:
+        try:
+            with _without_drgn_commands():
+                prog.set_kernel()
+        except (OSError, ValueError) as e:
+            raise CrashshError(
+                f"cannot open the running kernel ({LIVE_CORE}): {reason(e)}") from e
+        return LIVE_CORE, FileKind.ELF_CORE
+    kind = _check_dump(vmcore)
+    try:
+        with _without_drgn_commands():
+            prog.set_core_dump(vmcore)
+    except (OSError, ValueError, drgn.FaultError) as e:
+        raise CrashshError(f"{vmcore}: cannot open dump: {reason(e)}") from e
+    return vmcore, kind
+
+
+# drgn's own shell commands come as drgn plugins, which drgn imports when a program first opens
+# a dump: that import takes longer than opening the dump, and crashsh does not use them
+DRGN_COMMAND_PLUGINS = ("builtin_commands", "crash_commands")
+
+
+@contextmanager
+def _without_drgn_commands() -> Iterator[None]:
+    """drgn's plugins other than its commands (DRGN_DISABLE_PLUGINS, for this process's
+    first dump only: the environment is restored for commands crashsh runs)."""
+    saved = os.environ.get(DISABLE_PLUGINS)
+    if saved != "*":
+        names = [name for name in (saved or "").split(",") if name]
+        os.environ[DISABLE_PLUGINS] = ",".join(dict.fromkeys([*names, *DRGN_COMMAND_PLUGINS]))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(DISABLE_PLUGINS, None)
+        else:
+            os.environ[DISABLE_PLUGINS] = saved
+
+
 def _check_dump(path: str) -> FileKind:
     if not os.path.exists(path):
         raise CrashshError(f"{path}: No such file or directory")
@@ -155,7 +203,8 @@ def _check_dump(path: str) -> FileKind:
     return kind
 
 
-def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources) -> list[str]:
+def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources,
+                    timings: Timings) -> list[str]:
     """Load vmlinux and module debuginfo; return warnings (missing module debuginfo)."""
     options = prog.debug_info_options
     options.directories = (
@@ -170,7 +219,8 @@ def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources) -> list[str]:
     )
     paths = [sources.vmlinux] if sources.vmlinux else []
     try:
-        prog.load_debug_info(paths, main=True)
+        with timings.phase("vmlinux debuginfo"):
+            prog.load_debug_info(paths, main=True)
     except drgn.MissingDebugInfoError as e:
         raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, str(e))) from e
     main = prog.main_module()
@@ -180,7 +230,8 @@ def _load_debuginfo(prog: drgn.Program, sources: DebugInfoSources) -> list[str]:
         # drgn ignored the given file and found the matching one elsewhere: still an error
         raise CrashshError(_vmlinux_problem(prog, sources.vmlinux, "build IDs differ"))
     try:
-        prog.load_debug_info(default=True)
+        with timings.phase("module debuginfo"):
+            prog.load_debug_info(default=True)
     except drgn.MissingDebugInfoError:
         pass
     missing = sorted(

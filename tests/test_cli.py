@@ -34,6 +34,18 @@ def test_one_shot_commands_and_exit_status(kernel):
     assert ok.returncode == 0 and ok.stdout.startswith("TAINTED_MASK: ")
 
 
+def test_timings_name_the_start_up_phases_and_each_command(kernel):
+    """--timings: a line per start-up phase, then per command, on stderr only."""
+    proc = crashsh(kernel, "--timings", "-c", "sys -t", "-c", "ps 1")
+    assert proc.returncode == 0
+    timed = [line.removeprefix("timing: ").rsplit(None, 2) for line in proc.stderr.splitlines()]
+    assert [name for name, _, _ in timed] == [
+        "open dump", "vmlinux debuginfo", "module debuginfo", "symbol table", "task table",
+        "start-up", "sys -t", "ps 1"]
+    assert all(float(seconds) >= 0 and unit == "s" for _, seconds, unit in timed)
+    assert proc.stdout == crashsh(kernel, "-c", "sys -t", "-c", "ps 1").stdout
+
+
 def test_a_compressed_vmlinux_is_decompressed_once_into_the_cache(kernel, tmp_path):
     import gzip
     import os

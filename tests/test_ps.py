@@ -159,9 +159,9 @@ def test_foreach_flags_are_ps_options(kernel, crashsh):
     task = crashsh.session.panic_task
     for flags, line in (({"s": 1}, "ps -s"), ({"G": 1, "y": "0"}, "ps -G -y 0"),
                         ({"p": 1}, "ps -p")):
-        data = foreach_ps(crashsh.session, task, {**flags, "subsequent": False})
+        data = foreach_ps(crashsh.session, flags)(task, False)
         assert "".join(plain(data)) == crashsh.run(f"{line} {task.pid.value_()}")
-    quiet = foreach_ps(crashsh.session, task, {"subsequent": True})
+    quiet = foreach_ps(crashsh.session, {})(task, True)
     assert "".join(plain(quiet)) == crashsh.run(f"ps -H {task.pid.value_()}")
 
 

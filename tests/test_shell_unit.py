@@ -152,12 +152,12 @@ def test_lazy_renderer_index_matches_the_registrations():
 
     for info in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"crashsh.render.{info.name}")
-    registered = {(cls.__name__, function.__module__)
-                  for dispatcher in (plain, rich_render)
-                  for cls, function in dispatcher.registry.items() if cls is not object}
-    indexed = {(name, f"crashsh.render.{module}")
-               for name, modules in renderer_index().items() for module in modules}
-    assert registered == indexed
+    for kind, dispatcher in (("plain", plain), ("rich", rich_render)):
+        registered = {(cls.__name__, function.__module__)
+                      for cls, function in dispatcher.registry.items() if cls is not object}
+        indexed = {(name, f"crashsh.render.{module}")
+                   for name, modules in renderer_index(kind).items() for module in modules}
+        assert registered == indexed, kind
 
 
 def test_renderers_load_on_demand():

@@ -21,7 +21,7 @@ from crashsh.kernel.pagetable import (PRESENT, PROTNONE, PSE, PageTable, TableEn
                                       physical_bits, physical_page_mask)
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import LAYOUT, Address, Word
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 
 USERSPACE_TOP = 0x0000800000000000  # x86_64, 4-level paging
 
@@ -216,7 +216,7 @@ def run_vtop(session, args) -> Iterator[AddressTranslation]:
 
 
 @foreach_handler("vtop")
-def foreach_vtop(session, task: drgn.Object, flags) -> list[AddressTranslation | Notice]:
+def foreach_vtop(session, flags) -> TaskRun:
     """`foreach ... vtop [-c] [-u|-k] address ...`: crash's do_vtop() of each address in
     the task's context, with no blank line between them and the struct page header once per
     command; a failing address ends the task's part with crash's error line."""
@@ -226,21 +226,26 @@ def foreach_vtop(session, task: drgn.Object, flags) -> list[AddressTranslation |
         raise CommandError("vtop command does not support -R option")
     if flags.get("u") and flags.get("k"):
         raise CommandError("vtop: -u and -k options are mutually exclusive")
-    shared = flags["shared"]
-    results: list[AddressTranslation | Notice] = []
-    for text in flags["arguments"]:
-        try:
-            vaddr = htol(text)
-            user = bool(flags.get("u")) or (not flags.get("k")
-                                             and address_kind(session.prog, vaddr))
-        except CommandError as e:
-            results.append(Notice("vtop", str(e)))
-            break
-        result = vtop(session, task, vaddr, user, False)
-        result.page_header = not shared.get("page_header")
-        shared["page_header"] = shared.get("page_header") or result.page_row is not None
-        results.append(result)
-    return results
+    page_header_shown = False
+
+    def run(task: drgn.Object, subsequent: bool) -> list[AddressTranslation | Notice]:
+        nonlocal page_header_shown
+        results: list[AddressTranslation | Notice] = []
+        for text in flags["arguments"]:
+            try:
+                vaddr = htol(text)
+                user = bool(flags.get("u")) or (not flags.get("k")
+                                                 and address_kind(session.prog, vaddr))
+            except CommandError as e:
+                results.append(Notice("vtop", str(e)))
+                break
+            result = vtop(session, task, vaddr, user, False)
+            result.page_header = not page_header_shown
+            page_header_shown = page_header_shown or result.page_row is not None
+            results.append(result)
+        return results
+
+    return run
 
 
 def address_kind(prog: drgn.Program, vaddr: int) -> bool:

@@ -12,8 +12,10 @@ crash's error line "bt: invalid task or pid value: ...", the document's "error".
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import drgn
 from drgn.helpers.linux.sched import cpu_curr
@@ -28,7 +30,7 @@ from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader, Word
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler, parser_of
 
 
 @dataclass(frozen=True)
@@ -195,13 +197,44 @@ def run_bt(session, args):
 def backtraces(session, args, chosen: Iterable[Target]) -> BtListing:
     """bt's output for the chosen tasks under bt's parsed options; `foreach bt` passes its
     tasks as Target(task, keep_going=True)."""
-    style = bt_style(session, args)
-    ip, sp = start_override(session, args)
-    options = stack.WalkOptions(args.text or args.all_text, args.all_text, style.full, args.lines,
-                                not args.old, ip, sp)
-    reference = parse_reference(session, args.reference) if args.reference is not None else None
-    return BtListing(style, traces(session, stack_kernel(session), chosen, options, args,
-                                   reference))
+    tracer = Tracer.of(session, args)
+    return BtListing(tracer.style, tracer.traces(chosen))
+
+
+@dataclass(frozen=True)
+class Tracer:
+    """bt's options, worked out once, for tracing any number of tasks."""
+
+    session: Any
+    kernel: stack.StackKernel
+    args: argparse.Namespace
+    style: BtStyle
+    options: stack.WalkOptions
+    reference: int | str | None  # -R
+
+    @classmethod
+    def of(cls, session, args: argparse.Namespace) -> Tracer:
+        style = bt_style(session, args)
+        ip, sp = start_override(session, args)
+        options = stack.WalkOptions(args.text or args.all_text, args.all_text, style.full,
+                                    args.lines, not args.old, ip, sp)
+        reference = (parse_reference(session, args.reference) if args.reference is not None
+                     else None)
+        return cls(session, stack_kernel(session), args, style, options, reference)
+
+    def traces(self, chosen: Iterable[Target]) -> Iterator[TaskTrace | Notice]:
+        """Each target's trace (with -R, those that refer to the reference); like crash,
+        stop after a failed one unless told to keep going."""
+        for target in chosen:
+            if target.task is None:
+                yield Notice("bt", invalid_task(target.text))
+                continue
+            trace = task_trace(self.session, self.kernel, target.task, self.options, self.args)
+            if self.reference is None or trace.no_stack or trace.error \
+                    or stack.mentions(self.kernel, trace.entries, self.reference):
+                yield trace
+            if trace.error and not target.keep_going:
+                return
 
 
 # foreach's flags that bt takes, as crash's foreach passes them on (task.c foreach())
@@ -217,15 +250,19 @@ class ForeachTrace:
 
 
 @foreach_handler("bt")
-def foreach_bt(session, task: drgn.Object, flags) -> ForeachTrace | BtListing:
+def foreach_bt(session, flags) -> TaskRun:
     argv = [f"-{letter}" for letter in FOREACH_BT_FLAGS for _ in range(flags.get(letter, 0))]
     if flags.get("R"):
         argv += ["-R", flags["R"]]
-    args = bt_parser().parse_args(argv)
-    listing = backtraces(session, args, [Target(task, keep_going=True)])
-    if listing.style.reference:
-        return listing  # with -R foreach prints no task line: bt -R's own output
-    return ForeachTrace(listing.style, next(iter(listing.traces)))
+    tracer = Tracer.of(session, parser_of(bt_parser).parse_args(argv))
+
+    def run(task: drgn.Object, subsequent: bool) -> ForeachTrace | BtListing:
+        traces = tracer.traces([Target(task, keep_going=True)])
+        if tracer.style.reference:
+            return BtListing(tracer.style, traces)  # foreach prints no task line: bt -R's own
+        return ForeachTrace(tracer.style, next(traces))
+
+    return run
 
 
 def bt_style(session, args) -> BtStyle:
@@ -249,23 +286,6 @@ def parse_reference(session, text: str) -> int | str:
     if is_hexadecimal(text):
         return htol(text)
     return text
-
-
-def traces(session, kernel: stack.StackKernel, chosen: Iterable[Target],
-           options: stack.WalkOptions, args,
-           reference: int | str | None) -> Iterator[TaskTrace | Notice]:
-    """Each target's trace (with -R, those that refer to the reference); like crash, stop
-    after a failed one unless told to keep going."""
-    for target in chosen:
-        if target.task is None:
-            yield Notice("bt", invalid_task(target.text))
-            continue
-        trace = task_trace(session, kernel, target.task, options, args)
-        if reference is None or trace.no_stack or trace.error \
-                or stack.mentions(kernel, trace.entries, reference):
-            yield trace
-        if trace.error and not target.keep_going:
-            return
 
 
 def targets(session, kernel: stack.StackKernel, args) -> Iterator[Target]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import drgn
 
@@ -15,8 +17,9 @@ from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader, Word
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 
+T = TypeVar("T")
 
 
 @dataclass
@@ -120,7 +123,8 @@ def run_files(session, args):
     if args.inode is not None:
         return inode_pages(session, args.inode)
     if not args.tasks:
-        return [task_files(session.prog, session.context, reference, args.nrpages, header=True)]
+        return [FileTables(session.prog).task_files(session.context, reference, args.nrpages,
+                                                    header=True)]
     return files_of_arguments(session, args.tasks, reference, args.nrpages)
 
 
@@ -128,31 +132,64 @@ def files_of_arguments(session, texts: list[str], reference: str | None,
                        nrpages: bool) -> Iterator[object]:
     """crash's cmd_files loop: a pid's tasks each end with a blank line, a task address not."""
     table = task_table(session.prog)
+    tables = FileTables(session.prog)
     for i, text in enumerate(texts):
         found = table.find(text)
         if found is None:
             yield Notice("files", invalid_task(text))
             continue
         for task in found.tasks:
-            item = task_files(session.prog, task, reference, nrpages, header=True)
+            item = tables.task_files(task, reference, nrpages, header=True)
             item.subsequent = i > 0
             item.blank_after = found.kind == "pid"
             yield item
 
 
-def task_files(prog: drgn.Program, task: drgn.Object, reference: str | None, nrpages: bool,
-               header: bool) -> TaskFiles:
-    """crash's open_files_dump() for one task."""
-    root, cwd = root_and_cwd(prog, task)
-    found = fs.open_files(task)
-    files = [open_file(prog, fd, file) for fd, file in found] if found is not None else []
-    head = tasks.task_header(task) if header or reference is not None else None
-    result = TaskFiles(head, root, cwd, files, reference, nrpages_columns=nrpages)
-    if reference is not None:
-        ref = FileReference.parse(reference, task)
-        result.root_matched = any(filename_component(p, reference) for p in (root, cwd) if p)
-        result.files = [f for f in files if ref.matches(reference_tokens(f, nrpages))]
-    return result
+class FileTables:
+    """crash's open_files_dump() for the tasks of one command. A process's threads share
+    their fs_struct and files_struct: the last KEPT of each are kept, not read again (their
+    rows are not changed later)."""
+
+    KEPT = 64
+
+    def __init__(self, prog: drgn.Program) -> None:
+        self.prog = prog
+        self.paths: OrderedDict[int, tuple[str | None, str | None]] = OrderedDict()
+        self.files: OrderedDict[int, list[OpenFile]] = OrderedDict()
+
+    def task_files(self, task: drgn.Object, reference: str | None, nrpages: bool,
+                   header: bool) -> TaskFiles:
+        """One task's files."""
+        root, cwd = self.root_and_cwd(task)
+        files = self.open_files(task)
+        head = tasks.task_header(task) if header or reference is not None else None
+        result = TaskFiles(head, root, cwd, files, reference, nrpages_columns=nrpages)
+        if reference is not None:
+            ref = FileReference.parse(reference, task)
+            result.root_matched = any(filename_component(p, reference) for p in (root, cwd) if p)
+            result.files = [f for f in files if ref.matches(reference_tokens(f, nrpages))]
+        return result
+
+    def root_and_cwd(self, task: drgn.Object) -> tuple[str | None, str | None]:
+        return self.kept(self.paths, task.fs.value_(), lambda: root_and_cwd(self.prog, task))
+
+    def open_files(self, task: drgn.Object) -> list[OpenFile]:
+        def read() -> list[OpenFile]:
+            found = fs.open_files(task)
+            return [open_file(self.prog, fd, file) for fd, file in found] \
+                if found is not None else []
+
+        return self.kept(self.files, task.files.value_(), read)
+
+    def kept(self, table: OrderedDict[int, T], key: int, read: Callable[[], T]) -> T:
+        """table[key], read if it is not there; the least recently used beyond KEPT go."""
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+        value = table[key] = read()
+        if len(table) > self.KEPT:
+            table.popitem(last=False)
+        return value
 
 
 def root_and_cwd(prog: drgn.Program, task: drgn.Object) -> tuple[str | None, str | None]:
@@ -297,8 +334,10 @@ def inode_pages(session, address: int) -> list[object]:
 
 
 @foreach_handler("files")
-def foreach_files(session, task: drgn.Object, flags) -> TaskFiles:
+def foreach_files(session, flags) -> TaskRun:
     """`foreach ... files [-c] [-R ref]`: foreach prints the task line, except with -R."""
     if flags.get("p"):
         raise CommandError("files command does not support -p option")
-    return task_files(session.prog, task, flags.get("R"), bool(flags.get("c")), header=False)
+    reference, counts = flags.get("R"), bool(flags.get("c"))
+    tables = FileTables(session.prog)
+    return lambda task, subsequent: tables.task_files(task, reference, counts, header=False)

@@ -12,10 +12,11 @@ from crashsh.conventions.numbers import is_number
 from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
+from crashsh.kernel.tasks import TaskContext
 from crashsh.parsing import TASKS, CommandParser, Completes, completes
 from crashsh.records import LAYOUT, TaskHeader
 from crashsh.commands.system import context_info
-from crashsh.registry import (command, foreach_handler, get_foreach_check,
+from crashsh.registry import (TaskRun, command, foreach_handler, get_foreach_check,
                               get_foreach_handler)
 
 KEYWORDS = ("bt", "vm", "task", "set", "files", "net", "vtop", "sig", "ps")
@@ -23,7 +24,6 @@ SELECTORS = ("kernel", "user", "gleader", "active")
 STATES = ("RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW")
 FLAGS_WITH_VALUE = "Ry"
 FLAGS = "vomlgersStTpukcfFxhdaG"
-PF_KTHREAD = 0x00200000
 
 
 @dataclass
@@ -139,28 +139,27 @@ def parse_selection(prog: drgn.Program, words: list[str]) -> tuple[Selection, li
     return selection, keywords, arguments
 
 
-def selected(prog: drgn.Program, selection: Selection) -> Iterator[drgn.Object]:
+def selected(prog: drgn.Program, selection: Selection) -> Iterator[TaskContext]:
     """The tasks in crash's order (each CPU's idle task, then by pid) that match."""
     active = tasks.active_tasks(prog)
-    for task in (tc.task for tc in tasks.task_contexts(prog)):
-        comm = tasks.comm(task)
-        kthread = bool(task.flags.value_() & PF_KTHREAD)
-        if selection.active and task.value_() not in active:
+    names = {n[:15] for n in selection.names}
+    for tc in tasks.task_contexts(prog):
+        if selection.active and tc.address not in active:
             continue
-        if selection.user and kthread or selection.kernel and not kthread:
+        if selection.user and tc.is_kthread or selection.kernel and not tc.is_kthread:
             continue
-        if selection.gleader and task.pid.value_() != task.tgid.value_():
+        if selection.gleader and tc.pid != tc.tgid:
             continue
-        if selection.state and tasks.state_code(task) != selection.state:
+        if selection.state and tc.state_code != selection.state:
             continue
         if selection.specified and not (
-            task.pid.value_() in selection.pids
-            or task.value_() in selection.addresses
-            or comm[:15] in {n[:15] for n in selection.names}
-            or any(p.search(comm) for p in selection.patterns)
+            tc.pid in selection.pids
+            or tc.address in selection.addresses
+            or tc.comm[:15] in names
+            or any(p.search(tc.comm) for p in selection.patterns)
         ):
             continue
-        yield task
+        yield tc
 
 
 @command("foreach", "display command data for multiple tasks in the system", foreach_parser,
@@ -176,24 +175,25 @@ def run_foreach(session, args) -> Iterator[object]:
     if missing:
         raise CommandError(f"foreach {missing[0]} is not supported yet")
     return foreach_outputs(session, selection, keywords, handlers,
-                           {**flags, "arguments": arguments, "shared": {}})
+                           {**flags, "arguments": arguments})
 
 
 def foreach_outputs(session, selection: Selection, keywords: list[str], handlers: dict,
                     flags) -> Iterator[object]:
     """The keywords' checks (their notices, or their failure), then each selected task's
-    outputs. A handler gets crash's foreach flags, plus ``subsequent`` (not the first
-    task), ``arguments`` (the words after the keywords) and ``shared`` (one dict for the
-    whole command, for state crash keeps across tasks)."""
+    outputs. At the first task each keyword's handler gets crash's foreach flags, plus
+    ``arguments`` (the words after the keywords), and gives the function that makes a task's
+    output (which keeps what crash keeps across tasks)."""
     for keyword in keywords:
         if (check := get_foreach_check(keyword)) is not None:
             yield from check(flags)
     header = not any(prints_own_header(k, flags) for k in keywords)
-    state: dict = {}  # what a keyword keeps across the tasks of one foreach
-    for count, task in enumerate(selected(session.prog, selection)):
-        outputs = [handlers[k](session, task, {**flags, "subsequent": count > 0, "state": state})
-                   for k in keywords]
-        yield ForeachTask(tasks.task_header(task) if header else None, count > 0, outputs)
+    runs = []
+    for count, tc in enumerate(selected(session.prog, selection)):
+        if not runs:  # the keywords read the flags once, when there is a task
+            runs = [handlers[k](session, flags) for k in keywords]
+        outputs = [run(tc.task, count > 0) for run in runs]
+        yield ForeachTask(tc.header if header else None, count > 0, outputs)
 
 
 def prints_own_header(keyword: str, flags) -> bool:
@@ -203,6 +203,6 @@ def prints_own_header(keyword: str, flags) -> bool:
 
 
 @foreach_handler("set")
-def foreach_set(session, task: drgn.Object, flags) -> object:
+def foreach_set(session, flags) -> TaskRun:
     """`foreach set`: show_context() of each task, under its task line."""
-    return context_info(session, task)
+    return lambda task, subsequent: context_info(session, task)

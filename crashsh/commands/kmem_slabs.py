@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from crashsh.conventions.notices import Notice
 from crashsh.errors import CommandError
 from crashsh.kernel import memmap, slab
-from crashsh.kernel.slab import Cache, CpuSlab, Slab, SlabWalker
+from crashsh.kernel.slab import Cache, CacheNode, CpuSlab, Slab, SlabWalker
 from crashsh.records import LAYOUT, Address
 
 SORT_KEYS = {
@@ -101,7 +101,7 @@ class CpuSlabs:
     cpu: int
     kmem_cache_cpu: Address
     slab: SlabListing | None
-    partial: list[SlabListing]
+    partial: Iterable[SlabListing]
 
 
 @dataclass
@@ -113,17 +113,17 @@ class NodeSlabs:
     slabs: int
     nr_partial: int
     per_cpu: int
-    partial: list[SlabRow]
-    full: list[SlabRow] | None  # None: the kernel does not track full slabs for this cache
+    partial: Iterable[SlabRow]
+    full: Iterable[SlabRow] | None  # None: the kernel does not track full slabs for this cache
 
 
 @dataclass
 class CacheDetail:
-    """`kmem -S`: a cache row followed by its CPU and node slabs."""
+    """`kmem -S`: a cache row followed by its CPU and node slabs (read as they are shown)."""
 
     row: CacheRow
-    cpus: list[CpuSlabs]
-    nodes: list[NodeSlabs]
+    cpus: Iterable[CpuSlabs]
+    nodes: Iterable[NodeSlabs]
 
 
 @dataclass
@@ -169,23 +169,25 @@ def slab_listing(w: SlabWalker, cache: Cache, s: Slab, only: int | None = None) 
 
 def cpu_slabs(w: SlabWalker, cache: Cache, cpu: CpuSlab) -> CpuSlabs:
     current = slab_listing(w, cache, cpu.slab) if cpu.slab else None
-    partial = [slab_listing(w, cache, s) for s in w.partial_chain(cpu.partial)]
+    partial = (slab_listing(w, cache, s) for s in w.partial_chain(cpu.partial))
     return CpuSlabs(cpu.cpu, cpu.address, current, partial)
 
 
+def node_slabs(w: SlabWalker, cache: Cache, node: CacheNode, cpus: list[CpuSlab]) -> NodeSlabs:
+    """PER-CPU counts the shown CPUs' slabs on the node."""
+    per_cpu = sum(1 for c in cpus if c.slab and c.slab.node == node.node)
+    partial = (slab_row(s, s.inuse) for s in w.node_list(node))
+    full = ((slab_row(s, s.inuse) for s in w.node_list(node, full=True))
+            if cache.flags & slab.SLAB_STORE_USER else None)
+    return NodeSlabs(node.address, node.node, node.nr_slabs, node.nr_partial, per_cpu,
+                     partial, full)
+
+
 def cache_detail(w: SlabWalker, cache: Cache, shown: frozenset[int] | None) -> CacheDetail:
-    """crash's do_kmem_cache_slub(): the *shown* CPUs (all when None) and every node; PER-CPU
-    counts the shown CPUs' slabs only."""
+    """crash's do_kmem_cache_slub(): the *shown* CPUs (all when None) and every node."""
     cpus = [c for c in w.cpu_slabs(cache) if shown is None or c.cpu in shown]
-    nodes = []
-    for node in w.nodes(cache):
-        per_cpu = sum(1 for c in cpus if c.slab and c.slab.node == node.node)
-        partial = [slab_row(s, s.inuse) for s in w.node_list(node)]
-        full = ([slab_row(s, s.inuse) for s in w.node_list(node, full=True)]
-                if cache.flags & slab.SLAB_STORE_USER else None)
-        nodes.append(NodeSlabs(node.address, node.node, node.nr_slabs, node.nr_partial, per_cpu,
-                               partial, full))
-    return CacheDetail(cache_row(w, cache), [cpu_slabs(w, cache, c) for c in cpus], nodes)
+    return CacheDetail(cache_row(w, cache), (cpu_slabs(w, cache, c) for c in cpus),
+                       (node_slabs(w, cache, node, cpus) for node in w.nodes(cache)))
 
 
 def sorted_rows(rows: Iterator[CacheRow | IgnoredCache],

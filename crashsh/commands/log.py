@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import drgn
-from drgn.helpers.linux.printk import get_printk_records
 
 from crashsh.errors import CommandError
+from crashsh.kernel.printk import printk_records
 from crashsh.kernel.system import hz, uptime_jiffies
 from crashsh.parsing import CommandParser
 from crashsh.records import LAYOUT, Address
@@ -120,7 +120,7 @@ def boot_date(prog) -> int:
 
 
 def records(prog) -> Iterator[LogRecord]:
-    for r in get_printk_records(prog):
+    for r in printk_records(prog):
         caller = f"T{r.caller_tid}" if r.caller_tid is not None else f"C{r.caller_cpu}"
         yield LogRecord(
             timestamp=r.timestamp,

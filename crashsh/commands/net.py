@@ -16,7 +16,7 @@ from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import fs, net, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, Ordered, completes
 from crashsh.records import LAYOUT, Address, TaskHeader
-from crashsh.registry import command, foreach_check, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_check, foreach_handler
 
 # neighbour.nud_state bits (include/net/neighbour.h) and ARPHRD_* names crash knows
 NUD_STATES = ("INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP",
@@ -334,10 +334,15 @@ def check_foreach_net(flags: dict) -> Iterator[Notice]:
 
 
 @foreach_handler("net")
-def foreach_net(session, task: drgn.Object, flags) -> TaskSockets:
+def foreach_net(session, flags) -> TaskRun:
     """`foreach ... net -s|-S [-x|-d] [-R ref]`: foreach prints the task line, except
     with -R, where a task with a matching socket carries its own."""
     mode = "S" if flags.get("S") else "s"
     radix = radix_of(session, "x" if flags.get("x") else "d" if flags.get("d") else None)
-    ref = SocketReference(flags["R"]) if flags.get("R") is not None else None
-    return task_sockets(session, task, mode, radix, ref, header=False)
+    text = flags.get("R")
+
+    def run(task: drgn.Object, subsequent: bool) -> TaskSockets:
+        ref = SocketReference(text) if text is not None else None  # crash's, cleared per task
+        return task_sockets(session, task, mode, radix, ref, header=False)
+
+    return run

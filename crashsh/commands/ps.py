@@ -29,7 +29,7 @@ from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.tasks import TaskContext
 from crashsh.parsing import TASKS, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler, parser_of
 
 TASK_COMM_LEN = 16
 RLIM_INFINITY = 2**64 - 1
@@ -320,16 +320,8 @@ def run_ps(session, args):
     selectors, notices = parse_selectors(args.tasks, ps.table)
     if args.cpus is not None and args.tasks:
         notices.insert(0, Notice("ps", "-C option is not applicable with specified tasks"))
-    if args.times:
-        return TaskReport(ps.times(selectors), notices)
-    if args.cpus is not None and not args.tasks:
-        return TaskReport(ps.cpu_blocks(), notices)
-    chosen = ps.chosen(selectors)
-    if any(getattr(args, mode) for mode in REPORTS):
-        return TaskReport(ps.reports(chosen), notices)
-    if args.active and not args.tasks:
-        chosen = (tc for tc in chosen if tc.address in ps.active)
-    return TaskListing(map(ps.row, chosen), args.kstackp, not args.no_header, notices)
+    named = ps.matching(selectors) if args.tasks else None
+    return ps.output(named, not args.no_header, notices)
 
 
 class Ps:
@@ -352,6 +344,11 @@ class Ps:
         return {tc.address: tc for tc in self.table}
 
     @cached_property
+    def position(self) -> dict[int, int]:
+        """Each task's index in the table."""
+        return {tc.address: i for i, tc in enumerate(self.table)}
+
+    @cached_property
     def by_tgid(self) -> dict[int, list[TaskContext]]:
         return tasks.thread_groups(self.table)
 
@@ -370,15 +367,38 @@ class Ps:
     def memory(self) -> MemoryUsage:
         return MemoryUsage(self.prog, self.table)
 
+    @cached_property
+    def leaders(self) -> dict[int, TaskContext]:
+        """Each thread group's first task whose pid is the tgid."""
+        found: dict[int, TaskContext] = {}
+        for tc in self.table:
+            if tc.pid == tc.tgid:
+                found.setdefault(tc.tgid, tc)
+        return found
+
     def leader(self, tgid: int) -> TaskContext | None:
         """crash's tgid_to_context(): the group's task whose pid is the tgid."""
-        return next((tc for tc in self.by_tgid[tgid] if tc.pid == tgid), None)
+        return self.leaders.get(tgid)
+
+    def output(self, named: Iterable[TaskContext] | None, header: bool,
+               notices: list[Notice]) -> TaskListing | TaskReport:
+        """What ps shows of the tasks its arguments name (None: no task arguments)."""
+        args = self.args
+        if args.times:
+            return TaskReport(self.times(named), notices)
+        if self.cpus is not None and named is None:
+            return TaskReport(self.cpu_blocks(), notices)
+        chosen = self.chosen(named)
+        if any(getattr(args, mode) for mode in REPORTS):
+            return TaskReport(self.reports(chosen, named is not None), notices)
+        if args.active and named is None:
+            chosen = (tc for tc in chosen if tc.address in self.active)
+        return TaskListing(map(self.row, chosen), args.kstackp, header, notices)
 
     # -- selection, in crash's order: arguments, then -k/-u/-y, then -G ----------------------
-    def chosen(self, selectors: list[Selector]) -> Iterator[TaskContext]:
-        specified = bool(self.args.tasks)
-        candidates = self.matching(selectors) if specified else iter(self.table)
-        wanted = (tc for tc in candidates if self.passes(tc))
+    def chosen(self, named: Iterable[TaskContext] | None) -> Iterator[TaskContext]:
+        specified = named is not None
+        wanted = (tc for tc in (named if specified else self.table) if self.passes(tc))
         return self.group_leaders(wanted, specified) if self.args.group else wanted
 
     def matching(self, selectors: list[Selector]) -> Iterator[TaskContext]:
@@ -439,10 +459,10 @@ class Ps:
         return StateSummary(counts)
 
     # -- per-task reports -----------------------------------------------------------------------
-    def reports(self, chosen: Iterable[TaskContext]) -> Iterator[object]:
+    def reports(self, chosen: Iterable[TaskContext], specified: bool) -> Iterator[object]:
         args = self.args
         if args.threads:
-            yield from self.thread_groups(chosen)
+            yield from self.thread_groups(chosen, specified)
             return
         for tc in chosen:
             if args.parents:
@@ -466,9 +486,9 @@ class Ps:
             chain.append(self.by_address[chain[-1].parent])
         return ParentChain([ancestor.header for ancestor in reversed(chain)])
 
-    def thread_groups(self, chosen: Iterable[TaskContext]) -> Iterator[ThreadGroup]:
+    def thread_groups(self, chosen: Iterable[TaskContext],
+                      specified: bool) -> Iterator[ThreadGroup]:
         """crash's show_tgid_list(): the idle tasks (tgid 0) make one group, shown once."""
-        specified = bool(self.args.tasks)
         idle_shown = False
         for tc in chosen:
             if tc.pid != tc.tgid:
@@ -482,16 +502,16 @@ class Ps:
             yield ThreadGroup(tc.header, [t.header for t in threads])
 
     # -- -t ---------------------------------------------------------------------------------
-    def times(self, selectors: list[Selector]) -> Iterator[TaskTimes]:
+    def times(self, named: Iterable[TaskContext] | None) -> Iterator[TaskTimes]:
         """crash's show_task_times(): -k/-u/-G apply (-y does not); sorted by start time."""
-        if not self.args.tasks:
+        if named is None:
             chosen = [tc for tc in self.table if self.passes(tc, policy=False)]
             if self.args.group:
                 chosen = [tc for tc in chosen if tc.pid == tc.tgid]
             yield from sorted(map(self.task_times, chosen), key=lambda entry: entry.start_time)
             return
         seen: set[int] = set()
-        for tc in self.matching(selectors):
+        for tc in named:
             found = self.first_timed_from(tc, seen)
             if found is not None:
                 yield self.task_times(found)
@@ -499,7 +519,7 @@ class Ps:
     def first_timed_from(self, tc: TaskContext, seen: set[int]) -> TaskContext | None:
         """crash's loop starts at the named task and takes the first task that passes -k/-u,
         so `ps -tu 2` shows the first user task after pid 2 (it stops at the table's end)."""
-        start = self.table.index(tc)
+        start = self.position[tc.address]
         for candidate in self.table[start:]:
             if not self.passes(candidate, policy=False):
                 continue
@@ -514,11 +534,16 @@ class Ps:
             return candidate
         return None
 
+    @cached_property
+    def uptime(self) -> int:
+        """Jiffies since boot."""
+        return system.uptime_jiffies(self.prog)
+
     def task_times(self, tc: TaskContext) -> TaskTimes:
         task = tc.task
         start_time = task.start_time.value_()
         hz = system.hz(self.prog)
-        elapsed = system.uptime_jiffies(self.prog) - start_time // NSEC_PER_SEC * hz
+        elapsed = self.uptime - start_time // NSEC_PER_SEC * hz
         return TaskTimes(
             tc.header, max(elapsed, 0) // hz, start_time, task.utime.value_(), task.stime.value_()
         )
@@ -608,11 +633,12 @@ FOREACH_FLAGS = {"s": "kstackp", "G": "group", "a": "args", "c": "children", "p"
 
 
 @foreach_handler("ps")
-def foreach_ps(session, task: drgn.Object, flags) -> object:
+def foreach_ps(session, flags) -> TaskRun:
     """`foreach ps`: ps of each task, the listing's header before the first one only."""
-    args = ps_parser().parse_args([f"{task.value_():x}"])
+    args = parser_of(ps_parser).parse_args([])
     for letter, name in FOREACH_FLAGS.items():
         setattr(args, name, letter in flags)
     args.policy = flags.get("y")
-    args.no_header = flags["subsequent"]
-    return run_ps(session, args)
+    check_options(args)
+    ps = Ps(session, args)
+    return lambda task, subsequent: ps.output([ps.by_address[task.value_()]], not subsequent, [])

@@ -16,7 +16,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import signals, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import Address, TaskHeader, Word
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 
 
 
@@ -246,18 +246,21 @@ class ThreadGroups:
 
 
 @foreach_handler("sig")
-def foreach_sig(session, task: drgn.Object, flags) -> object:
+def foreach_sig(session, flags) -> TaskRun:
     """`foreach ... sig [-g]`: each task's signals under foreach's task line; with -g each
     thread group once, under its own line."""
     if flags.get("l") or flags.get("s"):
         raise CommandError("sig: -l and -s options are not applicable")
     if not flags.get("g"):
-        return Sig(None, group_signals(task), task_signals(task))
-    state = flags["state"]
-    groups = state.setdefault("sig", ThreadGroups(session.prog, specified=False))
-    leader = task_table(session.prog).by_pid.get(task.tgid.value_())
-    if not leader or leader[0].task.value_() in groups.seen:
-        return []
-    groups.seen.add(leader[0].task.value_())
-    return groups.of(leader[0].task) or []
+        return lambda task, subsequent: Sig(None, group_signals(task), task_signals(task))
+    groups = ThreadGroups(session.prog, specified=False)
+
+    def group_of(task: drgn.Object, subsequent: bool) -> object:
+        leader = task_table(session.prog).by_pid.get(task.tgid.value_())
+        if not leader or leader[0].task.value_() in groups.seen:
+            return []
+        groups.seen.add(leader[0].task.value_())
+        return groups.of(leader[0].task) or []
+
+    return group_of
 

@@ -14,7 +14,7 @@ from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.records import Address, TaskHeader
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 from crashsh.toolchain import gdbvalues
 from crashsh.toolchain.gdbtypes import member_offset
 
@@ -198,11 +198,11 @@ def split_members(text: str) -> list[str]:
 
 
 @foreach_handler("task")
-def foreach_task(session, task: drgn.Object, flags) -> TaskDump | TaskMembers:
+def foreach_task(session, flags) -> TaskRun:
     """`foreach ... task [-R member] [-x|-d]`: foreach prints the task line, except with -R,
     where each task's output carries its own."""
     if flags.get("x") and flags.get("d"):
         raise CommandError("task: -x and -d options are mutually exclusive")
     radix = 16 if flags.get("x") else 10 if flags.get("d") else session.settings.radix
     members = split_members(flags.get("R") or "")
-    return task_data(session, task, members, radix, header=False)
+    return lambda task, subsequent: task_data(session, task, members, radix, header=False)

@@ -22,7 +22,7 @@ from crashsh.kernel.memusage import MemoryUsage
 from crashsh.kernel.pagetable import PageTable
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader, Word
-from crashsh.registry import command, foreach_handler
+from crashsh.registry import TaskRun, command, foreach_handler
 
 KERNEL_SPACE_START = 0xFFFF800000000000  # x86_64: crash's IS_KVADDR
 
@@ -407,7 +407,7 @@ def reference_areas(walk: PageWalk, rows: list[VmArea], ref: VmReference) -> lis
 
 
 @foreach_handler("vm")
-def foreach_vm(session, task: drgn.Object, flags) -> TaskVm | TaskVmStructs | list:
+def foreach_vm(session, flags) -> TaskRun:
     """`foreach ... vm [-p|-m|-v] [-R ref] [-x|-d]`: foreach prints the task line, except
     with -R."""
     if flags.get("x") and flags.get("d"):
@@ -421,5 +421,9 @@ def foreach_vm(session, task: drgn.Object, flags) -> TaskVm | TaskVmStructs | li
     mode = {"p": "physical", "m": "mm", "v": "vmas"}.get(modes[0] if modes else "", "list")
     radix = 16 if flags.get("x") else 10 if flags.get("d") else session.settings.radix
     options = VmOptions(mode, radix, VmReference.parse(reference) if reference else None)
-    found = vm_of(session, task, options, header=False)
-    return [] if found is None else found  # -R found nothing: no output for the task
+
+    def run(task: drgn.Object, subsequent: bool) -> TaskVm | TaskVmStructs | list:
+        found = vm_of(session, task, options, header=False)
+        return [] if found is None else found  # -R found nothing: no output for the task
+
+    return run

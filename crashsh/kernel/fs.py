@@ -11,6 +11,7 @@ from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.mm import compound_order
 from drgn.helpers.linux.rbtree import rbtree_inorder_for_each_entry
 
+from crashsh.dumpfacts import facts
 from crashsh.kernel import paths
 
 S_IFMT = 0o170000
@@ -24,13 +25,6 @@ FILE_TYPES = {
     0o140000: "SOCK",
 }
 MNT_CURSOR = 0x10000000  # a /proc/mounts reader's place holder in mnt_list (5.8 to 6.7)
-
-
-def symbol_address(prog: drgn.Program, name: str) -> int | None:
-    try:
-        return prog.symbol(name).address
-    except LookupError:
-        return None
 
 
 def inode_type(prog: drgn.Program, inode: drgn.Object, path: str) -> tuple[str, str]:
@@ -47,10 +41,10 @@ def inode_type(prog: drgn.Program, inode: drgn.Object, path: str) -> tuple[str, 
 def _is_pipe(prog: drgn.Program, inode: drgn.Object) -> bool:
     """crash's PIPE test: both symbols it looks for are gone from kernels since 2.6.x, so
     pipes print as FIFO there."""
-    ops = symbol_address(prog, "pipe_inode_operations")
+    ops = facts(prog).symbol_address("pipe_inode_operations")
     if ops is not None:
         return inode.i_op.value_() == ops
-    fops = symbol_address(prog, "rdwr_pipe_fops")
+    fops = facts(prog).symbol_address("rdwr_pipe_fops")
     return fops is not None and inode.i_fop.value_() == fops
 
 

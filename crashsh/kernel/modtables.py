@@ -88,6 +88,9 @@ def kallsyms_symbols(mod: drgn.Object, table: ModuleTable, exports: list[Entry])
     raw = prog.read(kallsyms.symtab.value_(), count * ELF64_SYM_SIZE)
     region = table.region_of(strtab)
     strings = prog.read(strtab, region.end - strtab) if region else b""
+    exported: dict[tuple[int, str], Entry] = {}
+    for e in exports:
+        exported.setdefault((e.value, e.name), e)
     entries = []
     for i in range(1, count):
         at = i * ELF64_SYM_SIZE
@@ -98,7 +101,7 @@ def kallsyms_symbols(mod: drgn.Object, table: ModuleTable, exports: list[Entry])
         name = strip_symbol_end(strings[st_name:end].decode(errors="replace"))
         if not name:
             continue
-        export = next((e for e in exports if e.value == value and e.name == name), None)
+        export = exported.get((value, name))
         if export is not None:
             if export.type == "?":
                 export.type = kallsyms_type(info)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import drgn
 
+from crashsh.dumpfacts import per_dump
+
 READ_STRING_MAX = 1500  # crash's BUFSIZE: read_string() never reads further
 
 
@@ -41,10 +43,17 @@ def read_string(prog: drgn.Program, address: int) -> str | None:
     return None if data is None else data.decode(errors="replace")
 
 
+@per_dump
+def layout(prog: drgn.Program) -> tuple[drgn.Type, drgn.Type, int]:
+    """``struct dentry``, ``struct mount`` and the offset of ``mnt`` in it."""
+    mount = prog.type("struct mount")
+    return prog.type("struct dentry"), mount, drgn.offsetof(mount, "mnt")
+
+
 def mount_of(prog: drgn.Program, vfsmnt: int) -> drgn.Object:
     """The ``struct mount`` around the ``struct vfsmount`` at *vfsmnt*."""
-    offset = drgn.offsetof(prog.type("struct mount"), "mnt")
-    return drgn.Object(prog, "struct mount", address=vfsmnt - offset)
+    _, mount, offset = layout(prog)
+    return drgn.Object(prog, mount, address=vfsmnt - offset)
 
 
 def vfsmount_of(mount: drgn.Object) -> int:
@@ -80,9 +89,10 @@ def crash_path(prog: drgn.Program, dentry: int, vfsmnt: int = 0) -> str:
     """crash's get_pathname(dentry, ..., full=1, vfsmnt)."""
     path = ""
     parent = dentry
+    dentry_type = layout(prog)[0]
     while True:
         current = parent
-        d = drgn.Object(prog, "struct dentry", address=current)
+        d = drgn.Object(prog, dentry_type, address=current)
         name = component(d)
         if name is None:
             break

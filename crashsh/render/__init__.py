@@ -24,7 +24,7 @@ def render(data: object, mode: str, out: TextIO) -> None:
 
         console = make_console(out)
         for item in items:
-            load_renderers(item)  # a family may register its own rich renderer
+            load_renderers(item, "rich")  # a family may register its own rich renderer
             rich_render(item, console)
         return
     for item in items:

@@ -3,7 +3,7 @@ do_slab_slub, kmem_search); the other options are in kmem_pages and kmem_usage."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from crashsh.commands.kmem import Separated
 from crashsh.commands.kmem_search import AddressReport, NotInMemMap
@@ -70,20 +70,24 @@ def cpu_lines(cpu: CpuSlabs) -> Iterator[str]:
     else:
         yield from listing_lines(cpu.slab)
     yield f"CPU {cpu.cpu} PARTIAL:\n"
-    if not cpu.partial:
-        yield "  (empty)\n"
+    empty = True
     for listing in cpu.partial:
+        empty = False
         yield from listing_lines(listing)
-
-
-def slab_rows(title: str, rows: list[SlabRow]) -> Iterator[str]:
-    yield title
-    if not rows:
+    if empty:
         yield "  (empty)\n"
-        return
-    yield SLAB_HEADER
+
+
+def slab_rows(title: str, rows: Iterable[SlabRow]) -> Iterator[str]:
+    yield title
+    empty = True
     for row in rows:
+        if empty:
+            empty = False
+            yield SLAB_HEADER
         yield slab_line(row)
+    if empty:
+        yield "  (empty)\n"
 
 
 def node_lines(node: NodeSlabs) -> Iterator[str]:

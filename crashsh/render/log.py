@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +16,9 @@ SPACE_CHARS = "\t\v\f\r "
 BUFSIZE = 1500  # crash's buf in dump_record, where -R keeps a record's first line
 SAFE_INDENT = 2  # crash's PRINTK_SAFE_SEQ_BUF_INDENT
 SOH = 1  # printk's level marker in the safe buffers
+
+
+NOT_PRINTABLE = re.compile(r"[^ -~\t\v\f\r\n]")  # what printable() refuses
 
 
 def printable(ch: str) -> bool:
@@ -39,15 +43,7 @@ def prefix_parts(options: LogOptions, record: LogRecord) -> list[str]:
 
 def body(text: str, indent: str) -> str:
     """Newlines continue under the prefix; crash prints other non-printables as '.'."""
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append("\n" + indent)
-        elif printable(ch):
-            out.append(ch)
-        else:
-            out.append(".")
-    return "".join(out)
+    return NOT_PRINTABLE.sub(".", text).replace("\n", "\n" + indent)
 
 
 def rust_body(held: str, text: str, indent: str) -> str:

@@ -13,8 +13,10 @@ from crashsh.lazyindex import scan_package
 
 # A renderer module registers one function per data type it formats: ``@plain.register`` above
 # ``def _(name: Type)``, or ``@rich_render.register(Type)``.
-RENDERER_PATTERN = re.compile(
-    r"^@(?:plain|rich_render)\.register(?:\((\w+)\)|\s*\ndef \w+\(\w+: (\w+))", re.MULTILINE)
+RENDERER_PATTERNS = {
+    kind: re.compile(rf"^@{dispatcher}\.register(?:\((\w+)\)|\s*\ndef \w+\(\w+: (\w+))",
+                     re.MULTILINE)
+    for kind, dispatcher in (("plain", "plain"), ("rich", "rich_render"))}
 
 
 @singledispatch
@@ -26,17 +28,18 @@ def plain(data: object) -> Iterable[str]:
 
 
 @cache
-def renderer_index() -> dict[str, list[str]]:
-    """Type name -> the modules under crashsh.render that register a renderer for a type of
-    that name, read from their sources (tests check this index)."""
-    return scan_package("crashsh.render", RENDERER_PATTERN)
+def renderer_index(kind: str) -> dict[str, list[str]]:
+    """Type name -> the modules under crashsh.render that register a *kind* ("plain" or
+    "rich") renderer for a type of that name, read from their sources (tests check this
+    index): plain output never imports rich."""
+    return scan_package("crashsh.render", RENDERER_PATTERNS[kind])
 
 
-def load_renderers(data: object) -> bool:
-    """Import the renderer modules registered for *data*'s type (or a base type) that are not
-    imported yet; True when there were any."""
+def load_renderers(data: object, kind: str = "plain") -> bool:
+    """Import the *kind* renderer modules registered for *data*'s type (or a base type) that
+    are not imported yet; True when there were any."""
     modules = [f"crashsh.render.{module}" for cls in type(data).__mro__
-               for module in renderer_index().get(cls.__name__, ())]
+               for module in renderer_index(kind).get(cls.__name__, ())]
     missing = [name for name in dict.fromkeys(modules) if name not in sys.modules]
     for name in missing:
         importlib.import_module(name)

@@ -8,6 +8,7 @@ Module per-cpu sections are not placed (none of the fixtures' modules has one).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from crashsh.toolchain.elf import ElfFile, ElfSymbol
@@ -168,17 +169,18 @@ def object_file_table(ext: ModuleTable, path: str) -> ModuleTable:
     symbols.sort(key=lambda s: (not s.undefined, 0 if s.undefined else s.value, s.name))
     sections = locate_sections(ext, elf, symbols)
     placed = {s.name: s for s in reversed(sections) if s.addr is not None}
-    unused = [e for e in ext.entries if not e.pseudo]
+    unused: dict[str, deque[Entry]] = {}  # each name's kallsyms entries not yet matched
+    for e in ext.entries:
+        if not e.pseudo:
+            unused.setdefault(e.name, deque()).append(e)
     entries: list[Entry] = []
     for sym in symbols:
         section = elf.section_of(sym)
         where = placed.get(section.name) if section else None
         if where is None or sym.name.startswith("."):
             continue
-        match = next((e for e in unused if e.name == sym.name), None)
-        if match is not None:
-            unused.remove(match)
-            value = match.value
+        if unused.get(sym.name):
+            value = unused[sym.name].popleft().value
         else:
             value = where.addr + sym.value
         name = strip_symbol_end(strip_module_symbol_end(sym.name))

@@ -17,13 +17,14 @@ import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import drgn
 
 from crashsh.dumpfacts import MASK64
 from crashsh.filecache import cache_file
+from crashsh.intervals import Ranges
 from crashsh.toolchain.elf import ElfFile
 from crashsh.toolchain.linetable import LineTable
 from crashsh.toolchain.modsyms import (
@@ -173,6 +174,8 @@ class CrashSymbolTable:
         self.prog = prog
         self.dump_modules = dump_modules
         self.lines_of_module: dict[str, LineTable] = {}
+        # stacks and memory repeat the same addresses: each one's lookup is kept
+        self.lookup_address = lru_cache(maxsize=1 << 16)(self.search_address)
 
     # -- construction -------------------------------------------------------------------------
     @cached_property
@@ -255,7 +258,12 @@ class CrashSymbolTable:
 
     def module_of(self, value: int) -> ModuleTable | None:
         """crash's module_symbol(): the module whose memory holds *value*."""
-        return next((t for t in self.modules if t.contains(value)), None)
+        return self.module_areas.find(value)
+
+    @cached_property
+    def module_areas(self) -> Ranges[ModuleTable]:
+        """Every module's memory areas (modules do not overlap)."""
+        return Ranges((r.base, r.end, t) for t in self.modules for r in t.regions + t.init_regions)
 
     def module_named(self, name: str) -> ModuleTable | None:
         return next((t for t in self.modules if t.name == name), None)
@@ -292,8 +300,9 @@ class CrashSymbolTable:
             return not (k.percpu and addr < k.first_ksymbol)
         return self.module_of(addr) is not None
 
-    def lookup_address(self, addr: int) -> tuple[Symbol, int] | None:
-        """crash's value_search(): the symbol at or before *addr* and the offset into it."""
+    def search_address(self, addr: int) -> tuple[Symbol, int] | None:
+        """crash's value_search(): the symbol at or before *addr* and the offset into it
+        (lookup_address() is this, cached)."""
         if not self.in_range(addr):
             return None
         if self.module_of(addr) is None:
@@ -382,9 +391,15 @@ class CrashSymbolTable:
         if sym.type in "Tt":
             return True
         if sym.type in "Ww":
-            stext, etext = self.lookup_name("_stext"), self.lookup_name("_etext")
-            return bool(stext and etext and stext.value <= sym.value < etext.value)
+            return self.text_bounds is not None \
+                and self.text_bounds[0] <= sym.value < self.text_bounds[1]
         return False
+
+    @cached_property
+    def text_bounds(self) -> tuple[int, int] | None:
+        """The values of _stext and _etext."""
+        stext, etext = self.lookup_name("_stext"), self.lookup_name("_etext")
+        return (stext.value, etext.value) if stext and etext else None
 
     def section_name(self, addr: int) -> str:
         """crash's get_section() (``sym -s``): vmlinux sections are compared unrelocated."""

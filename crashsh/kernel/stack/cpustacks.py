@@ -9,6 +9,7 @@ import drgn
 from drgn.helpers.linux.cpumask import for_each_present_cpu
 from drgn.helpers.linux.percpu import per_cpu_ptr
 
+from crashsh.intervals import Ranges
 from crashsh.kernel.irq import gate_address
 from crashsh.kernel.stack.records import WORD, ExceptionStack
 
@@ -102,18 +103,21 @@ class CpuStacks:
         return {cpu: [stack for stack, _ in takewhile(lambda slot: slot[1], slots)]
                 for cpu, slots in self.ist_slots.items()}
 
+    @cached_property
+    def exception_stack_ranges(self) -> Ranges[ExceptionStack]:
+        return Ranges((s.base, s.top, s) for stacks in self.exception_stacks.values()
+                      for s in stacks)
+
+    @cached_property
+    def irq_stack_ranges(self) -> Ranges[int]:
+        return Ranges((base, base + self.irq_stack_size, base)
+                      for base in self.irq_stacks.values())
+
     def exception_stack_of(self, address: int) -> ExceptionStack | None:
-        for stacks in self.exception_stacks.values():
-            for stack in stacks:
-                if stack.base <= address < stack.top:
-                    return stack
-        return None
+        return self.exception_stack_ranges.find(address)
 
     def irq_stack_of(self, address: int) -> int | None:
-        for base in self.irq_stacks.values():
-            if base <= address < base + self.irq_stack_size:
-                return base
-        return None
+        return self.irq_stack_ranges.find(address)
 
     def in_alternate_stack(self, cpu: int, address: int) -> bool:
         """In one of the CPU's IRQ or exception stacks."""

@@ -40,10 +40,7 @@ class StackKernel(CpuStacks):
         return found[0].name if found else None
 
     def symbol_value(self, name: str) -> int | None:
-        try:
-            return self.prog.symbol(name).address
-        except LookupError:
-            return None
+        return self.facts.symbol_address(name)
 
     @cached_property
     def lowest_text(self) -> int:
@@ -166,6 +163,15 @@ class StackKernel(CpuStacks):
     @cached_property
     def active(self) -> dict[int, int]:
         return tasks.active_tasks(self.prog)
+
+    @cached_property
+    def crashed_registers(self) -> Registers | None:
+        """The registers the dump saved for the task that crashed (None: none saved)."""
+        try:
+            saved = self.prog.crashed_thread().stack_trace()[0].registers()
+        except (ValueError, LookupError):
+            return None
+        return Registers(**{f.name: saved.get(f.name, 0) for f in fields(Registers)})
 
     @cached_property
     def panic_task(self) -> int:

@@ -3,12 +3,10 @@ saved stack pointer, bt -I/-S, or for an active task a search of its stacks."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import drgn
 
 from crashsh.kernel.stack.eframes import EframeChecks
-from crashsh.kernel.stack.records import WORD, Registers, StackError
+from crashsh.kernel.stack.records import WORD, StackError
 from crashsh.kernel.stack.state import StackRegion
 
 # where crash's search of an active task's stacks starts the trace
@@ -57,12 +55,9 @@ class StartSearch(EframeChecks):
 
     def panicked_in_irq(self) -> bool:
         """The panic task's registers in the dump verify and point into an IRQ stack."""
-        try:
-            saved = self.k.prog.crashed_thread().stack_trace()[0].registers()
-        except (ValueError, LookupError):
-            return False
-        regs = Registers(**{f.name: saved.get(f.name, 0) for f in fields(Registers)})
-        return self.eframe_verify(0, regs) and self.k.irq_stack_of(regs.rsp) is not None
+        regs = self.k.crashed_registers
+        return regs is not None and self.eframe_verify(0, regs) \
+            and self.k.irq_stack_of(regs.rsp) is not None
 
     def search_stack(self, region: StackRegion, panic_task: bool):
         """One stack of the search: (the start found, a start to use if nothing is found)."""
