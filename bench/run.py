@@ -114,7 +114,7 @@ def measure(argv: list[str], prologue: str, command: str, times: int = 1,
     except BrokenPipeError:
         pass
     finally:
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, usage = os.wait4(proc.pid, 0)  # reaped here for its rusage (peak memory)
         proc.returncode = os.waitstatus_to_exitcode(status)
         timer.cancel()
     elapsed = time.perf_counter() - start

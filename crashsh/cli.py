@@ -45,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _split_set(paths: list[str]) -> bool:
     """Whether *paths* hold the parts of a split kdump (and maybe a kernel), as crash takes them."""
-    dumps = [p for p in paths if os.path.isfile(p) and dumpfile.identify(p) is FileKind.KDUMP]
-    return len(dumps) > 1 and all(dumpfile.split_part(p) for p in dumps)
+    try:
+        dumps = [p for p in paths if os.path.isfile(p) and dumpfile.identify(p) is FileKind.KDUMP]
+        return len(dumps) > 1 and all(dumpfile.split_part(p) for p in dumps)
+    except (OSError, ValueError):
+        return False  # classify() says what is wrong with the file
 
 
 def classify(paths: list[str]) -> tuple[str | None, str | None]:

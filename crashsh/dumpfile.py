@@ -69,11 +69,16 @@ def read_kdump_header(path: str) -> KdumpHeader:
     """Read a kdump-compressed file's header (x86_64 layout: 8-byte longs)."""
     with open(path, "rb") as f:
         head = f.read(4096)
+        if len(head) < 444:
+            raise ValueError(f"{path}: truncated dump file ({len(head)} bytes, shorter than its "
+                             "kdump header)")
         # disk_dump_header: signature[8], header_version, utsname[390], timeval, status,
         # then block_size at 428 (crash's diskdump.h).
         block_size, sub_hdr_size, bitmap_blocks, max_mapnr = struct.unpack_from("<iiIi", head, 428)
-        f.seek(block_size)
+        f.seek(max(block_size, 0))
         sub = f.read(16)
+        if len(sub) < 16:
+            raise ValueError(f"{path}: truncated dump file (no kdump sub-header at {block_size})")
     # kdump_sub_header: phys_base (ulong) then dump_level (int)
     (dump_level,) = struct.unpack_from("<i", sub, 8)
     return KdumpHeader(block_size, sub_hdr_size, bitmap_blocks, max_mapnr, dump_level)

@@ -139,3 +139,10 @@ def test_three_split_parts_on_the_command_line_are_one_line(tmp_path, capsys):
     assert main([str(tmp_path / "vmlinux"), *parts]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a split kdump" in err and "--reassemble" in err
+
+
+def test_kdump_cut_inside_its_header_is_one_line(tmp_path):
+    (tmp_path / "kdump").write_bytes(dumpfile.KDUMP_SIGNATURE + bytes(100))
+    with pytest.raises(CrashshError, match=r"kdump: truncated dump file \(108 bytes, shorter "
+                                           r"than its kdump header\)$"):
+        _check_dump(str(tmp_path / "kdump"))
