@@ -1,26 +1,35 @@
 """Time crashsh, crash 9 and drgn's crash mode on the same fixture dump, side by side.
 
-    python -m bench.run [--series 6.1] [--repeat 3] [COMMAND ...]
+    python -m bench.run [--series 6.1] [--fixture main|scale] [--repeat N] [--timeout S] [COMMAND ...]
 
 Each cold measurement is one process: the tool opens the dump, runs one command line from stdin,
-and quits; the best of --repeat runs is kept. "startup" runs no command. The in-session time of a
+and quits; the best of --repeat runs is kept, with its peak memory (maximum resident set, MB).
+"startup" runs no command. The in-session time of a
 command is the difference between a session that runs it four times and one that runs it once,
 divided by three (start-up and first-use caches excluded; on a loaded machine it is noisy). Ratios are the other tool's time divided by crashsh's (above 1: crashsh is
 faster).
 
+A run that takes longer than --timeout seconds is stopped and shown as "timeout".
+
+--fixture scale times the scale fixture (tests/fixtures/scale/: 10,000 tasks, a 100,000-object
+cache) with the commands of issue 13's table, one run each by default.
+
 Command lines may name values taken from the dump: {task} (the panic task's address),
 {biggest_function} (the largest function in vmlinux's text), {free_list} (the buddy allocator's
-longest free list head) and {direct_map} (the start of the kernel's direct map of memory).
+longest free list head), {direct_map} (the start of the kernel's direct map of memory) and
+{scale_cache} (the scale fixture's big cache).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import threading
 import time
 
-from tests.differential.fixtures import find_fixture
+from tests.differential.fixtures import MAIN_KIND, SCALE, find_fixture
 from tests.differential.oracle import find_oracle
 
 DEFAULT_COMMANDS = ("startup", "sys", "ps", "bt -a", "foreach bt", "log", "kmem -i", "kmem -s",
@@ -29,8 +38,13 @@ DEFAULT_COMMANDS = ("startup", "sys", "ps", "bt -a", "foreach bt", "log", "kmem 
                     "struct task_struct {task}", "p *(struct task_struct *){task}",
                     "dis {biggest_function}", "list -H {free_list}",
                     "search -s {direct_map} -l 0x4000000 0xdeadbeefcafef00d")
+SCALE_COMMANDS = ("startup", "sys", "ps", "ps -t", "bt -a", "foreach bt", "foreach files",
+                  "kmem -s", "kmem -S {scale_cache}", "log")
 REPEATS_IN_SESSION = 3
-UNSUPPORTED = ("command not found", "not supported", "No such command", "Traceback")
+# output that says the tool did not do the command (drgn's crash mode stops a command at the
+# first memory it cannot read: on the scale fixture, foreach bt at a zombie)
+UNSUPPORTED = ("command not found", "not supported", "No such command", "Traceback",
+               "drgn: crash: error:")
 
 
 def tools(fixture) -> dict[str, tuple[list[str], str]]:
@@ -62,64 +76,121 @@ def dump_values(fixture) -> dict[str, str]:
     heads = (area.free_list[kind].address_of_() for node in nodes for zone in node.node_zones
              if zone.present_pages for area in zone.free_area for kind in range(len(area.free_list)))
     longest = max(heads, key=list_count_nodes)
+    scale = fixture.manifest.get("scale")
     return {"task": hex(prog.crashed_thread().object.value_()), "biggest_function": biggest,
             "free_list": hex(longest.value_()),
-            "direct_map": hex(prog["page_offset_base"].value_())}
+            "direct_map": hex(prog["page_offset_base"].value_()),
+            "scale_cache": scale["cache"]["name"] if scale else "crashsh_test_cache"}
 
 
-def measure(argv: list[str], prologue: str, command: str, times: int = 1) -> tuple[float, bool]:
-    """Wall time of one cold run of *command* (*times* over), and whether the tool ran it."""
+class Run:
+    """One run of a tool: wall seconds, peak resident memory in MB, and whether it ran the
+    command (False: unsupported, failed or stopped at the timeout)."""
+
+    def __init__(self, seconds: float, rss_mb: float, ok: bool, timed_out: bool = False) -> None:
+        self.seconds, self.rss_mb, self.ok, self.timed_out = seconds, rss_mb, ok, timed_out
+
+
+def measure(argv: list[str], prologue: str, command: str, times: int = 1,
+            timeout: float = 1800) -> Run:
+    """One cold run of *command* (*times* over in one session)."""
     script = prologue + ("" if command == "startup" else command + "\n") * times + "q\n"
     start = time.perf_counter()
-    proc = subprocess.run(argv, input=script, capture_output=True, text=True, errors="replace",
-                          timeout=1800)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, stop)
+    timer.start()
+    seen = False
+    try:
+        proc.stdin.write(script.encode())
+        proc.stdin.close()
+        tail = b""
+        while chunk := proc.stdout.read(1 << 16):  # scanned, not kept: outputs can be large
+            seen = seen or any(m.encode() in tail + chunk for m in UNSUPPORTED)
+            tail = chunk[-64:]
+    except BrokenPipeError:
+        pass
+    finally:
+        _, status, usage = os.wait4(proc.pid, 0)  # reaped here for its rusage (peak memory)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        timer.cancel()
     elapsed = time.perf_counter() - start
-    output = proc.stdout + proc.stderr
-    return elapsed, not any(marker in output for marker in UNSUPPORTED)
+    return Run(elapsed, usage.ru_maxrss / 1024, not seen and not stopped.is_set(),
+               stopped.is_set())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", default="6.1")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("commands", nargs="*", default=list(DEFAULT_COMMANDS))
+    parser.add_argument("--fixture", choices=(MAIN_KIND, SCALE), default=MAIN_KIND,
+                        help=f"the series' main ({MAIN_KIND}) fixture or its scale fixture")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs per measurement, the best kept (default 3; 1 for scale)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a run stops")
+    parser.add_argument("commands", nargs="*")
     args = parser.parse_args(argv)
-    fixture = find_fixture(args.series)
+    scale = args.fixture == SCALE
+    repeat = args.repeat or (1 if scale else 3)
+    commands = args.commands or list(SCALE_COMMANDS if scale else DEFAULT_COMMANDS)
+    fixture = find_fixture(args.series, args.fixture)
     if fixture is None:
-        print(f"no {args.series} fixture: run tests/fixtures/build.sh {args.series}")
+        print(f"no {args.series} {args.fixture} fixture: run tests/fixtures/build.sh {args.series}"
+              + (" scale" if scale else ""))
         return 1
     available = tools(fixture)
     values = dump_values(fixture)
-    print(f"fixture {args.series}: {fixture.dump()}  (best of {args.repeat} runs, seconds; "
-          "cold, then in session)")
-    for command in args.commands:
+    print(f"fixture {args.series} {args.fixture}: {fixture.dump()}  (best of {repeat} runs, "
+          "seconds and peak MB; cold, then in session; timeout {:.0f} s)".format(args.timeout))
+    for command in commands:
         line = command.format(**values)
-        cold = best_times(available, line, args.repeat, 1)
-        print(row(f"{command} (cold)", cold), flush=True)
+        cold = best_runs(available, line, repeat, 1, args.timeout)
+        print(row(f"{command} (cold)", cold, memory=True), flush=True)
         if command != "startup":
-            again = best_times(available, line, args.repeat, 1 + REPEATS_IN_SESSION)
-            warm = {n: None if t is None or cold[n] is None
-                    else max((t - cold[n]) / REPEATS_IN_SESSION, 0.001)
-                    for n, t in again.items()}
+            again = best_runs(available, line, repeat, 1 + REPEATS_IN_SESSION, args.timeout)
+            warm = {n: in_session(cold[n], run) for n, run in again.items()}
             print(row(f"{command} (in session)", warm), flush=True)
     return 0
 
 
-def best_times(available: dict, line: str, repeat: int, times: int) -> dict[str, float | None]:
-    """tool -> best wall time of *repeat* cold runs of *line* run *times* over (None: failed)."""
-    best: dict[str, float | None] = {}
+def in_session(once: Run, four: Run) -> Run:
+    """A command's in-session time: (four runs in a session - one run) / three."""
+    if not (once.ok and four.ok):
+        return Run(0, 0, False, once.timed_out or four.timed_out)
+    return Run(max((four.seconds - once.seconds) / REPEATS_IN_SESSION, 0.001), 0, True)
+
+
+def best_runs(available: dict, line: str, repeat: int, times: int, timeout: float) -> dict[str, Run]:
+    """tool -> the fastest of *repeat* cold runs of *line* run *times* over (failed: not ok).
+    A tool that timed out is not run again."""
+    best: dict[str, Run] = {}
     for name, (argv, prologue) in available.items():
-        runs = [measure(argv, prologue, line, times) for _ in range(repeat)]
-        best[name] = min(t for t, _ in runs) if all(ok for _, ok in runs) else None
+        runs = []
+        for _ in range(repeat):
+            runs.append(measure(argv, prologue, line, times, timeout))
+            if not runs[-1].ok:
+                break
+        best[name] = min(runs, key=lambda r: r.seconds) if all(r.ok for r in runs) else runs[-1]
     return best
 
 
-def row(label: str, times: dict[str, float | None]) -> str:
-    """One table row: each tool's time, then each other tool's time as a multiple of crashsh's."""
-    cells = "".join(f"  {n} {'n/a' if t is None else f'{t:.3f}'}" for n, t in times.items())
-    base = times.get("crashsh")
-    ratios = "".join(f"  {n}/crashsh {t / base:.1f}x" for n, t in times.items()
-                     if n != "crashsh" and base and t)
+def row(label: str, runs: dict[str, Run], memory: bool = False) -> str:
+    """One table row: each tool's time (and peak memory), then each other tool's time as a
+    multiple of crashsh's."""
+    def cell(run: Run) -> str:
+        if not run.ok:
+            return "timeout" if run.timed_out else "n/a"
+        return f"{run.seconds:.3f}" + (f" {run.rss_mb:.0f}MB" if memory else "")
+
+    cells = "".join(f"  {n} {cell(r)}" for n, r in runs.items())
+    base = runs.get("crashsh")
+    ratios = "".join(f"  {n}/crashsh {r.seconds / base.seconds:.1f}x" for n, r in runs.items()
+                     if n != "crashsh" and base and base.ok and r.ok)
     return f"{label:<44}{cells}{ratios}"
 
 

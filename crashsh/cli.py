@@ -46,10 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _split_set(paths: list[str]) -> bool:
+    """Whether *paths* hold the parts of a split kdump (and maybe a kernel), as crash takes them."""
+    try:
+        dumps = [p for p in paths if os.path.isfile(p) and dumpfile.identify(p) is FileKind.KDUMP]
+        return len(dumps) > 1 and all(dumpfile.split_part(p) for p in dumps)
+    except (OSError, ValueError):
+        return False  # classify() says what is wrong with the file
+
+
 def classify(paths: list[str]) -> tuple[str | None, str | None]:
     """Return (vmlinux, vmcore) from up to two paths given in either order; a wrong file or
-    pair is one line in crash's words (main.c: "too many namelist arguments", ...)."""
-    vmlinux = vmcore = None
+    pair is one line in crash's words (main.c: "too many namelist arguments", ...); the parts
+    of a split kdump, which crash opens as a set, are one line that says how to join them."""
+    vmlinux = None
+    dumps: list[str] = []
     for path in paths:
         kind = identify(path)
         if kind is FileKind.VMLINUX:
@@ -58,14 +69,16 @@ def classify(paths: list[str]) -> tuple[str | None, str | None]:
                                    "kernel images (give one kernel and one dump file)")
             vmlinux = path
         elif kind.is_dump:
-            if vmcore is not None:
-                raise CrashshError(f"too many dumpfile arguments: {vmcore} and {path} are both "
-                                   "dump files (give one kernel and one dump file)")
-            vmcore = path
+            dumps.append(path)
         else:
             raise CrashshError(f"{path}: not a supported file format "
                                "(neither a kernel image nor a dump file)")
-    return vmlinux, vmcore
+    if len(dumps) > 1:
+        if _split_set(dumps):
+            raise CrashshError(dumpfile.split_advice(dumps))
+        raise CrashshError(f"too many dumpfile arguments: {dumps[0]} and {dumps[1]} are both "
+                           "dump files (give one kernel and one dump file)")
+    return vmlinux, dumps[0] if dumps else None
 
 
 def identify(path: str) -> FileKind:
@@ -142,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return EXIT_USAGE if e.code else EXIT_OK
-    if len(args.files) > 2:
+    if len(args.files) > 2 and not _split_set(args.files):
         parser.print_usage(sys.stderr)
         return EXIT_USAGE
     try:

@@ -197,6 +197,8 @@ def _check_dump(path: str) -> FileKind:
     if not kind.is_dump:
         raise CrashshError(f"{path}: not a vmcore (ELF core or kdump-compressed file)")
     try:
+        if kind is FileKind.KDUMP and dumpfile.split_part(path):
+            raise CrashshError(dumpfile.split_advice([path]))
         dumpfile.check_complete(path, kind)
     except ValueError as e:
         raise CrashshError(str(e)) from e

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what crashsh, its fixture pipeline and the crash oracle need on Debian 12, install
-# crashsh with its test extras, and build (or reuse from the cache) the fixture dumps.
+# crashsh with its test extras, and build (or reuse from the cache) the fixture dumps: the main
+# fixture of each series and the scale fixture of 6.1.
 #   scripts/setup.sh [SERIES...]     (default: 6.1 6.12)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 elapsed "pip install -e .[test]"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+SCALE_SERIES=(6.1)  # as tests/differential/fixtures.py's SCALE_SERIES
 for s in "${series[@]}"; do
     elapsed "fixture $s"
     tests/fixtures/build.sh "$s" >/dev/null
+    if [[ " ${SCALE_SERIES[*]} " == *" $s "* ]]; then
+        elapsed "scale fixture $s"
+        tests/fixtures/build.sh "$s" scale >/dev/null
+    fi
 done
 elapsed "setup done"

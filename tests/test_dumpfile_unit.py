@@ -85,3 +85,64 @@ def test_unreadable_file_is_its_os_error(tmp_path, monkeypatch):
     (tmp_path / "secret").write_text("x")
     with pytest.raises(CrashshError, match="secret: Permission denied$"):
         classify([str(tmp_path / "secret")])
+
+
+def kdump(path, split: tuple[int, int] | None = None) -> None:
+    """A kdump-compressed header (version 6, 4 KiB blocks) and sub-header; *split* makes it one
+    part of a makedumpfile --split set covering those pfns."""
+    header = bytearray(8192)
+    header[:8] = dumpfile.KDUMP_SIGNATURE
+    struct.pack_into("<i", header, 8, 6)
+    struct.pack_into("<i", header, 428, 4096)
+    if split:
+        struct.pack_into("<i", header, 4096 + 12, 1)
+        struct.pack_into("<QQ", header, 4096 + 80, *split)
+    path.write_bytes(bytes(header))
+
+
+def test_split_parts_are_found_with_their_pfns(tmp_path):
+    kdump(tmp_path / "whole")
+    kdump(tmp_path / "part", (0x8000, 0x10000))
+    assert dumpfile.split_part(str(tmp_path / "whole")) is None
+    assert dumpfile.split_part(str(tmp_path / "part")) == dumpfile.SplitPart(0x8000, 0x10000)
+    elf(tmp_path / "core", 4)
+    assert dumpfile.split_part(str(tmp_path / "core")) is None
+
+
+def test_split_kdump_says_how_to_join_it(tmp_path):
+    parts = []
+    for i, pfns in enumerate([(0, 0x8000), (0x8000, 0x10000)]):
+        parts.append(str(tmp_path / f"part{i}"))
+        kdump(tmp_path / f"part{i}", pfns)
+    with pytest.raises(CrashshError, match=r"part0: one part of a split kdump \(makedumpfile "
+                                           r"--split\), .* `makedumpfile --reassemble PART1 "
+                                           r"PART2 \.\.\. vmcore` and open vmcore$"):
+        _check_dump(parts[0])
+    elf(tmp_path / "vmlinux", 2)
+    with pytest.raises(CrashshError, match=f"^{parts[0]} {parts[1]}: a split kdump .* "
+                                           f"`makedumpfile --reassemble {parts[0]} {parts[1]} "
+                                           "vmcore`"):
+        classify([str(tmp_path / "vmlinux"), *parts])
+    kdump(tmp_path / "whole")
+    with pytest.raises(CrashshError, match="^too many dumpfile arguments"):
+        classify([parts[0], str(tmp_path / "whole")])
+
+
+def test_three_split_parts_on_the_command_line_are_one_line(tmp_path, capsys):
+    from crashsh.cli import main
+
+    elf(tmp_path / "vmlinux", 2)
+    parts = []
+    for i, pfns in enumerate([(0, 1), (1, 2), (2, 3)]):
+        parts.append(str(tmp_path / f"part{i}"))
+        kdump(tmp_path / f"part{i}", pfns)
+    assert main([str(tmp_path / "vmlinux"), *parts]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a split kdump" in err and "--reassemble" in err
+
+
+def test_kdump_cut_inside_its_header_is_one_line(tmp_path):
+    (tmp_path / "kdump").write_bytes(dumpfile.KDUMP_SIGNATURE + bytes(100))
+    with pytest.raises(CrashshError, match=r"kdump: truncated dump file \(108 bytes, shorter "
+                                           r"than its kdump header\)$"):
+        _check_dump(str(tmp_path / "kdump"))

@@ -1,7 +1,8 @@
 """Find the fixture dumps built by tests/fixtures/build.sh and read their manifests.
 
 Each kernel series has its main fixture (a sysrq panic, kdump and ELF dumps) and one kdump-only
-fixture per extra panic kind (oops, bug, hung_task, ...: tests/fixtures/README.md)."""
+fixture per extra panic kind (oops, bug, hung_task, ...: tests/fixtures/README.md); 6.1 also has
+the scale fixture (10,000 tasks, a 100,000-object cache, every dump format)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.fixtures import fixture_tool
 SERIES = ("6.1", "6.12")
 MAIN_KIND = "sysrq"
 KINDS = tuple(fixture_tool.KINDS)  # every panic kind, the main fixture's first
+SCALE = "scale"  # the scale fixture (tests/fixtures/scale/), built by `build.sh SERIES scale`
+SCALE_SERIES = ("6.1",)  # the series whose scale fixture scripts/setup.sh and CI build
 
 
 def cache_dir() -> Path:
@@ -47,18 +50,25 @@ class Fixture:
         dumps = self.manifest.get("dumps", {"kdump": "vmcore.kdump", "elf": "vmcore.elf"})
         return str(self.root / dumps[kind])
 
+    def format_files(self, name: str) -> list[str]:
+        """The files of dump format *name* (the scale fixture's manifest "formats": zlib, lzo,
+        snappy, zstd, elf, split)."""
+        return [str(self.root / f) for f in self.manifest["formats"][name]["files"]]
+
     @property
     def oracle_cache(self) -> Path:
         return self.root / "oracle"
 
 
 def find_fixture(series: str, kind: str = MAIN_KIND) -> Fixture | None:
-    """The fixture of *series* ("6.1" or "6.12") that panicked as *kind* (one of KINDS), if it
-    has been built and is complete."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown panic kind {kind!r} (want one of {', '.join(KINDS)})")
+    """The fixture of *series* ("6.1" or "6.12") that panicked as *kind* (one of KINDS), or its
+    scale fixture (kind SCALE), if it has been built and is complete."""
+    if kind not in KINDS and kind != SCALE:
+        raise ValueError(f"unknown fixture kind {kind!r} (want one of {', '.join(KINDS)}, {SCALE})")
     root = cache_dir() / series
-    if kind != MAIN_KIND:
+    if kind == SCALE:
+        root = cache_dir() / f"{SCALE}-{series}"
+    elif kind != MAIN_KIND:
         root = root / "kinds" / kind
     if not (root / "manifest.json").is_file():
         return None

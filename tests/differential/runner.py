@@ -43,16 +43,17 @@ class Comparison:
 
 
 class CrashshRunner:
-    """One in-process crashsh session on a fixture dump; runs command lines, returns text."""
+    """One in-process crashsh session on a fixture dump (the manifest's *dump*, or the file
+    *path*); runs command lines, returns text."""
 
-    def __init__(self, fixture: Fixture, dump: str = "kdump") -> None:
+    def __init__(self, fixture: Fixture, dump: str = "kdump", path: str | None = None) -> None:
         from crashsh.registry import load_builtin_commands
         from crashsh.session import DebugInfoSources, Session
         from crashsh.shell import CrashShell
 
         load_builtin_commands()
         sources = DebugInfoSources(fixture.vmlinux, [fixture.moddir])
-        self.session = Session.open(fixture.dump(dump), sources)
+        self.session = Session.open(path or fixture.dump(dump), sources)
         self.session.settings.output = "plain"
         self.session.settings.silent = True  # as the oracle runs crash: -s, scroll off
         self.session.settings.scroll = False
@@ -152,9 +153,12 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
 
 
 def compare(fixture: Fixture, cases: tuple[Case, ...] = SUITE, dump: str = "kdump",
-            runner: CrashshRunner | None = None) -> list[Comparison]:
+            runner: CrashshRunner | None = None,
+            values: dict[str, str] | None = None) -> list[Comparison]:
+    """Each case's output from crashsh and from crash; *values* fill the placeholders (by
+    default those of the main suite, from the fixture's manifest and dump)."""
     runner = runner or CrashshRunner(fixture, dump)
-    values = placeholders(runner, fixture)
+    values = placeholders(runner, fixture) if values is None else values
     lines = [case.line.format(**values) for case in cases]
     theirs = run_oracle(fixture, lines, dump)
     runner.session.value_history.clear()  # a new crash session numbers its values from $1
