@@ -8,6 +8,7 @@ import re
 import pytest
 
 from crashsh.parsing import CommandParser
+from crashsh import registry
 from crashsh.registry import load_builtin_commands
 from crashsh.render.help import help_screen
 from crashsh.shell import CrashShell
@@ -20,6 +21,17 @@ def shell():
     sh = CrashShell(None, stdout=out, stderr=err)
     sh.out, sh.err = out, err
     return sh
+
+
+@pytest.fixture(autouse=True)
+def commands_restored():
+    """Extensions loaded by a test leave the command table as it was (other tests see only
+    crashsh's own commands)."""
+    load_builtin_commands()
+    saved = dict(registry.COMMANDS)
+    yield
+    registry.COMMANDS.clear()
+    registry.COMMANDS.update(saved)
 
 
 def test_unknown_command_is_one_error_line_and_counts(shell):
