@@ -9,7 +9,7 @@ import signal
 import sys
 from contextlib import nullcontext
 
-from crashsh import __version__, compressed, dumpfile
+from crashsh import __version__, compressed, dumpfile, splitdump
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
 
@@ -50,15 +50,15 @@ def _split_set(paths: list[str]) -> bool:
     """Whether *paths* hold the parts of a split kdump (and maybe a kernel), as crash takes them."""
     try:
         dumps = [p for p in paths if os.path.isfile(p) and dumpfile.identify(p) is FileKind.KDUMP]
-        return len(dumps) > 1 and all(dumpfile.split_part(p) for p in dumps)
+        return len(dumps) > 1 and all(splitdump.read_part(p) for p in dumps)
     except (OSError, ValueError):
         return False  # classify() says what is wrong with the file
 
 
-def classify(paths: list[str]) -> tuple[str | None, str | None]:
-    """Return (vmlinux, vmcore) from up to two paths given in either order; a wrong file or
-    pair is one line in crash's words (main.c: "too many namelist arguments", ...); the parts
-    of a split kdump, which crash opens as a set, are one line that says how to join them."""
+def classify(paths: list[str]) -> tuple[str | None, list[str]]:
+    """Return (vmlinux, dump files) from paths given in any order: one dump file, or the
+    parts of a split kdump, which crash opens as one dump; a wrong file or set is one line
+    in crash's words (main.c: "too many namelist arguments", ...)."""
     vmlinux = None
     dumps: list[str] = []
     for path in paths:
@@ -73,12 +73,10 @@ def classify(paths: list[str]) -> tuple[str | None, str | None]:
         else:
             raise CrashshError(f"{path}: not a supported file format "
                                "(neither a kernel image nor a dump file)")
-    if len(dumps) > 1:
-        if _split_set(dumps):
-            raise CrashshError(dumpfile.split_advice(dumps))
+    if len(dumps) > 1 and not _split_set(dumps):
         raise CrashshError(f"too many dumpfile arguments: {dumps[0]} and {dumps[1]} are both "
                            "dump files (give one kernel and one dump file)")
-    return vmlinux, dumps[0] if dumps else None
+    return vmlinux, dumps
 
 
 def identify(path: str) -> FileKind:
@@ -119,11 +117,12 @@ def open_session(args: argparse.Namespace):
 
     timings = Timings(sys.stderr if args.timings else None)
     with timings.phase("start-up"):
-        vmlinux, vmcore = classify(args.files)
+        vmlinux, dumps = classify(args.files)
         sources = DebugInfoSources(vmlinux and kernel_image(vmlinux), args.debuginfo_dir,
                                    args.root, args.build_dir)
-        with _progress("loading debuginfo"):
-            session = Session.open(vmcore, sources, timings)
+        joining = "joining the split dump, " if len(dumps) > 1 else ""
+        with _progress(f"{joining}loading debuginfo"):
+            session = Session.open(dumps, sources, timings)
         if timings.enabled:
             session.load_tables()
     if vmlinux:

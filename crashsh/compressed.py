@@ -8,9 +8,8 @@ import gzip
 import lzma
 import os
 import shutil
-import tempfile
 
-from crashsh.filecache import cache_file
+from crashsh.filecache import cache_file, filled
 
 OPENERS = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
 
@@ -24,16 +23,11 @@ def opener(path: str):
 
 def decompressed(path: str) -> str:
     """The cached decompressed copy of *path* (made now if it is not there yet)."""
-    target = cache_file("vmlinux", path, suffix="-" + os.path.basename(path))
-    if target.exists():
-        return str(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with opener(path)(path, "rb") as src, tempfile.NamedTemporaryFile(
-            dir=target.parent, delete=False) as out:
-        try:
-            shutil.copyfileobj(src, out, 1 << 20)
-        except (OSError, EOFError, lzma.LZMAError) as e:
-            os.unlink(out.name)
-            raise OSError(f"cannot decompress: {e}") from None
-    os.replace(out.name, target)
-    return str(target)
+    def write(out) -> None:
+        with opener(path)(path, "rb") as src:
+            try:
+                shutil.copyfileobj(src, out, 1 << 20)
+            except (OSError, EOFError, lzma.LZMAError) as e:
+                raise OSError(f"cannot decompress: {e}") from None
+
+    return str(filled(cache_file("vmlinux", path, suffix="-" + os.path.basename(path)), write))

@@ -87,43 +87,6 @@ def read_kdump_header(path: str) -> KdumpHeader:
     return KdumpHeader(block_size, sub_hdr_size, bitmap_blocks, max_mapnr, dump_level)
 
 
-@dataclass(frozen=True)
-class SplitPart:
-    """One file of a kdump written by `makedumpfile --split`: the pages of pfns start..end."""
-
-    start_pfn: int
-    end_pfn: int
-
-
-def split_part(path: str) -> SplitPart | None:
-    """The pfn range of *path* when it is one part of a split kdump (its sub-header's split
-    flag), else None."""
-    with open(path, "rb") as f:
-        head = f.read(16)
-        if not head.startswith((KDUMP_SIGNATURE, DISKDUMP_SIGNATURE)):
-            return None
-        (version,) = struct.unpack_from("<i", head, 8)
-        block_size = read_kdump_header(path).block_size
-        f.seek(block_size)
-        sub = f.read(96)
-    # kdump_sub_header: phys_base, dump_level, split, start_pfn, end_pfn, ... and from header
-    # version 6 on start_pfn_64, end_pfn_64 at 80
-    if len(sub) < 32 or not struct.unpack_from("<i", sub, 12)[0]:
-        return None
-    start, end = struct.unpack_from("<QQ", sub, 80 if version >= 6 and len(sub) >= 96 else 16)
-    return SplitPart(start, end)
-
-
-def split_advice(parts: list[str]) -> str:
-    """The one line that says what to do with the parts of a split kdump: crashsh (drgn's
-    libkdumpfile) reads one whole dump, so join them first."""
-    joined = " ".join(parts) if len(parts) > 1 else "PART1 PART2 ..."
-    what = (f"{' '.join(parts)}: a split kdump (makedumpfile --split)" if len(parts) > 1 else
-            f"{parts[0]}: one part of a split kdump (makedumpfile --split)")
-    return (f"{what}, which crashsh reads only as one file: join the parts with "
-            f"`makedumpfile --reassemble {joined} vmcore` and open vmcore")
-
-
 def check_complete(path: str, kind: FileKind) -> None:
     """Raise ValueError when a dump file is shorter than its own headers say."""
     size = os.path.getsize(path)

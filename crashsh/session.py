@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import drgn
 
-from crashsh import dumpfile
+from crashsh import dumpfile, splitdump
 from crashsh.dumpfacts import facts
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
@@ -61,7 +61,8 @@ class Session:
         self.prog = prog
         self.vmlinux = vmlinux  # the file read (a compressed kernel's decompressed copy)
         self.vmlinux_given: str | None = None  # the kernel file as the user named it
-        self.vmcore = vmcore
+        self.vmcore = vmcore  # the file read (a split kdump's joined copy)
+        self.split_files: tuple[str, ...] = ()  # a split kdump's parts as the user named them
         self.kind = kind
         self.settings = Settings()
         self.warnings: list[str] = []
@@ -76,15 +77,22 @@ class Session:
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, vmcore: str | None, sources: DebugInfoSources,
+    def open(cls, vmcore: str | Sequence[str] | None, sources: DebugInfoSources,
              timings: Timings | None = None) -> "Session":
-        """Open *vmcore* (or the live kernel when None) and load debuginfo; raise CrashshError."""
+        """Open *vmcore*, the parts of a split kdump (any order) or the live kernel (None or
+        no files), and load debuginfo; raise CrashshError."""
         logging.getLogger("drgn").setLevel(logging.CRITICAL)  # crashsh reports problems itself
         timings = timings or Timings()
         prog = drgn.Program()
+        files = [vmcore] if isinstance(vmcore, str) else list(vmcore or ())
+        split = _split_files(files)
+        if split:
+            with timings.phase("join split dump"):
+                files = [splitdump.joined(split)]
         with timings.phase("open dump"):
-            vmcore, kind = _open_dump(prog, vmcore)
-        session = cls(prog, sources.vmlinux or "", vmcore, kind)
+            path, kind = _open_dump(prog, files[0] if files else None)
+        session = cls(prog, sources.vmlinux or "", path, kind)
+        session.split_files = tuple(split)
         session.timings = timings
         session.warnings = _load_debuginfo(prog, sources, timings)
         session.vmlinux = sources.vmlinux or prog.main_module().debug_file_path or ""
@@ -125,6 +133,16 @@ class Session:
     def value_printer(self, radix: int | None = None) -> ValuePrinter:
         """gdb's value printer in *radix* (default: the output radix of `set radix`)."""
         return facts(self.prog).value_printers[radix or self.settings.radix]
+
+    @property
+    def dump_files(self) -> tuple[str, ...]:
+        """The dump as the user named it: one file, or a split kdump's parts in their order."""
+        return self.split_files or (self.vmcore,)
+
+    @property
+    def dumpfile(self) -> str:
+        """crash's pc->dumpfile: the dump file, or the last part of a split kdump named."""
+        return self.dump_files[-1]
 
     @property
     def is_live(self) -> bool:
@@ -185,6 +203,20 @@ def _without_drgn_commands() -> Iterator[None]:
             os.environ[DISABLE_PLUGINS] = saved
 
 
+def _split_files(files: list[str]) -> list[str]:
+    """*files* when they are a split kdump's parts (one part alone too), each checked as a
+    dump file, else []."""
+    if len(files) == 1:
+        try:
+            if not splitdump.read_part(files[0]):
+                return []
+        except OSError:
+            return []  # _check_dump says what is wrong with the file
+    for path in files:
+        _check_dump(path)
+    return files
+
+
 def _check_dump(path: str) -> FileKind:
     if not os.path.exists(path):
         raise CrashshError(f"{path}: No such file or directory")
@@ -197,8 +229,6 @@ def _check_dump(path: str) -> FileKind:
     if not kind.is_dump:
         raise CrashshError(f"{path}: not a vmcore (ELF core or kdump-compressed file)")
     try:
-        if kind is FileKind.KDUMP and dumpfile.split_part(path):
-            raise CrashshError(dumpfile.split_advice([path]))
         dumpfile.check_complete(path, kind)
     except ValueError as e:
         raise CrashshError(str(e)) from e

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 
-from crashsh import dumpfile
+from crashsh import dumpfile, splitdump
 from crashsh.cli import classify
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
@@ -40,9 +41,9 @@ def test_identify(tmp_path):
 def test_files_in_either_order(tmp_path):
     elf(tmp_path / "vmlinux", 2)
     elf(tmp_path / "core", 4)
-    expected = (str(tmp_path / "vmlinux"), str(tmp_path / "core"))
-    assert classify([expected[1], expected[0]]) == expected
-    assert classify(list(expected)) == expected
+    kernel, core = str(tmp_path / "vmlinux"), str(tmp_path / "core")
+    assert classify([core, kernel]) == (kernel, [core])
+    assert classify([kernel, core]) == (kernel, [core])
 
 
 def test_truncated_elf_core_is_refused(tmp_path):
@@ -87,13 +88,14 @@ def test_unreadable_file_is_its_os_error(tmp_path, monkeypatch):
         classify([str(tmp_path / "secret")])
 
 
-def kdump(path, split: tuple[int, int] | None = None) -> None:
+def kdump(path, split: tuple[int, int] | None = None, max_mapnr: int = 0) -> None:
     """A kdump-compressed header (version 6, 4 KiB blocks) and sub-header; *split* makes it one
     part of a makedumpfile --split set covering those pfns."""
     header = bytearray(8192)
     header[:8] = dumpfile.KDUMP_SIGNATURE
     struct.pack_into("<i", header, 8, 6)
     struct.pack_into("<i", header, 428, 4096)
+    struct.pack_into("<Q", header, 4096 + 96, max_mapnr)
     if split:
         struct.pack_into("<i", header, 4096 + 12, 1)
         struct.pack_into("<QQ", header, 4096 + 80, *split)
@@ -103,42 +105,72 @@ def kdump(path, split: tuple[int, int] | None = None) -> None:
 def test_split_parts_are_found_with_their_pfns(tmp_path):
     kdump(tmp_path / "whole")
     kdump(tmp_path / "part", (0x8000, 0x10000))
-    assert dumpfile.split_part(str(tmp_path / "whole")) is None
-    assert dumpfile.split_part(str(tmp_path / "part")) == dumpfile.SplitPart(0x8000, 0x10000)
+    assert splitdump.read_part(str(tmp_path / "whole")) is None
+    assert splitdump.read_part(str(tmp_path / "part")).pfns == (0x8000, 0x10000)
     elf(tmp_path / "core", 4)
-    assert dumpfile.split_part(str(tmp_path / "core")) is None
+    assert splitdump.read_part(str(tmp_path / "core")) is None
 
 
-def test_split_kdump_says_how_to_join_it(tmp_path):
-    parts = []
-    for i, pfns in enumerate([(0, 0x8000), (0x8000, 0x10000)]):
-        parts.append(str(tmp_path / f"part{i}"))
-        kdump(tmp_path / f"part{i}", pfns)
-    with pytest.raises(CrashshError, match=r"part0: one part of a split kdump \(makedumpfile "
-                                           r"--split\), .* `makedumpfile --reassemble PART1 "
-                                           r"PART2 \.\.\. vmcore` and open vmcore$"):
-        _check_dump(parts[0])
+def split_set(tmp_path, ranges, max_mapnr) -> list[str]:
+    parts = [str(tmp_path / f"part{i}") for i in range(len(ranges))]
+    for part, pfns in zip(parts, ranges):
+        kdump(Path(part), pfns, max_mapnr)
+    return parts
+
+
+def test_split_set_in_any_order_is_one_dump(tmp_path):
+    parts = split_set(tmp_path, [(0, 0x8000), (0x8000, 0x10000)], 0x10000)
     elf(tmp_path / "vmlinux", 2)
-    with pytest.raises(CrashshError, match=f"^{parts[0]} {parts[1]}: a split kdump .* "
-                                           f"`makedumpfile --reassemble {parts[0]} {parts[1]} "
-                                           "vmcore`"):
-        classify([str(tmp_path / "vmlinux"), *parts])
+    assert classify([parts[1], str(tmp_path / "vmlinux"), parts[0]]) == (
+        str(tmp_path / "vmlinux"), [parts[1], parts[0]])
+    assert [p.path for p in splitdump.checked_set(parts[::-1])] == parts
     kdump(tmp_path / "whole")
     with pytest.raises(CrashshError, match="^too many dumpfile arguments"):
         classify([parts[0], str(tmp_path / "whole")])
 
 
-def test_three_split_parts_on_the_command_line_are_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("given, message", [
+    ([0, 2], r"^part0 part2: a split kdump without its part of pfns 0x1-0x2 \(give every file "
+             r"makedumpfile --split wrote\)$"),
+    ([1, 2], r"^part1 part2: a split kdump without its part of pfns 0x0-0x1 "),
+    ([0, 1], r"^part0 part1: a split kdump without its part of pfns 0x2-0x3 "),
+    ([2], r"^part2: a split kdump without its part of pfns 0x0-0x2 "),
+    ([0, 1, 0], r"^split dumpfiles are identical: part0 and part0$"),
+])
+def test_incomplete_split_set_is_one_line(tmp_path, monkeypatch, given, message):
+    split_set(tmp_path, [(0, 1), (1, 2), (2, 3)], 3)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CrashshError, match=message):
+        splitdump.checked_set([f"part{i}" for i in given])
+
+
+def test_parts_of_other_dumps_are_one_line(tmp_path, monkeypatch):
+    parts = split_set(tmp_path, [(0, 1), (1, 2)], 2)
+    header = bytearray(Path(parts[1]).read_bytes())
+    header[408] = 1  # another dump's timestamp
+    Path(parts[1]).write_bytes(bytes(header))
+    (tmp_path / "copy").write_bytes(Path(parts[0]).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CrashshError, match="^split dumpfiles derived from different vmcores: "
+                                           "part0 and part1$"):
+        splitdump.checked_set(["part0", "part1"])
+    with pytest.raises(CrashshError, match="^split dumpfiles overlap: part0 and copy both hold "
+                                           "pfns 0x0-0x1$"):
+        splitdump.checked_set(["part0", "copy"])
+    kdump(tmp_path / "whole")
+    with pytest.raises(CrashshError, match="^whole: not a part of a split kdump"):
+        splitdump.checked_set(["part0", "whole"])
+
+
+def test_missing_split_part_on_the_command_line_is_one_line(tmp_path, capsys):
     from crashsh.cli import main
 
     elf(tmp_path / "vmlinux", 2)
-    parts = []
-    for i, pfns in enumerate([(0, 1), (1, 2), (2, 3)]):
-        parts.append(str(tmp_path / f"part{i}"))
-        kdump(tmp_path / f"part{i}", pfns)
-    assert main([str(tmp_path / "vmlinux"), *parts]) == 1
+    parts = split_set(tmp_path, [(0, 1), (1, 2), (2, 3)], 3)
+    assert main([str(tmp_path / "vmlinux"), parts[2], parts[0]]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "a split kdump" in err and "--reassemble" in err
+    assert err == (f"crashsh: {parts[2]} {parts[0]}: a split kdump without its part of pfns "
+                   "0x1-0x2 (give every file makedumpfile --split wrote)\n")
 
 
 def test_kdump_cut_inside_its_header_is_one_line(tmp_path):

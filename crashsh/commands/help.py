@@ -78,7 +78,7 @@ gives its command's page; `all` every page). The options are crash's dumps of it
 other tables do not exist in crashsh, so -n, -m and -v print crashsh's counterparts in the
 same spirit (never crash's text): -n the dump file's own header and notes (makedumpfile's
 header and sub-header, or the ELF header and PT_LOAD segments; the notes, VMCOREINFO's
-lines); -m the machine's figures crashsh works with (page size, stack sizes, KASLR offset,
+lines; for a split kdump, its parts' names, then the file crashsh joined them into); -m the machine's figures crashsh works with (page size, stack sizes, KASLR offset,
 address space bases, exception stacks); -v the kernel's memory layout (nodes, zones, memory
 model, slab allocator). -z lists these options.
 """
@@ -198,8 +198,12 @@ def without_argparse_help(text: str) -> str:
 
 
 def dumpfile_table(session) -> InternalTable:
-    """help -n: the file itself, then its header's fields."""
-    rows = [("filename", session.vmcore), ("format", session.kind.value)]
+    """help -n: the file itself (a split kdump's parts and their joined copy), then its
+    header's fields."""
+    rows = [("filename", name) for name in session.dump_files]
+    if session.split_files:
+        rows.append(("joined into", session.vmcore))
+    rows.append(("format", session.kind.value))
     if session.is_live:
         return InternalTable("dumpfile", rows)
     return InternalTable("dumpfile", rows + dumpnotes.header_rows(session.vmcore, session.kind))

@@ -20,6 +20,7 @@ class SysInfo:
     tainted: bool
     dumpfile: str
     partial_dump: bool
+    split_files: list[str]  # a split kdump's parts, as named (then crash's DUMPFILES lines)
     cpus: int
     cpus_offline: int
     date: str
@@ -84,8 +85,9 @@ def sys_info(session) -> SysInfo:
     return SysInfo(
         kernel=session.vmlinux_given or session.vmlinux,
         tainted=system.tainted_mask(prog) != 0,
-        dumpfile=session.vmcore,
+        dumpfile=session.dumpfile,
         partial_dump=session.dump_level > 0,
+        split_files=list(session.split_files),
         cpus=present,
         cpus_offline=max(present - online, 0),
         date=time.strftime("%a %b %e %T %Z %Y", time.localtime(xtime)),

@@ -181,7 +181,7 @@ def variables(session) -> CrashVariables:
         ("silent", "on" if s.silent else "off"),
         ("edit", FIXED["edit"]),
         ("namelist", session.vmlinux),
-        ("dumpfile", session.vmcore),
+        ("dumpfile", session.dumpfile),
         ("unwind", FIXED["unwind"]),
         ("zero_excluded", FIXED["zero_excluded"]),
         ("null-stop", FIXED["null-stop"]),

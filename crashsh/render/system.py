@@ -15,7 +15,7 @@ from crashsh.render.richout import rich_render
 
 def sys_lines(info: SysInfo) -> Iterator[str]:
     yield f"      KERNEL: {info.kernel}{'  [TAINTED]' if info.tainted else ''}\n"
-    yield f"    DUMPFILE: {info.dumpfile}{'  [PARTIAL DUMP]' if info.partial_dump else ''}\n"
+    yield from dumpfile_lines(info)
     offline = f" [OFFLINE: {info.cpus_offline}]" if info.cpus_offline else ""
     yield f"        CPUS: {info.cpus}{offline}\n"
     yield f"        DATE: {info.date}\n"
@@ -31,6 +31,17 @@ def sys_lines(info: SysInfo) -> Iterator[str]:
     if info.panic is not None:
         check = " (check log for details)" if "Oops: " in info.panic else ""
         yield f'       PANIC: "{info.panic}"{check}\n'
+
+
+def dumpfile_lines(info: SysInfo) -> Iterator[str]:
+    """DUMPFILE, or for a split kdump DUMPFILES with one part a line (diskdump.c's
+    show_split_dumpfiles, whose flag has one space before it)."""
+    if not info.split_files:
+        yield f"    DUMPFILE: {info.dumpfile}{'  [PARTIAL DUMP]' if info.partial_dump else ''}\n"
+        return
+    flag = " [PARTIAL DUMP]" if info.partial_dump else ""
+    for i, name in enumerate(info.split_files):
+        yield f"{'   DUMPFILES: ' if i == 0 else ' ' * 14}{name}{flag}\n"
 
 
 def context_lines(ctx: ContextInfo, indent: int) -> Iterator[str]:
@@ -74,7 +85,10 @@ def _(config: KernelConfig) -> Iterator[str]:
 def label_lines(console: Console, lines: list[str]) -> None:
     """crash's ``LABEL: value`` lines with bold labels, never wrapped or cut."""
     for line in lines:
-        label, _, value = line.rstrip("\n").partition(": ")
+        label, colon, value = line.rstrip("\n").partition(": ")
+        if not colon:  # a value's continuation line
+            console.print(Text(label))
+            continue
         console.print(Text.assemble((label + ": ", "bold cyan"), value))
 
 

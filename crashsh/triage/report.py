@@ -170,7 +170,7 @@ def triage(session) -> Report:
     cause = panic_cause(panic, hung)
     oom_lines, victim = classify.oom_report(texts)
     return Report(
-        dump=session.vmcore,
+        dump=" ".join(session.dump_files),
         kernel=kernel_facts(prog),
         taint=taint(prog),
         panic=panic,
