@@ -1,19 +1,21 @@
 """The scale fixture (tests/fixtures/scale/): its 10,000 workload tasks and 100,000-object cache
 are all in crashsh's output, the commands that grow with them match crash exactly, and every dump
-format the pipeline writes opens with the same `sys` and `bt` as the zlib kdump, or (a split
-kdump) fails with one line that says how to join the parts."""
+format the pipeline writes opens with the same `sys` and `bt` as the zlib kdump, the split kdump's
+parts (in any order) as that whole dump, and a split kdump without one of its parts is one line."""
 
 from __future__ import annotations
 
+import filecmp
+import os
 import struct
 
 import pytest
 
-from crashsh import dumpfile
+from crashsh import dumpfile, splitdump
 from crashsh.cli import classify
 from crashsh.dumpfile import FileKind
 from crashsh.errors import CrashshError
-from crashsh.session import _check_dump
+from crashsh.session import DebugInfoSources, Session
 from tests.conftest import missing
 from tests.differential.fixtures import SCALE, SCALE_SERIES, find_fixture
 from tests.differential.runner import CrashshRunner, compare
@@ -109,16 +111,69 @@ def compression(path: str) -> int:
     return struct.unpack_from("<i", head, 424)[0] & sum(COMPRESSION.values())
 
 
-def test_split_kdump_is_one_line_saying_how_to_join_it(scale):
+@pytest.fixture(scope="module")
+def split_cache(tmp_path_factory):
+    """crashsh's cache in a directory of this module's own (the joined split kdump)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def split_parts(scale, split_cache) -> list[str]:
+    """The parts of the split kdump, in an order other than makedumpfile's."""
     parts = scale.format_files("split")
-    ranges = [dumpfile.split_part(p) for p in parts]
-    assert len(parts) > 1 and all(ranges)
-    assert all(a.end_pfn == b.start_pfn for a, b in zip(ranges, ranges[1:]))
-    for part in parts:
-        with pytest.raises(CrashshError, match=r"one part of a split kdump .*--reassemble"):
-            _check_dump(part)
+    assert len(parts) > 2 and all(map(splitdump.read_part, parts))
+    return [parts[-1], *parts[:-1]]
+
+
+@pytest.fixture(scope="module")
+def split_crashsh(scale, split_parts) -> CrashshRunner:
+    return CrashshRunner(scale, path=split_parts)
+
+
+def test_split_kdump_joins_into_the_whole_dump(scale, split_parts):
+    """The pipeline writes the whole kdump and the split set with the same makedumpfile from
+    the same ELF dump: joined as makedumpfile --reassemble does, the parts are that file."""
+    joined = splitdump.joined(split_parts)
+    assert filecmp.cmp(joined, scale.format_files("zlib")[0], shallow=False)
+
+
+def test_split_kdump_is_joined_once(split_parts):
+    joined = splitdump.joined(split_parts)
+    before = os.stat(joined)
+    assert splitdump.joined(sorted(split_parts)) == joined
+    after = os.stat(joined)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.parametrize("line", ["ps", "log", "kmem -s"])
+def test_split_kdump_reads_as_the_whole_dump(scale_crashsh, split_crashsh, line):
+    assert split_crashsh.run(line) == scale_crashsh.run(line)
+
+
+def test_split_kdump_sys_names_its_parts(scale_crashsh, split_crashsh, split_parts):
+    """crash's sys names every part in the order given, each on its own line with its flags
+    after one space (diskdump.c: show_split_dumpfiles)."""
+    whole = scale_crashsh.run("sys").splitlines()
+    (dumpfile,) = [i for i, line in enumerate(whole) if line.startswith("    DUMPFILE: ")]
+    flag = " [PARTIAL DUMP]" if whole[dumpfile].endswith("  [PARTIAL DUMP]") else ""
+    names = [f"{'   DUMPFILES: ' if i == 0 else ' ' * 14}{part}{flag}"
+             for i, part in enumerate(split_parts)]
+    assert split_crashsh.run("sys").splitlines() == [
+        *whole[:dumpfile], *names, *whole[dumpfile + 1:]]
+    assert f"      dumpfile: {split_parts[-1]}" in split_crashsh.run("set -v").splitlines()
+
+
+def test_missing_split_part_is_one_line(scale, split_parts):
+    sources = DebugInfoSources(scale.vmlinux, [scale.moddir])
+    given = [split_parts[0], split_parts[2]]
     with pytest.raises(CrashshError) as e:
-        classify([scale.vmlinux, *parts])
-    assert str(e.value).startswith(" ".join(parts) + ": a split kdump (makedumpfile --split)")
-    assert f"makedumpfile --reassemble {' '.join(parts)} vmcore" in str(e.value)
-    assert "\n" not in str(e.value)
+        Session.open(given, sources)
+    start, end = splitdump.read_part(split_parts[1]).pfns
+    assert str(e.value) == (f"{' '.join(given)}: a split kdump without its part of pfns "
+                            f"{start:#x}-{end:#x} (give every file makedumpfile --split wrote)")
+    with pytest.raises(CrashshError, match=f"^{split_parts[1]}: a split kdump without its part "):
+        Session.open(split_parts[1], sources)
+    with pytest.raises(CrashshError, match="^too many dumpfile arguments"):
+        classify([scale.vmlinux, split_parts[0], scale.format_files("zlib")[0]])
