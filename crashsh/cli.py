@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Linux kernel crash-dump debugger shell with crash's commands and output.",
         epilog="Unlike crash, -c runs a command (crash's -c names a tty device).",
     )
-    p.add_argument("files", nargs="*", metavar="vmlinux|vmcore", help="kernel and dump, any order")
+    p.add_argument("files", nargs="*", metavar="vmlinux|vmcore",
+                   help="kernel and dump (or a split dump's parts), any order")
     p.add_argument("-d", "--debuginfo-dir", action="append", default=[], metavar="DIR",
                    help="directory searched recursively for module (.ko) debug files")
     p.add_argument("-r", "--root", action="append", default=[], metavar="DIR",

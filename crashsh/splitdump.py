@@ -111,23 +111,22 @@ def checked_set(paths: Sequence[str]) -> list[Part]:
                                    f"{other.path} and {path}")
         parts.append(found)
     parts.sort(key=lambda p: p.pfns)
-    end = 0
+    end, gaps = 0, []
     for i, part in enumerate(parts):
         start = part.pfns[0]
         if start < end:
             raise CrashshError(f"split dumpfiles overlap: {parts[i - 1].path} and {part.path} "
                                f"both hold pfns {start:#x}-{min(end, part.pfns[1]):#x}")
         if start > end:
-            raise missing(paths, end, start)
+            gaps.append(f"{end:#x}-{start:#x}")
         end = part.pfns[1]
     if end < parts[0].max_mapnr:
-        raise missing(paths, end, parts[0].max_mapnr)
+        gaps.append(f"{end:#x}-{parts[0].max_mapnr:#x}")
+    if gaps:
+        plural = "s" if len(gaps) > 1 else ""
+        raise CrashshError(f"{' '.join(paths)}: a split kdump without its part{plural} of pfns "
+                           f"{', '.join(gaps)} (give every file makedumpfile --split wrote)")
     return parts
-
-
-def missing(paths: Sequence[str], start: int, end: int) -> CrashshError:
-    return CrashshError(f"{' '.join(paths)}: a split kdump without its part of pfns "
-                        f"{start:#x}-{end:#x} (give every file makedumpfile --split wrote)")
 
 
 def joined(paths: Sequence[str]) -> str:

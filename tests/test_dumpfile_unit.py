@@ -135,6 +135,7 @@ def test_split_set_in_any_order_is_one_dump(tmp_path):
     ([1, 2], r"^part1 part2: a split kdump without its part of pfns 0x0-0x1 "),
     ([0, 1], r"^part0 part1: a split kdump without its part of pfns 0x2-0x3 "),
     ([2], r"^part2: a split kdump without its part of pfns 0x0-0x2 "),
+    ([1], r"^part1: a split kdump without its parts of pfns 0x0-0x1, 0x2-0x3 "),
     ([0, 1, 0], r"^split dumpfiles are identical: part0 and part0$"),
 ])
 def test_incomplete_split_set_is_one_line(tmp_path, monkeypatch, given, message):
