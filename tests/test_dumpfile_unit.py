@@ -1,4 +1,4 @@
-"""File identification by content, and truncation checks, on synthetic files."""
+"""File identification by content, truncation checks and split kdump sets, on synthetic files."""
 
 from __future__ import annotations
 
@@ -179,3 +179,51 @@ def test_kdump_cut_inside_its_header_is_one_line(tmp_path):
     with pytest.raises(CrashshError, match=r"kdump: truncated dump file \(108 bytes, shorter "
                                            r"than its kdump header\)$"):
         _check_dump(str(tmp_path / "kdump"))
+
+
+BLOCK = 4096
+PAGE_DESC = struct.Struct("<qIIQ")
+
+
+def synthetic_kdump(path, pages: dict[int, bytes], max_mapnr: int,
+                    pfns: tuple[int, int] | None = None, eraseinfo: bytes = b"") -> None:
+    """A kdump-compressed file as makedumpfile writes one (header version 6, zero-filled pages
+    excluded: their descriptors name one page of zeros), holding *pages* (pfn -> data, b"" for
+    a zero-filled page); with *pfns*, one part of a split set: the bitmaps of every page, the
+    descriptors and data of those in the range, then its *eraseinfo*."""
+    start, end = pfns or (0, max_mapnr)
+    header = bytearray(BLOCK)
+    header[:8] = dumpfile.KDUMP_SIGNATURE
+    struct.pack_into("<i", header, 8, 6)
+    struct.pack_into("<IiiII", header, 424, 1, BLOCK, 1, 2, max_mapnr)
+    bitmap = bytearray(BLOCK)
+    for pfn in pages:
+        bitmap[pfn // 8] |= 1 << pfn % 8
+    data_start = 4 * BLOCK + PAGE_DESC.size * len(pages)
+    descs, data = bytearray(), bytearray(BLOCK)  # the page of zeros first
+    for pfn in sorted(p for p in pages if start <= p < end):
+        offset = data_start + len(data) if pages[pfn] else data_start
+        descs += PAGE_DESC.pack(offset, len(pages[pfn]) or BLOCK, 1 if pages[pfn] else 0, 0)
+        data += pages[pfn]
+    erase_at = data_start + len(data) if eraseinfo else 0
+    shown = (start, end) if pfns else (0, 0)
+    sub = struct.pack("<QiiQQQQQQQQQQQ", 0, 1, pfns is not None, *shown, BLOCK + 104, 10,
+                      0, 0, erase_at, len(eraseinfo), *shown, max_mapnr) + b"VMCOREINFO"
+    path.write_bytes(bytes(header) + sub.ljust(BLOCK, b"\0") + bytes(bitmap) * 2
+                     + bytes(descs).ljust(data_start - 4 * BLOCK, b"\0") + data + eraseinfo)
+
+
+def test_split_parts_join_into_the_whole_dump(tmp_path, monkeypatch):
+    """Pages of every size, zero-filled ones and eraseinfo in some parts: joined, the parts
+    are the file makedumpfile writes for the whole dump."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pages = {pfn: bytes([pfn]) * (pfn * 7 % 50) if pfn % 4 else b""
+             for pfn in range(40) if pfn % 3}
+    ranges, erased = [(0, 16), (16, 32), (32, 45)], [b"erase 0\n", b"", b"erase 2\n"]
+    synthetic_kdump(tmp_path / "whole", pages, 45, eraseinfo=b"".join(erased))
+    parts = []
+    for i, (pfns, eraseinfo) in enumerate(zip(ranges, erased)):
+        parts.append(tmp_path / f"part{i}")
+        synthetic_kdump(parts[-1], pages, 45, pfns, eraseinfo)
+    joined = splitdump.joined([str(p) for p in reversed(parts)])
+    assert Path(joined).read_bytes() == (tmp_path / "whole").read_bytes()
