@@ -204,8 +204,9 @@ def _without_drgn_commands() -> Iterator[None]:
 
 
 def _split_files(files: list[str]) -> list[str]:
-    """*files* when they are a split kdump's parts (one part alone too), each checked as a
-    dump file, else []."""
+    """*files* when they are a split kdump's parts (one part alone too), else []. A part cut
+    short shows when it is joined, not here: reading its whole page table on every start
+    would cost as much as joining it once."""
     if len(files) == 1:
         try:
             if not splitdump.read_part(files[0]):
@@ -213,11 +214,22 @@ def _split_files(files: list[str]) -> list[str]:
         except OSError:
             return []  # _check_dump says what is wrong with the file
     for path in files:
-        _check_dump(path)
+        _dump_kind(path)
     return files
 
 
 def _check_dump(path: str) -> FileKind:
+    """*path*'s kind when it is a whole dump file (one line when it is not)."""
+    kind = _dump_kind(path)
+    try:
+        dumpfile.check_complete(path, kind)
+    except ValueError as e:
+        raise CrashshError(str(e)) from e
+    return kind
+
+
+def _dump_kind(path: str) -> FileKind:
+    """*path*'s kind when it is a dump file crashsh opens (one line when it is not)."""
     if not os.path.exists(path):
         raise CrashshError(f"{path}: No such file or directory")
     kind = dumpfile.identify(path)
@@ -228,10 +240,6 @@ def _check_dump(path: str) -> FileKind:
         )
     if not kind.is_dump:
         raise CrashshError(f"{path}: not a vmcore (ELF core or kdump-compressed file)")
-    try:
-        dumpfile.check_complete(path, kind)
-    except ValueError as e:
-        raise CrashshError(str(e)) from e
     return kind
 
 

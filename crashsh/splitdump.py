@@ -137,9 +137,6 @@ def joined(paths: Sequence[str]) -> str:
     target = cache_file("split", parts[0].path, JOIN_VERSION, *others, suffix=".kdump")
     try:
         return str(filled(target, lambda out: join(parts, out)))
-    except EOFError:
-        raise CrashshError(f"{' '.join(paths)}: truncated split kdump (a part ends early)") \
-            from None
     except OSError as e:
         raise CrashshError(f"{' '.join(paths)}: cannot join the split kdump into "
                            f"{target.parent}: {e.strerror or e}") from None
@@ -157,9 +154,9 @@ def join(parts: list[Part], out: BinaryIO) -> None:
         struct.pack_into("<QQ", sub, 80, 0, 0)  # start_pfn_64, end_pfn_64
     os.pwrite(dst, first.header, 0)
     with open(first.path, "rb") as src:
-        for offset, size in (first.area(48, 4), first.area(32, 3)):
-            copy(src.fileno(), dst, offset, size, offset)
-        copy(src.fileno(), dst, first.bitmap_offset, first.bitmap_size, first.bitmap_offset)
+        for offset, size in (first.area(48, 4), first.area(32, 3),
+                             (first.bitmap_offset, first.bitmap_size)):
+            copy(src.fileno(), dst, offset, size, offset, first.path)
         bitmap2 = first.bitmap_offset + first.bitmap_size // 2
         counts = [set_bits(src.fileno(), bitmap2, *part.pfns) for part in parts]
     table = first.bitmap_offset + first.bitmap_size
@@ -175,7 +172,7 @@ def join(parts: list[Part], out: BinaryIO) -> None:
     for part in parts:
         offset, size = part.area(64, 5)
         with open(part.path, "rb") as src:
-            copy(src.fileno(), dst, offset, size, data)
+            copy(src.fileno(), dst, offset, size, data, part.path)
         data += size
     if data > eraseinfo:
         struct.pack_into("<QQ", sub, 64, eraseinfo, data - eraseinfo)
@@ -194,7 +191,7 @@ def copy_pages(part: Part, count: int, dst: int, at: int, data: int,
             n = min(DESCS, count - first)
             raw = os.pread(src, n * PAGE_DESC_SIZE, table + first * PAGE_DESC_SIZE)
             if len(raw) < n * PAGE_DESC_SIZE:
-                raise truncated(part.path)
+                raise truncated(part.path, table + count * PAGE_DESC_SIZE)
             descs = bytearray(len(raw))
             for i, (offset, size, flags, page_flags) in enumerate(PAGE_DESC.iter_unpack(raw)):
                 if offset == zero:
@@ -224,20 +221,18 @@ class Run:
         self.start, self.size, self.to = offset, size, to
 
     def flush(self) -> None:
-        try:
-            copy(self.src, self.dst, self.start, self.size, self.to)
-        except EOFError:
-            raise truncated(self.path) from None
+        copy(self.src, self.dst, self.start, self.size, self.to, self.path)
         self.size = 0
 
 
-def truncated(path: str) -> CrashshError:
-    return CrashshError(f"{path}: truncated dump file (its page data ends early)")
+def truncated(path: str, needed: int) -> CrashshError:
+    """dumpfile.check_complete's line for a part shorter than its headers say."""
+    return CrashshError(f"{path}: truncated dump file ({os.path.getsize(path)} bytes, "
+                        f"needs {needed})")
 
 
-def copy(src: int, dst: int, offset: int, size: int, to: int) -> None:
-    """Copy *size* bytes at *offset* of file *src* to *to* of file *dst*; EOFError when
-    *src* ends first."""
+def copy(src: int, dst: int, offset: int, size: int, to: int, path: str) -> None:
+    """Copy *size* bytes at *offset* of file *src* (*path*) to *to* of file *dst*."""
     while size > 0:
         try:
             done = os.copy_file_range(src, dst, min(size, CHUNK), offset, to)
@@ -246,7 +241,7 @@ def copy(src: int, dst: int, offset: int, size: int, to: int) -> None:
                 raise
             done = os.pwrite(dst, os.pread(src, min(size, CHUNK), offset), to)
         if done <= 0:
-            raise EOFError(offset)
+            raise truncated(path, offset + size)
         offset, size, to = offset + done, size - done, to + done
 
 

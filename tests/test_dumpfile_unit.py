@@ -227,3 +227,17 @@ def test_split_parts_join_into_the_whole_dump(tmp_path, monkeypatch):
         synthetic_kdump(parts[-1], pages, 45, pfns, eraseinfo)
     joined = splitdump.joined([str(p) for p in reversed(parts)])
     assert Path(joined).read_bytes() == (tmp_path / "whole").read_bytes()
+
+
+def test_split_part_cut_short_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pages = {pfn: bytes([pfn]) * 100 for pfn in range(8)}
+    parts = [tmp_path / "part0", tmp_path / "part1"]
+    synthetic_kdump(parts[0], pages, 8, (0, 4))
+    synthetic_kdump(parts[1], pages, 8, (4, 8))
+    whole = parts[1].read_bytes()
+    parts[1].write_bytes(whole[:-50])
+    with pytest.raises(CrashshError, match=f"^{parts[1]}: truncated dump file "
+                                           f"\\({len(whole) - 50} bytes, needs {len(whole)}\\)$"):
+        splitdump.joined([str(p) for p in parts])
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]

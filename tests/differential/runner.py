@@ -44,9 +44,10 @@ class Comparison:
 
 class CrashshRunner:
     """One in-process crashsh session on a fixture dump (the manifest's *dump*, or the file
-    *path*); runs command lines, returns text."""
+    *path*, or a split kdump's parts); runs command lines, returns text."""
 
-    def __init__(self, fixture: Fixture, dump: str = "kdump", path: str | None = None) -> None:
+    def __init__(self, fixture: Fixture, dump: str = "kdump",
+                 path: str | list[str] | None = None) -> None:
         from crashsh.registry import load_builtin_commands
         from crashsh.session import DebugInfoSources, Session
         from crashsh.shell import CrashShell
