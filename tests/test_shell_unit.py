@@ -140,6 +140,12 @@ def test_rich_output_keeps_crash_lines_unwrapped():
     assert "\x1b[" in out.getvalue()
     assert lines[0].rstrip() == "      KERNEL: " + "v" * 150 + "  [TAINTED]"
     assert "       PANIC: \"Kernel panic\"" in [line.rstrip() for line in lines]
+    info.split_files = ["vmcore.1", "vmcore.2"]
+    out = io.StringIO()
+    render(info, "rich", out)
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue()).splitlines()
+    assert [line.rstrip() for line in lines[1:3]] == [
+        "   DUMPFILES: vmcore.1 [PARTIAL DUMP]", "              vmcore.2 [PARTIAL DUMP]"]
 
 
 def test_lazy_command_index_matches_the_modules():

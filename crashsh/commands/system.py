@@ -20,7 +20,6 @@ class SysInfo:
     tainted: bool
     dumpfile: str
     partial_dump: bool
-    split_files: list[str]  # a split kdump's parts, as named (then crash's DUMPFILES lines)
     cpus: int
     cpus_offline: int
     date: str
@@ -34,6 +33,7 @@ class SysInfo:
     mhz: int
     memory: str
     panic: str | None
+    split_files: list[str] = field(default_factory=list)  # a split kdump's parts, as named
 
 
 @dataclass
