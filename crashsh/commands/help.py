@@ -78,9 +78,10 @@ gives its command's page; `all` every page). The options are crash's dumps of it
 other tables do not exist in crashsh, so -n, -m and -v print crashsh's counterparts in the
 same spirit (never crash's text): -n the dump file's own header and notes (makedumpfile's
 header and sub-header, or the ELF header and PT_LOAD segments; the notes, VMCOREINFO's
-lines; for a split kdump, its parts' names, then the file crashsh joined them into); -m the machine's figures crashsh works with (page size, stack sizes, KASLR offset,
-address space bases, exception stacks); -v the kernel's memory layout (nodes, zones, memory
-model, slab allocator). -z lists these options.
+lines; for a split kdump, its parts' names, then the file crashsh joined them into); -m the
+machine's figures crashsh works with (page size, stack sizes, KASLR offset, address space
+bases, exception stacks); -v the kernel's memory layout (nodes, zones, memory model, slab
+allocator). -z lists these options.
 """
 HELP_EXAMPLES = """\
 examples:
