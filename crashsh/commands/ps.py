@@ -25,7 +25,7 @@ from crashsh.conventions.tasks import TaskTable, invalid_task
 from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError
 from crashsh.kernel import system, tasks
-from crashsh.kernel.memusage import MemoryUsage
+from crashsh.kernel.memusage import MemoryUsage, memory_usage
 from crashsh.kernel.tasks import TaskContext
 from crashsh.parsing import TASKS, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader
@@ -287,10 +287,11 @@ def parse_selectors(
     texts: list[str], table: list[TaskContext]
 ) -> tuple[list[Selector], list[Notice]]:
     """The task arguments as crash's cmd_ps reads them, and its notices about bad ones."""
-    index = TaskTable(table)
+    index = None
     selectors, notices = [], []
     for text in texts:
         if is_number(text):
+            index = index or TaskTable(table)
             found = index.find(text)
             if found is None:
                 notices.append(Notice("ps", invalid_task(text), blank_after=True))
@@ -359,13 +360,13 @@ class Ps:
             children[tc.parent].append(tc)
         return children
 
-    @property
+    @cached_property
     def page_size(self) -> int:
         return facts(self.prog).page_size
 
     @cached_property
     def memory(self) -> MemoryUsage:
-        return MemoryUsage(self.prog, self.table)
+        return memory_usage(self.prog)
 
     @cached_property
     def leaders(self) -> dict[int, TaskContext]:
@@ -437,20 +438,10 @@ class Ps:
         kstackp = None
         if self.args.kstackp and not active:
             kstackp = tc.task.thread.sp.value_()
-        return PsRow(
-            pid=tc.pid,
-            ppid=parent.pid if parent else -1,
-            cpu=tc.cpu,
-            task=tc.address,
-            state=tc.state_code,
-            mem_percent=mem.percent,
-            vsz=mem.total_vm * self.page_size // 1024,
-            rss=mem.rss * self.page_size // 1024,
-            comm=tc.comm,
-            kthread=tc.is_kthread,
-            active=active,
-            kstackp=kstackp,
-        )
+        page_size = self.page_size
+        return PsRow(tc.pid, parent.pid if parent else -1, tc.cpu, tc.address, tc.state_code,
+                     mem.percent, mem.total_vm * page_size // 1024, mem.rss * page_size // 1024,
+                     tc.comm, tc.is_kthread, active, kstackp)
 
     def summary(self) -> StateSummary:
         counts: dict[str, int] = {}
@@ -539,18 +530,20 @@ class Ps:
         """Jiffies since boot."""
         return system.uptime_jiffies(self.prog)
 
+    @cached_property
+    def hz(self) -> int:
+        return system.hz(self.prog)
+
     def task_times(self, tc: TaskContext) -> TaskTimes:
-        task = tc.task
-        start_time = task.start_time.value_()
-        hz = system.hz(self.prog)
+        fields = tc.fields
+        start_time = fields.start_time
+        hz = self.hz
         elapsed = self.uptime - start_time // NSEC_PER_SEC * hz
-        return TaskTimes(
-            tc.header, max(elapsed, 0) // hz, start_time, task.utime.value_(), task.stime.value_()
-        )
+        return TaskTimes(tc.header, max(elapsed, 0) // hz, start_time, fields.utime, fields.stime)
 
     # -- -l, -m, -C --------------------------------------------------------------------------
     def last_arrival(self, tc: TaskContext) -> int:
-        return tc.task.sched_info.last_arrival.value_()
+        return tc.fields.last_arrival
 
     @cached_property
     def stamp_width(self) -> int:

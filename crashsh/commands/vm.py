@@ -14,11 +14,11 @@ from crashsh.commands.task import StructValue
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import dtol, htol, is_decimal, is_number
 from crashsh.conventions.tasks import invalid_task, task_table
-from crashsh.dumpfacts import facts, per_dump
+from crashsh.dumpfacts import facts
 from crashsh.errors import CommandError, UsageError
 from crashsh.kernel import paths, swap, tasks
 from crashsh.kernel.memmap import mem_map
-from crashsh.kernel.memusage import MemoryUsage
+from crashsh.kernel.memusage import memory_usage
 from crashsh.kernel.pagetable import PageTable
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
 from crashsh.records import LAYOUT, Address, TaskHeader, Word
@@ -226,22 +226,15 @@ def vm_flags(prog: drgn.Program, value: int) -> VmFlags:
 
 
 # -- one task -----------------------------------------------------------------------------------
-@per_dump
-def _usage(prog: drgn.Program) -> tuple[MemoryUsage, dict[int, tasks.TaskContext]]:
-    table = tasks.task_contexts(prog)
-    return MemoryUsage(prog, table), {tc.address: tc for tc in table}
-
-
 def summary(prog: drgn.Program, task: drgn.Object) -> VmSummary:
     """crash's get_task_mem_usage() as vm shows it (RSS as ps computes it)."""
-    usage, contexts = _usage(prog)
-    tc = contexts.get(task.value_()) or tasks.TaskContext(task)
+    tc = tasks.context_of(task)
     mm = tc.mm
     if not mm or tc.state & tasks.EXIT_ZOMBIE:
         return VmSummary(0, 0, 0, 0)
     if tc.flags & tasks.PF_EXITING and mm.mm_count.counter.value_() <= 0:
         return VmSummary(mm.value_(), 0, 0, 0)
-    memory = usage.of(tc)
+    memory = memory_usage(prog).of(tc)
     page_kb = facts(prog).page_size // 1024
     return VmSummary(mm.value_(), mm.pgd.value_(), memory.rss * page_kb,
                      memory.total_vm * page_kb)

@@ -15,8 +15,9 @@ import drgn
 from drgn.helpers.linux.mm import virt_to_phys
 from drgn.helpers.linux.percpu import percpu_counter_sum_positive
 
-from crashsh.dumpfacts import facts
-from crashsh.kernel.tasks import EXIT_ZOMBIE, PF_EXITING, TaskContext, thread_groups
+from crashsh.dumpfacts import facts, per_dump
+from crashsh.kernel.tasks import (EXIT_ZOMBIE, PF_EXITING, TaskContext, task_contexts,
+                                  thread_groups)
 
 RSS_COUNTERS = ("MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES")
 
@@ -31,12 +32,15 @@ class TaskMemory:
 
 
 class MemoryUsage:
-    """Computes TaskMemory for the tasks of one task table, reading shared data once."""
+    """Computes TaskMemory for the tasks of one task table, reading each mm and each thread
+    group's counters once."""
 
     def __init__(self, prog: drgn.Program, table: list[TaskContext]) -> None:
         self.prog = prog
         self.table = table
         self._unflushed: dict[int, int] = {}
+        self._mm: dict[int, tuple[int, int]] = {}  # mm address -> (total_vm, its own RSS)
+        self._tasks: dict[int, TaskMemory] = {}  # task address -> its memory
 
     @cached_property
     def total_pages(self) -> int:
@@ -61,15 +65,22 @@ class MemoryUsage:
 
     def of(self, tc: TaskContext) -> TaskMemory:
         """VSZ, RSS and %MEM of *tc*; zero for zombies, kernel threads and exited mms."""
-        mm = tc.mm
-        if tc.state & EXIT_ZOMBIE or not mm:
+        found = self._tasks.get(tc.address)
+        if found is None:
+            found = self._tasks[tc.address] = self.usage(tc)
+        return found
+
+    def usage(self, tc: TaskContext) -> TaskMemory:
+        address = tc.fields.mm
+        if tc.state & EXIT_ZOMBIE or not address:
             return TaskMemory()
-        if tc.flags & PF_EXITING and mm.mm_count.counter.value_() <= 0:
+        if tc.flags & PF_EXITING and tc.mm.mm_count.counter.value_() <= 0:
             return TaskMemory()
-        rss = self.mm_rss(mm)
+        if address not in self._mm:
+            self._mm[address] = tc.mm.total_vm.value_(), self.mm_rss(tc.mm)
+        total_vm, rss = self._mm[address]
         if self.split_rss_counting:
             rss += self.unflushed_rss(tc.tgid)
-        total_vm = mm.total_vm.value_()
         if tc.is_kthread and not rss:
             return TaskMemory(total_vm, 0)
         return TaskMemory(total_vm, rss, rss * 100 / self.total_pages)
@@ -92,8 +103,14 @@ class MemoryUsage:
         """The per-thread RSS deltas of every task of the thread group, each clamped at 0."""
         if tgid not in self._unflushed:
             self._unflushed[tgid] = sum(
-                max(tc.task.rss_stat.count[i].value_(), 0)
+                max(tc.fields.rss_counts[i], 0)
                 for tc in self.threads_by_tgid[tgid]
                 for i in self.counters
             )
         return self._unflushed[tgid]
+
+
+@per_dump
+def memory_usage(prog: drgn.Program) -> MemoryUsage:
+    """The MemoryUsage of the dump's task table (a dump's mms and counters do not change)."""
+    return MemoryUsage(prog, task_contexts(prog))

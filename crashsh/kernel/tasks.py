@@ -10,6 +10,7 @@ from drgn.helpers.linux.pid import for_each_pid, pid_task
 from drgn.helpers.linux.sched import cpu_curr, idle_task, task_cpu
 
 from crashsh.dumpfacts import facts, per_dump
+from crashsh.kernel.taskfields import task_fields
 from crashsh.records import TaskHeader
 
 # Task state bits shared by the 6.x kernels (include/linux/sched.h).
@@ -135,73 +136,83 @@ def comm(task: drgn.Object) -> str:
 
 def task_header(task: drgn.Object) -> TaskHeader:
     """The data of crash's task header line for *task*."""
-    return TaskHeader(task.pid.value_(), task.value_(), cpu_of(task), comm(task))
+    return context_of(task).header
 
 
 class TaskContext:
     """One entry of crash's task table (its ``struct task_context``).
 
-    Each value is read from the dump on first use and kept, so a command that walks the
-    table reads every member at most once per task.
+    The task_struct members it keeps (taskfields.MEMBERS) are read with one read of the
+    struct when the entry is made, so a command that walks the table reads no member again.
     """
 
     def __init__(self, task: drgn.Object) -> None:
         self.task = task
         self.address: int = task.value_()
+        prog = task.prog_
+        self.fields = task_fields(prog).read(prog, self.address)
 
     def __repr__(self) -> str:
         return f"TaskContext(pid={self.pid}, task={self.address:#x})"
 
-    @cached_property
+    @property
     def pid(self) -> int:
-        return self.task.pid.value_()
+        return self.fields.pid
 
-    @cached_property
+    @property
     def tgid(self) -> int:
-        return self.task.tgid.value_()
+        return self.fields.tgid
 
-    @cached_property
+    @property
     def comm(self) -> str:
-        return comm(self.task)
+        return self.fields.comm
 
     @cached_property
     def cpu(self) -> int:
-        return cpu_of(self.task)
+        cpu = self.fields.cpu
+        return cpu_of(self.task) if cpu is None else cpu
 
-    @cached_property
+    @property
     def parent(self) -> int:
         """The address of ``task->parent`` (crash's ptask; PPID is its pid)."""
-        return self.task.parent.value_()
+        return self.fields.parent
 
-    @cached_property
+    @property
     def flags(self) -> int:
-        return self.task.flags.value_()
+        return self.fields.flags
 
-    @cached_property
+    @property
     def is_kthread(self) -> bool:
         return bool(self.flags & PF_KTHREAD)
 
-    @cached_property
+    @property
     def state(self) -> int:
-        return task_state(self.task)
+        """``__state | exit_state``, as crash combines them."""
+        return self.fields.state | self.fields.exit_state
 
     @cached_property
     def state_code(self) -> str:
         return state_code_of(self.state)
 
-    @cached_property
+    @property
     def policy(self) -> int:
         """``task->policy`` (SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6)."""
-        return self.task.policy.value_()
+        return self.fields.policy
 
     @cached_property
     def mm(self) -> drgn.Object:
         """``task->mm`` (NULL for kernel threads and reaped zombies)."""
-        return self.task.mm.read_()
+        return drgn.Object(self.task.prog_, task_fields(self.task.prog_).mm_type,
+                           value=self.fields.mm)
 
     @cached_property
     def header(self) -> TaskHeader:
         return TaskHeader(self.pid, self.address, self.cpu, self.comm)
+
+    @cached_property
+    def saved_sp(self) -> int:
+        """``thread.sp``: the stack pointer the task saved when it was switched out."""
+        return self.task.thread.sp.value_()
 
 
 def task_contexts(prog: drgn.Program) -> list[TaskContext]:
@@ -214,6 +225,17 @@ def _task_contexts(prog: drgn.Program) -> tuple[TaskContext, ...]:
     table = [TaskContext(task) for task in crash_task_table(prog)]
     table.sort(key=lambda tc: tc.pid)  # stable: the idle tasks stay in CPU order
     return tuple(table)
+
+
+@per_dump
+def _contexts_by_address(prog: drgn.Program) -> dict[int, TaskContext]:
+    return {tc.address: tc for tc in _task_contexts(prog)}
+
+
+def context_of(task: drgn.Object) -> TaskContext:
+    """The task table's entry of *task* (for a task not in the table, one made now)."""
+    found = _contexts_by_address(task.prog_).get(task.value_())
+    return found if found is not None else TaskContext(task)
 
 
 def thread_groups(table: list[TaskContext]) -> dict[int, list[TaskContext]]:
