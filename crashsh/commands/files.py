@@ -160,9 +160,10 @@ class FileTables:
     def task_files(self, task: drgn.Object, reference: str | None, nrpages: bool,
                    header: bool) -> TaskFiles:
         """One task's files."""
-        root, cwd = self.root_and_cwd(task)
-        files = self.open_files(task)
-        head = tasks.task_header(task) if header or reference is not None else None
+        tc = tasks.context_of(task)
+        root, cwd = self.kept(self.paths, tc.fields.fs, lambda: root_and_cwd(self.prog, task))
+        files = self.kept(self.files, tc.fields.files, lambda: self.open_files(task))
+        head = tc.header if header or reference is not None else None
         result = TaskFiles(head, root, cwd, files, reference, nrpages_columns=nrpages)
         if reference is not None:
             ref = FileReference.parse(reference, task)
@@ -170,16 +171,9 @@ class FileTables:
             result.files = [f for f in files if ref.matches(reference_tokens(f, nrpages))]
         return result
 
-    def root_and_cwd(self, task: drgn.Object) -> tuple[str | None, str | None]:
-        return self.kept(self.paths, task.fs.value_(), lambda: root_and_cwd(self.prog, task))
-
     def open_files(self, task: drgn.Object) -> list[OpenFile]:
-        def read() -> list[OpenFile]:
-            found = fs.open_files(task)
-            return [open_file(self.prog, fd, file) for fd, file in found] \
-                if found is not None else []
-
-        return self.kept(self.files, task.files.value_(), read)
+        found = fs.open_files(task)
+        return [open_file(self.prog, fd, file) for fd, file in found] if found is not None else []
 
     def kept(self, table: OrderedDict[int, T], key: int, read: Callable[[], T]) -> T:
         """table[key], read if it is not there; the least recently used beyond KEPT go."""

@@ -85,8 +85,21 @@ def component(dentry: drgn.Object) -> str | None:
     return raw.decode(errors="replace")
 
 
+@per_dump
+def _paths(prog: drgn.Program) -> dict[tuple[int, int], str]:
+    return {}
+
+
 def crash_path(prog: drgn.Program, dentry: int, vfsmnt: int = 0) -> str:
-    """crash's get_pathname(dentry, ..., full=1, vfsmnt)."""
+    """crash's get_pathname(dentry, ..., full=1, vfsmnt), walked once per dump."""
+    known = _paths(prog)
+    key = (dentry, vfsmnt)
+    if key not in known:
+        known[key] = _walk(prog, dentry, vfsmnt)
+    return known[key]
+
+
+def _walk(prog: drgn.Program, dentry: int, vfsmnt: int) -> str:
     path = ""
     parent = dentry
     dentry_type = layout(prog)[0]
@@ -121,8 +134,21 @@ def crash_path(prog: drgn.Program, dentry: int, vfsmnt: int = 0) -> str:
     return path
 
 
+@per_dump
+def _devnames(prog: drgn.Program) -> dict[int, str]:
+    return {}
+
+
 def devname(prog: drgn.Program, vfsmnt: int) -> str:
-    """crash's vfsmount_devname(): ``mnt_devname`` of the mount, "" if unreadable."""
+    """crash's vfsmount_devname(): ``mnt_devname`` of the mount, "" if unreadable (read once
+    per dump)."""
+    known = _devnames(prog)
+    if vfsmnt not in known:
+        known[vfsmnt] = _devname(prog, vfsmnt)
+    return known[vfsmnt]
+
+
+def _devname(prog: drgn.Program, vfsmnt: int) -> str:
     try:
         address = mount_of(prog, vfsmnt).mnt_devname.value_()
     except drgn.FaultError:

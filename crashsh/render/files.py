@@ -17,18 +17,20 @@ ZERO_FILLED = "0" * 16
 
 def address(value: int) -> str:
     """mkstring(VADDR_PRLEN, CENTER|RJUST|LONG_HEX)."""
-    return centered(f"{value:x}", 16, right_bias=True)
+    text = f"{value:x}"
+    return text if len(text) >= 16 else centered(text, 16, right_bias=True)
 
 
 def file_row(f: OpenFile, nrpages: bool) -> str:
+    if f.dentry and f.inode and not nrpages:  # the usual row
+        return (f"{f.fd:3d} {address(f.file)} {address(f.dentry)} {address(f.inode)} "
+                f"{f.type:<4} {f.path}\n")
     if not f.dentry:
         columns = [address(f.file), ZERO_FILLED, centered("?", 16), "?   "]
     elif not f.inode:
         columns = [address(f.file), address(f.dentry), ZERO_FILLED, "?   "]
-    elif nrpages:
+    else:  # -c
         columns = [address(f.inode), address(f.mapping), f"{f.nrpages:7d}", f"{f.type:<4}"]
-    else:
-        columns = [address(f.file), address(f.dentry), address(f.inode), f"{f.type:<4}"]
     return f"{f.fd:3d} " + " ".join(columns) + f" {f.path}\n"
 
 
