@@ -24,6 +24,7 @@ from dataclasses import fields
 import drgn
 
 from crashsh.kernel.stack.facts import StackKernel, stack_kernel
+from crashsh.kernel.tasks import context_of
 from crashsh.kernel.stack.records import (
     STACK_END_MAGIC,
     WORD,
@@ -52,7 +53,7 @@ __all__ = [
 
 def has_stack(task: drgn.Object) -> bool:
     """False for a task that has released its stack (a reaped zombie): crash's "(no stack)"."""
-    return bool(task.stack.value_())
+    return bool(context_of(task).fields.stack)
 
 
 def backtrace(kernel: StackKernel, task: drgn.Object, options: WalkOptions) -> list[Entry]:

@@ -23,7 +23,8 @@ class EframeChecks(WalkState):
     def read_registers(self, address: int) -> Registers:
         offsets = self.k.pt_regs_offsets
         if self.region.holds(address) and self.region.holds(address + self.k.pt_regs_size - 1):
-            return Registers(**{n: self.region.word_at(address + o) for n, o in offsets.items()})
+            words, first = self.region.view(address)
+            return Registers(*[words[first + o // WORD] for o in offsets.values()])
         raw = self.k.prog.read(address, self.k.pt_regs_size)
         return Registers(**{n: struct.unpack_from("<Q", raw, o)[0] for n, o in offsets.items()})
 

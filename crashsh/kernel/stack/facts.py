@@ -123,6 +123,11 @@ class StackKernel(CpuStacks):
         return self.prog.type("struct inactive_task_frame")
 
     @cached_property
+    def inactive_frame_bp(self) -> int:
+        """Where a switched-out task saved its frame pointer, from its saved stack pointer."""
+        return drgn.offsetof(self.inactive_frame, "bp")
+
+    @cached_property
     def irq_eframe_link(self) -> int:
         """Where an interrupt's pt_regs lies relative to the process stack pointer the IRQ
         stack saves (asm_common_interrupt since 5.8; asm_call_on_stack until 5.12)."""

@@ -3,8 +3,6 @@ saved stack pointer, bt -I/-S, or for an active task a search of its stacks."""
 
 from __future__ import annotations
 
-import drgn
-
 from crashsh.kernel.stack.eframes import EframeChecks
 from crashsh.kernel.stack.records import WORD, StackError
 from crashsh.kernel.stack.state import StackRegion
@@ -21,8 +19,9 @@ class StartSearch(EframeChecks):
 
     def sleeping_start(self) -> tuple[int, int]:
         """A task off the CPU: its saved stack pointer (struct inactive_task_frame)."""
-        sp = self.task.thread.sp.value_()
-        self.bptr = self.k.read_word(sp + drgn.offsetof(self.k.inactive_frame, "bp"))
+        sp = self.context.saved_sp
+        bp = sp + self.k.inactive_frame_bp
+        self.bptr = self.region.word_at(bp) if self.region.holds(bp) else self.k.read_word(bp)
         return self.k.thread_return, sp
 
     def given_start(self) -> tuple[int, int]:

@@ -3,32 +3,59 @@
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import drgn
 
 from crashsh.kernel import tasks
 from crashsh.kernel.stack.records import WORD, Entry, ExceptionStack, StackError, WalkOptions
-from crashsh.records import Address
 
 if TYPE_CHECKING:  # facts imports the frame sizing, which builds on this module
     from crashsh.kernel.stack.facts import StackKernel
 
 
-@dataclass
 class StackRegion:
-    """The stack being scanned: its bounds and contents."""
+    """The stack being scanned: its bounds and contents. A region read from an address on
+    (a sleeping task's saved stack pointer, where crash's scan starts) reads the words below
+    when they are first needed."""
 
-    base: Address
-    top: Address
-    words: array
+    def __init__(self, base: int, top: int, read: Callable[[int, int], array],
+                 first: int | None = None) -> None:
+        self.base, self.top = base, top
+        if first is None or not base <= first < top:
+            first = base
+        self.first = base + (first - base) // WORD * WORD
+        self.read = read
+        self._words = self.read_from(self.first)
+
+    def read_from(self, address: int) -> array:
+        try:
+            return self.read(address, self.top - address)
+        except drgn.FaultError:
+            raise StackError(f"read of stack at {self.base:x} failed") from None
+
+    @property
+    def words(self) -> array:
+        """Every word of the region, from its base."""
+        if self.first > self.base:
+            self._words, self.first = self.read_from(self.base), self.base
+        return self._words
 
     def holds(self, address: int) -> bool:
         return self.base <= address < self.top
 
     def word_at(self, address: int) -> int:
-        return self.words[(address - self.base) // WORD]
+        if address < self.first:
+            return self.words[(address - self.base) // WORD]
+        return self._words[(address - self.first) // WORD]
+
+    def view(self, address: int) -> tuple[array, int]:
+        """The words read so far and the index of *address* in them (reading the words below
+        the first one read when *address* is there)."""
+        if address < self.first:
+            return self.words, (address - self.base) // WORD
+        return self._words, (address - self.first) // WORD
 
 
 class WalkState:
@@ -38,9 +65,10 @@ class WalkState:
         self.k = kernel
         self.task = task
         self.options = options
-        self.address = task.value_()
-        self.cpu = tasks.cpu_of(task)
-        self.stack_base = task.stack.value_()
+        self.context = tasks.context_of(task)
+        self.address = self.context.address
+        self.cpu = self.context.cpu
+        self.stack_base = self.context.fields.stack
         self.entries: list[Entry] = []
         self.region: StackRegion | None = None
         self.stkptr = self.instptr = self.bptr = 0
@@ -51,14 +79,12 @@ class WalkState:
         self.framesize_disable = self.on_exception_stack = self.on_irq_stack = False
         self.eframe_search = False
 
-    def load(self, base: int, size: int) -> StackRegion:
-        try:
-            return StackRegion(base, base + size, self.k.read_words(base, size))
-        except drgn.FaultError:
-            raise StackError(f"read of stack at {base:x} failed") from None
+    def load(self, base: int, size: int, first: int | None = None) -> StackRegion:
+        return StackRegion(base, base + size, self.k.read_words, first)
 
-    def process_region(self) -> StackRegion:
-        return self.load(self.stack_base, self.k.thread_size)
+    def process_region(self, first: int | None = None) -> StackRegion:
+        """The task's own stack (read from *first* on, the rest when needed)."""
+        return self.load(self.stack_base, self.k.thread_size, first)
 
     def slot(self, index: int) -> int:
         return self.region.base + index * WORD

@@ -18,7 +18,6 @@ from crashsh.kernel.stack.records import (
 from crashsh.kernel.stack.report import COMPLETE, IGNORED, WITH_EFRAME, EntryReport
 from crashsh.kernel.stack.start import StartSearch
 
-PF_KTHREAD = 0x00200000
 MAX_STACK_SWITCHES = 16  # IRQ and exception stacks nest a few deep; more means bad data
 
 
@@ -26,12 +25,14 @@ class Walk(StartSearch, EntryReport, FrameSizing):
     """One task's trace, from its start through every stack it crosses."""
 
     def run(self) -> list[Entry]:
-        self.region = self.process_region()
         if self.options.ip is not None or self.options.sp is not None:
+            self.region = self.process_region()
             self.instptr, self.stkptr = self.given_start()
         elif self.address in self.k.active:
+            self.region = self.process_region()
             self.instptr, self.stkptr = self.dumpfile_start()
-        else:
+        else:  # the scan goes up from the saved stack pointer: the stack below waits
+            self.region = self.process_region(first=self.context.saved_sp)
             self.instptr, self.stkptr = self.sleeping_start()
         if self.options.all_text:
             self.instptr = 0
@@ -89,7 +90,7 @@ class Walk(StartSearch, EntryReport, FrameSizing):
         if not done:
             level, done, last_eframe = self.scan(rsp, self.region.top, level, process=True)
 
-        if not irq_eframe and not self.task.flags.value_() & PF_KTHREAD \
+        if not irq_eframe and not self.context.is_kthread \
                 and self.region.base == self.stack_base \
                 and last_eframe < self.region.top - k.pt_regs_size:
             self.exception_frame(self.region.top - k.user_regs_padding - k.pt_regs_size)
