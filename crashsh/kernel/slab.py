@@ -122,6 +122,7 @@ class SlabWalker:
         self.memmap = mem_map(prog)
         self.cpus = crash_cpus(prog)
         self.percpu_offsets = [prog["__per_cpu_offset"][c].value_() for c in self.cpus]
+        self.readable_pages: set[int] = set()  # page numbers a read succeeded in
 
     def bitfield(self, slab: drgn.Type, name: str) -> tuple[int, int]:
         """(shift, mask) of a bitfield of ``slab.counters``."""
@@ -235,10 +236,14 @@ class SlabWalker:
 
     # -- freelists ------------------------------------------------------------------------------
     def readable(self, address: int) -> bool:
+        page = address >> self.memmap.pfn_shift
+        if page in self.readable_pages:
+            return True
         try:
             self.prog.read(address, 1)
         except drgn.FaultError:
             return False
+        self.readable_pages.add(page)
         return True
 
     def decode(self, cache: Cache, ptr: int, ptr_addr: int) -> int:

@@ -119,8 +119,10 @@ def log_lines(prog: drgn.Program) -> list[str]:
     return lines
 
 
+@per_dump
 def panic_message(prog: drgn.Program) -> str:
-    """The first log line matching crash's panic patterns, by pattern priority."""
+    """The first log line matching crash's panic patterns, by pattern priority (searched once
+    per dump)."""
     lines = log_lines(prog)
     for pattern in PANIC_PATTERNS:
         for line in lines:

@@ -7,10 +7,14 @@ session uses (rich only for a terminal).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TextIO
 
 from crashsh.render.plain import load_renderers, plain
+
+FLUSH_INTERVAL = 0.1  # seconds: a stream's items are flushed in batches this far apart (a
+# terminal's output flushes each line itself)
 
 
 def render(data: object, mode: str, out: TextIO) -> None:
@@ -27,7 +31,12 @@ def render(data: object, mode: str, out: TextIO) -> None:
             load_renderers(item, "rich")  # a family may register its own rich renderer
             rich_render(item, console)
         return
+    flushed = 0.0
     for item in items:
         for chunk in plain(item):
             out.write(chunk)
-        out.flush()
+        now = time.monotonic()
+        if now - flushed >= FLUSH_INTERVAL:  # the first item at once
+            out.flush()
+            flushed = now
+    out.flush()

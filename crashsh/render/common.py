@@ -15,7 +15,9 @@ def task_header_line(header: TaskHeader) -> str:
 
 def centered(text: str, width: int, right_bias: bool = False) -> str:
     """crash's mkstring CENTER: odd padding goes right (CENTER|LJUST) or left (CENTER|RJUST)."""
-    pad = max(width - len(text), 0)
+    pad = width - len(text)
+    if pad <= 0:
+        return text
     left = (pad + 1) // 2 if right_bias else pad // 2
     return " " * left + text + " " * (pad - left)
 

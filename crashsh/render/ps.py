@@ -105,11 +105,9 @@ def run_time(seconds: int) -> str:
 
 @plain.register
 def _(entry: TaskTimes) -> Iterator[str]:
-    yield task_header_line(entry.task) + "\n"
-    yield f"    RUN TIME: {run_time(entry.run_time)}\n"
-    yield f"  START TIME: {entry.start_time}\n"
-    yield f"       UTIME: {entry.utime}\n"
-    yield f"       STIME: {entry.stime}\n\n"
+    yield (f"{task_header_line(entry.task)}\n    RUN TIME: {run_time(entry.run_time)}\n"
+           f"  START TIME: {entry.start_time}\n       UTIME: {entry.utime}\n"
+           f"       STIME: {entry.stime}\n\n")
 
 
 @plain.register
