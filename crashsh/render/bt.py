@@ -14,14 +14,14 @@ from crashsh.kernel.stack import (Entry, ExceptionFrame, Frame, Note, StackSwitc
 from crashsh.render.common import task_header_line
 from crashsh.render.plain import plain
 
-REGISTER_LINES = (
-    "    RIP: {rip:016x}  RSP: {rsp:016x}  RFLAGS: {rflags:08x}\n",
-    "    RAX: {rax:016x}  RBX: {rbx:016x}  RCX: {rcx:016x}\n",
-    "    RDX: {rdx:016x}  RSI: {rsi:016x}  RDI: {rdi:016x}\n",
-    "    RBP: {rbp:016x}   R8: {r8:016x}   R9: {r9:016x}\n",
-    "    R10: {r10:016x}  R11: {r11:016x}  R12: {r12:016x}\n",
-    "    R13: {r13:016x}  R14: {r14:016x}  R15: {r15:016x}\n",
-    "    ORIG_RAX: {orig_rax:016x}  CS: {cs:04x}  SS: {ss:04x}\n",
+REGISTERS_TEXT = (  # a pt_regs as crash prints it
+    "    RIP: {rip:016x}  RSP: {rsp:016x}  RFLAGS: {rflags:08x}\n"
+    "    RAX: {rax:016x}  RBX: {rbx:016x}  RCX: {rcx:016x}\n"
+    "    RDX: {rdx:016x}  RSI: {rsi:016x}  RDI: {rdi:016x}\n"
+    "    RBP: {rbp:016x}   R8: {r8:016x}   R9: {r9:016x}\n"
+    "    R10: {r10:016x}  R11: {r11:016x}  R12: {r12:016x}\n"
+    "    R13: {r13:016x}  R14: {r14:016x}  R15: {r15:016x}\n"
+    "    ORIG_RAX: {orig_rax:016x}  CS: {cs:04x}  SS: {ss:04x}\n"
 )
 GROUP_WIDTH = 80
 
@@ -77,8 +77,7 @@ def exception_frame_lines(style: BtStyle, frame: ExceptionFrame) -> Iterator[str
         rip = frame.rip_note if frame.function is None else \
             symbol_text(frame.function, frame.offset, style.radix == 16)
         yield f"    [exception RIP: {rip}]\n"
-    for line in REGISTER_LINES:
-        yield line.format(**vars(regs))
+    yield REGISTERS_TEXT.format(**vars(regs))
     if style.line_numbers and not regs.user_mode and frame.function is not None:
         yield line_text(frame.file, frame.line)
 

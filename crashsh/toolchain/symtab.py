@@ -379,8 +379,9 @@ class CrashSymbolTable:
 
     def is_text(self, addr: int) -> bool:
         """crash's is_kernel_text()."""
-        if any(start <= addr < end for start, end in self.kernel_text):
-            return True
+        for start, end in self.kernel_text:
+            if start <= addr < end:
+                return True
         found = self.lookup_address(addr)
         if found is not None and self.is_text_symbol(found[0]):
             return True
