@@ -5,9 +5,9 @@
 Each cold measurement is one process: the tool opens the dump, runs one command line from stdin,
 and quits; the best of --repeat runs is kept, with its peak memory (maximum resident set, MB).
 "startup" runs no command. The in-session time of a
-command is the difference between a session that runs it four times and one that runs it once,
-divided by three (start-up and first-use caches excluded; on a loaded machine it is noisy). Ratios are the other tool's time divided by crashsh's (above 1: crashsh is
-faster).
+command is measured inside one session per tool that runs it four times with `!date` between the
+runs (every tool has crash's `!`): the best of the last three runs (start-up and first-use caches
+excluded), less the time of a `!date` alone. Ratios are the other tool's time divided by crashsh's (above 1: crashsh is faster).
 
 A run that takes longer than --timeout seconds is stopped and shown as "timeout".
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -41,6 +42,8 @@ DEFAULT_COMMANDS = ("startup", "sys", "ps", "bt -a", "foreach bt", "log", "kmem 
 SCALE_COMMANDS = ("startup", "sys", "ps", "ps -t", "bt -a", "foreach bt", "foreach files",
                   "kmem -s", "kmem -S {scale_cache}", "log")
 REPEATS_IN_SESSION = 3
+STAMP = "!date +%s.%N\n"  # a shell escape between in-session runs: the time it printed
+STAMP_LINE = re.compile(rb"(\d{10}\.\d{9})\s*$", re.M)
 # output that says the tool did not do the command (drgn's crash mode stops a command at the
 # first memory it cannot read: on the scale fixture, foreach bt at a zombie)
 UNSUPPORTED = ("command not found", "not supported", "No such command", "Traceback",
@@ -89,12 +92,21 @@ class Run:
 
     def __init__(self, seconds: float, rss_mb: float, ok: bool, timed_out: bool = False) -> None:
         self.seconds, self.rss_mb, self.ok, self.timed_out = seconds, rss_mb, ok, timed_out
+        self.stamps: list[float] = []
 
 
 def measure(argv: list[str], prologue: str, command: str, times: int = 1,
             timeout: float = 1800) -> Run:
-    """One cold run of *command* (*times* over in one session)."""
-    script = prologue + ("" if command == "startup" else command + "\n") * times + "q\n"
+    """One cold run of *command* (*times* over in one session, stamped between the runs: the
+    Run's `stamps` are the times the stamps printed)."""
+    if command == "startup":
+        body = ""
+    elif times == 1:
+        body = command + "\n"
+    else:
+        body = STAMP * 2 + (command + "\n" + STAMP) * times  # first: a stamp's own time
+    script = prologue + body + "q\n"
+    stamps: list[float] = []
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -113,7 +125,9 @@ def measure(argv: list[str], prologue: str, command: str, times: int = 1,
         tail = b""
         while chunk := proc.stdout.read(1 << 16):  # scanned, not kept: outputs can be large
             seen = seen or any(m.encode() in tail + chunk for m in UNSUPPORTED)
-            tail = chunk[-64:]
+            text, cut = tail + chunk, (tail + chunk).rfind(b"\n") + 1
+            stamps += [float(m) for m in STAMP_LINE.findall(text[:cut])]
+            tail = text[cut:][-256:]
     except BrokenPipeError:
         pass
     finally:
@@ -121,8 +135,10 @@ def measure(argv: list[str], prologue: str, command: str, times: int = 1,
         proc.returncode = os.waitstatus_to_exitcode(status)
         timer.cancel()
     elapsed = time.perf_counter() - start
-    return Run(elapsed, usage.ru_maxrss / 1024, not seen and not stopped.is_set(),
-               stopped.is_set())
+    run = Run(elapsed, usage.ru_maxrss / 1024, not seen and not stopped.is_set(),
+              stopped.is_set())
+    run.stamps = stamps
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,17 +168,19 @@ def main(argv: list[str] | None = None) -> int:
         cold = best_runs(available, line, repeat, 1, args.timeout)
         print(row(f"{command} (cold)", cold, memory=True), flush=True)
         if command != "startup":
-            again = best_runs(available, line, repeat, 1 + REPEATS_IN_SESSION, args.timeout)
-            warm = {n: in_session(cold[n], run) for n, run in again.items()}
+            again = best_runs(available, line, 1, 1 + REPEATS_IN_SESSION, args.timeout)
+            warm = {n: in_session(run) for n, run in again.items()}
             print(row(f"{command} (in session)", warm), flush=True)
     return 0
 
 
-def in_session(once: Run, four: Run) -> Run:
-    """A command's in-session time: (four runs in a session - one run) / three."""
-    if not (once.ok and four.ok):
-        return Run(0, 0, False, once.timed_out or four.timed_out)
-    return Run(max((four.seconds - once.seconds) / REPEATS_IN_SESSION, 0.001), 0, True)
+def in_session(session: Run) -> Run:
+    """A command's in-session time: the best of its runs after the first in one session, from
+    the stamps printed between them, less a stamp's own time."""
+    spans = [b - a for a, b in zip(session.stamps, session.stamps[1:])]
+    if not (session.ok and len(spans) == 2 + REPEATS_IN_SESSION):
+        return Run(0, 0, False, session.timed_out)
+    return Run(max(min(spans[2:]) - spans[0], 0.0), 0, True)
 
 
 def best_runs(available: dict, line: str, repeat: int, times: int, timeout: float) -> dict[str, Run]:
@@ -190,7 +208,7 @@ def row(label: str, runs: dict[str, Run], memory: bool = False) -> str:
     cells = "".join(f"  {n} {cell(r)}" for n, r in runs.items())
     base = runs.get("crashsh")
     ratios = "".join(f"  {n}/crashsh {r.seconds / base.seconds:.1f}x" for n, r in runs.items()
-                     if n != "crashsh" and base and base.ok and r.ok)
+                     if n != "crashsh" and base and base.ok and r.ok and base.seconds > 0)
     return f"{label:<44}{cells}{ratios}"
 
 
