@@ -25,6 +25,7 @@ from crashsh.conventions.expressions import can_eval, convert, evaluate
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list, htol, is_hexadecimal
 from crashsh.conventions.tasks import invalid_task, task_table
+from crashsh.conventions.usage import option_not_supported
 from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
@@ -178,7 +179,7 @@ def run_bt(session, args):
     if args.hex and args.dec:
         raise CommandError("-d and -x are mutually exclusive")
     if args.skip is not None and args.skip != "idle":
-        raise CommandError("-n option not supported or applicable on this architecture or kernel")
+        raise option_not_supported("n")
     if args.overflow:
         return stack_overflows(session)
     kernel = stack_kernel(session)
