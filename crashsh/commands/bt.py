@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import drgn
-from drgn.helpers.linux.sched import cpu_curr
 
 from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows
 from crashsh.conventions.expressions import can_eval, convert, evaluate
@@ -295,7 +294,7 @@ def targets(session, kernel: stack.StackKernel, args) -> Iterator[Target]:
     if args.cpus or args.active:
         cpus = cpu_list(args.cpus, len(kernel.cpus)) if args.cpus else kernel.cpus
         for cpu in cpus:
-            yield Target(cpu_curr(prog, cpu), keep_going=True)
+            yield Target(tasks.active_task(prog, cpu), keep_going=True)
         return
     if not args.tasks:
         task = session.panic_task if args.panic else session.context
@@ -341,7 +340,7 @@ def task_trace(session, kernel: stack.StackKernel, task: drgn.Object,
             else:
                 trace.entries = stack.backtrace(kernel, task, options)
         except stack.StackError as e:
-            trace.error = str(e)
+            trace.entries, trace.error = e.entries, str(e)
     return trace
 
 
