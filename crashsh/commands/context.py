@@ -18,7 +18,7 @@ from crashsh.registry import command
 SET_HELP = """\
 Without arguments: the current context (the task whose pid, task address, CPU and state
 commands such as bt, task, vm and files use by default). A pid or task address makes that
-task the context; -p the panic task's; -c CPU the task running on that CPU. With a crash
+task the context; -p the panic task's; -c CPU the active task of that CPU. With a crash
 variable's name: its value (`set radix`), and with a value too, a new value (`set radix 16`,
 `set scroll off`); -v lists them all. crashsh adds `set output plain|rich|json|auto`.
 -a PID|TASK marks that task as the active task of its CPU (dump files only) for the rest of

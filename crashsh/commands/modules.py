@@ -174,10 +174,10 @@ def run_mod(session, args):
         if objfile:
             load_file(session, name, objfile[0])
         else:
-            drgn_module(session, name)
-            notice = load_found(session, name, module_trees(session, None))
-            if notice is not None:
-                raise CommandError(notice.message)
+            path = find_module_file(module_trees(session, None), name)
+            if path is None:
+                raise CommandError(f"cannot find or load object file for {name} module")
+            load_file(session, name, path)
         only = name
     elif args.load_all is not None:
         modules = loaded_modules(prog)
