@@ -21,8 +21,11 @@ class CommandError(CrashshError):
 
 class UsageError(CrashshError):
     """A command line could not be parsed: the reason on stderr (as getopt writes it), then
-    crash's usage block; *usage* is shown for a command crash does not have."""
+    crash's usage block; *usage* is shown for a command crash does not have. With *resume*
+    (the arguments read without the bad options) the command runs on after the reason, as
+    crash's help does."""
 
-    def __init__(self, message: str, usage: str) -> None:
+    def __init__(self, message: str, usage: str, resume: object = None) -> None:
         super().__init__(message)
         self.usage = usage
+        self.resume = resume

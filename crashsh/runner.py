@@ -74,7 +74,7 @@ class CommandRunner:
         """run_command without the error log and timing: the command, its output, its failures."""
         try:
             cmd = get_command(name)
-            args = cmd.parser().parse_args(argv)
+            args = self.parse(name, cmd.parser(), argv)
             if cmd.needs_dump and self.session is None:
                 raise CrashshError("no dump is open")
             data = cmd.run(self.session, args)
@@ -100,6 +100,22 @@ class CommandRunner:
         except Exception:  # noqa: BLE001 - a command bug must not end the session
             self.debug_trace()
             self.error(name, INTERNAL_ERROR)
+
+    def parse(self, name: str, parser, argv: list[str]):
+        """The command's arguments; for a command that reads on past bad options (help), the
+        getopt lines first, on stderr (in JSON mode, the document's error) and a failure."""
+        try:
+            return parser.parse_args(argv)
+        except UsageError as e:
+            if e.resume is None:
+                raise
+            lines = "".join(f"{name}: {line}\n" for line in str(e).split("\n"))
+            if self.output_mode() == "json":
+                self.error_text(lines)
+            else:
+                self.failures += 1
+                self.stderr.write(lines)
+            return e.resume
 
     def show(self, data: object) -> None:
         """Render a command's data: into the line's JSON document, or as text (paged)."""

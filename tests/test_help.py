@@ -7,7 +7,7 @@ import pytest
 
 from crashsh.commands.help import BUILTIN_PAGES, help_names
 from crashsh.registry import get_command, load_builtin_commands
-from tests.differential.runner import CrashshRunner, run_json
+from tests.differential.runner import CrashshRunner, run_document, run_json
 
 
 def test_the_list_is_crash_commands_only(crashsh):
@@ -86,3 +86,23 @@ def test_help_z_all_and_pages_without_argparse_help(crashsh):
     assert "--help" not in pages and "\0" not in pages
     assert pages.count("usage: exit | q | quit") == 1
     assert "\n\nusage: bt " in pages  # a blank line between pages
+
+
+def test_bad_option_reports_then_shows_helps_page_and_the_rest(crashsh):
+    """crash's cmd_help on a bad option: getopt's line (stderr) for each bad letter before the
+    first good option; without a good one, cmd_usage(COMPLETE_HELP) (help's own page) and
+    then what the rest of the line asks for."""
+    def run(line: str) -> tuple[str, str]:
+        crashsh.err.seek(0)
+        crashsh.err.truncate()
+        return crashsh.run(line), crashsh.err.getvalue()
+
+    assert run("help bt -Z") == (run("help help bt")[0], "help: invalid option -- 'Z'\n")
+    assert run("help -Z") == (run("help help")[0] + run("help")[0],
+                              "help: invalid option -- 'Z'\n")
+    assert run("help -Y bt -Z")[1] == "help: invalid option -- 'Y'\nhelp: invalid option -- 'Z'\n"
+    assert run("help -Zr") == (run("help -r")[0], "help: invalid option -- 'Z'\n")
+    assert run("help -rZ") == (run("help -r")[0], "")  # -r returns before getopt reads Z
+    document = run_document(crashsh, "help bt -Z")
+    assert document["error"] == "help: invalid option -- 'Z'"
+    assert [page["name"] for page in document["data"]] == ["help", "bt"]

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import drgn
-from drgn.helpers.linux.sched import cpu_curr
 
 from crashsh.commands.memory import MemoryRow, RdOptions, memory_rows
 from crashsh.conventions.expressions import can_eval, convert, evaluate
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import cpu_list, htol, is_hexadecimal
 from crashsh.conventions.tasks import invalid_task, task_table
+from crashsh.conventions.usage import option_not_supported
 from crashsh.errors import CommandError
 from crashsh.kernel import stack, tasks
 from crashsh.kernel.readmem import Memory
@@ -178,7 +178,7 @@ def run_bt(session, args):
     if args.hex and args.dec:
         raise CommandError("-d and -x are mutually exclusive")
     if args.skip is not None and args.skip != "idle":
-        raise CommandError("-n option not supported or applicable on this architecture or kernel")
+        raise option_not_supported("n")
     if args.overflow:
         return stack_overflows(session)
     kernel = stack_kernel(session)
@@ -294,7 +294,7 @@ def targets(session, kernel: stack.StackKernel, args) -> Iterator[Target]:
     if args.cpus or args.active:
         cpus = cpu_list(args.cpus, len(kernel.cpus)) if args.cpus else kernel.cpus
         for cpu in cpus:
-            yield Target(cpu_curr(prog, cpu), keep_going=True)
+            yield Target(tasks.active_task(prog, cpu), keep_going=True)
         return
     if not args.tasks:
         task = session.panic_task if args.panic else session.context
@@ -340,7 +340,7 @@ def task_trace(session, kernel: stack.StackKernel, task: drgn.Object,
             else:
                 trace.entries = stack.backtrace(kernel, task, options)
         except stack.StackError as e:
-            trace.error = str(e)
+            trace.entries, trace.error = e.entries, str(e)
     return trace
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-
-from drgn.helpers.linux.sched import cpu_curr
+from dataclasses import dataclass
 
 from crashsh.commands import variables
 from crashsh.commands.system import context_info
@@ -13,15 +12,18 @@ from crashsh.conventions.tasks import task_table
 from crashsh.errors import CommandError
 from crashsh.kernel import tasks
 from crashsh.parsing import CommandParser, Completes, completes
+from crashsh.records import Address
 from crashsh.registry import command
 
 SET_HELP = """\
 Without arguments: the current context (the task whose pid, task address, CPU and state
 commands such as bt, task, vm and files use by default). A pid or task address makes that
-task the context; -p the panic task's; -c CPU the task running on that CPU. With a crash
+task the context; -p the panic task's; -c CPU the active task of that CPU. With a crash
 variable's name: its value (`set radix`), and with a value too, a new value (`set radix 16`,
 `set scroll off`); -v lists them all. crashsh adds `set output plain|rich|json|auto`.
-crash's -a (mark a task active on its CPU) is not supported.
+-a PID|TASK marks that task as the active task of its CPU (dump files only) for the rest of
+the session: ps marks it with ">", bt -a and set -c take it for that CPU, and its state
+shows (ACTIVE); the context does not change.
 """
 SET_EXAMPLES = """\
 examples:
@@ -34,6 +36,8 @@ examples:
   set radix 16     print numbers in hexadecimal from now on:
     output radix: 16 (hex)
   set -v           every crash variable and its value
+  set -a 141       mark pid 141 as the active task on its CPU:
+    "crashsh_marker" task ffff8d1bc408a0c0 has been marked as the active task on cpu 1
 """
 
 
@@ -42,6 +46,9 @@ def set_parser() -> CommandParser:
                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-p", dest="panic", action="store_true", help="the panic task's context")
     p.add_argument("-c", dest="cpu", type=dtoi, help="the active task on CPU")
+    completes(p.add_argument("-a", dest="active", metavar="pid|taskp",
+                             help="mark the task as the active task on its CPU"),
+              Completes(names=("pid", "task")))
     p.add_argument("-v", dest="variables", action="store_true",
                    help="list crash's internal variables and their values")
     after = {name: Completes(words=values) for name, values in variables.VALUE_WORDS.items()}
@@ -65,10 +72,12 @@ def run_set(session, args):
             )
         if args.cpu not in tasks.online_cpus(prog):
             raise CommandError(f"invalid cpu number: cpu {args.cpu} is OFFLINE")
-        task = cpu_curr(prog, args.cpu)
+        task = tasks.active_task(prog, args.cpu)
         if task.value_() == session.context.value_():
             return None  # crash prints nothing when the context is already that task
         session.context = task
+    elif args.active is not None:
+        return mark_active(session, args.active)
     elif args.variables:
         return variables.variables(session)
     elif args.args:
@@ -77,3 +86,25 @@ def run_set(session, args):
             return changed
         session.context = task_table(prog).get(args.args[0]).tasks[0]
     return context_info(session)
+
+
+@dataclass
+class ActiveMarked:
+    """`set -a`: the task now marked as its CPU's active task."""
+
+    command: str
+    task: Address
+    cpu: int
+
+
+def mark_active(session, text: str) -> ActiveMarked:
+    """crash's `set -a PID|TASK` (a pid shared by several tasks needs a task address)."""
+    if session.is_live:
+        raise CommandError("-a option not allowed on live systems")
+    found = task_table(session.prog).get(text)
+    if found.kind == "pid" and len(found.contexts) > 1:
+        raise CommandError(f"pid {found.value} has {len(found.contexts)} tasks: "
+                           "use a task address")
+    task = found.tasks[0]
+    cpu = tasks.mark_active(task)
+    return ActiveMarked(tasks.comm(task), task.value_(), cpu)

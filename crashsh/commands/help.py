@@ -11,7 +11,7 @@ import drgn
 
 from crashsh import __version__, dumpnotes
 from crashsh.dumpfile import FileKind
-from crashsh.errors import CommandError
+from crashsh.errors import CommandError, UsageError
 from crashsh.interpreter import BUILTIN_ALIASES, QUIT_WORDS
 from crashsh.parsing import CommandParser, Completes, Ordered, completes
 from crashsh.records import Word
@@ -81,7 +81,8 @@ header and sub-header, or the ELF header and PT_LOAD segments; the notes, VMCORE
 lines; for a split kdump, its parts' names, then the file crashsh joined them into); -m the
 machine's figures crashsh works with (page size, stack sizes, KASLR offset, address space
 bases, exception stacks); -v the kernel's memory layout (nodes, zones, memory model, slab
-allocator). -z lists these options.
+allocator). -z lists these options. A bad option is reported (on stderr, as getopt does) and,
+as in crash, help's own page comes first, then the rest as asked.
 """
 HELP_EXAMPLES = """\
 examples:
@@ -139,9 +140,34 @@ HELP_OPTIONS = (("n", "the dump file's header and notes (also -D)"),
                 ("z", "these options"))
 
 
+class HelpParser(CommandParser):
+    """crash's cmd_help reads on past a bad option: getopt's line for each bad letter before
+    the first good option, then (with no good option) help's own page and the rest."""
+
+    def parse_args(self, args=None, namespace=None) -> argparse.Namespace:
+        known = {s[1] for a in self._actions for s in a.option_strings}
+        words, bad, chosen = [], [], None
+        for word in args or []:
+            if not word.startswith("-") or len(word) == 1 or word == "--":
+                words.append(word)
+                continue
+            for letter in word[1:]:
+                if chosen is None and letter not in known:
+                    bad.append(letter)
+                elif chosen is None:
+                    chosen = f"-{letter}"
+        parsed = super().parse_args([*words, *([chosen] if chosen else [])], namespace)
+        if not bad:
+            return parsed
+        parsed.argerrs = chosen is None
+        raise UsageError("\n".join(f"invalid option -- '{letter}'" for letter in bad), "",
+                         resume=parsed)
+
+
 def help_parser() -> CommandParser:
-    p = CommandParser("help", HELP_HELP, epilog=HELP_EXAMPLES, add_help=False,
-                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = HelpParser("help", HELP_HELP, epilog=HELP_EXAMPLES, add_help=False,
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(argerrs=False)
     for letter, what in HELP_OPTIONS:
         p.add_argument(f"-{letter}", dest="tables", action=Ordered, nargs=0, default=[],
                        help=what or argparse.SUPPRESS)
@@ -166,10 +192,12 @@ def run_help(session, args):
         if session is None:
             raise CommandError("no dump is open")
         return TABLES[option.lower() if option != "D" else "n"](session)
+    own = [page("help")] if args.argerrs else []  # crash's cmd_usage(COMPLETE_HELP)
     if not args.names:
-        return HelpScreen(help_names(), __version__, drgn.__version__)
+        screen = HelpScreen(help_names(), __version__, drgn.__version__)
+        return [*own, screen] if own else screen
     names = [n for n in help_names() if n != "q"] if args.names == ["all"] else args.names
-    pages = [page(name) for name in names]
+    pages = own + [page(name) for name in names]
     return [HelpPage(p.name, p.text + "\n") if isinstance(p, HelpPage) and i < len(pages) - 1
             else p for i, p in enumerate(pages)]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import drgn
 
+from crashsh.conventions.usage import option_not_supported
 from crashsh.errors import CommandError
 from crashsh.kernel.printk import printk_records
 from crashsh.kernel.system import hz, uptime_jiffies
@@ -75,7 +76,8 @@ LOG_HELP = """\
 The kernel's message buffer (the printk ring buffer) with each record's timestamp as
 [seconds.microseconds]; -T as a human-readable date, -t without, -m with the message level,
 -c with the caller's thread or CPU id, -d with the SUBSYSTEM/DEVICE dictionary, -s only the
-printk_safe buffers, -R with Rust symbols demangled.
+printk_safe buffers, -R with Rust symbols demangled. -a prints instead the audit records still
+queued in the kernel (not yet read by auditd), one "type=N TEXT" line each.
 """
 LOG_EXAMPLES = """\
   log | tail -2    the last two lines:
@@ -83,6 +85,8 @@ LOG_EXAMPLES = """\
     [    8.730954]  </TASK>
   log -m           each line with its level, e.g. <6>[    0.000000] Linux version ...
   dmesg -T         (an alias) with wall-clock times
+  log -a           the queued audit records, e.g. type=1300 audit(1700000000.123:42): ...
+                   (or "log: kernel audit log is empty")
 """
 
 
@@ -94,7 +98,7 @@ def log_parser() -> CommandParser:
     p.add_argument("-m", dest="level", action="store_true", help="message level")
     p.add_argument("-c", dest="caller", action="store_true", help="caller (thread or CPU id)")
     p.add_argument("-a", dest="audit", action="store_true",
-                   help="audit log (whether it is empty; its records are not printed yet)")
+                   help="the audit records queued in the kernel")
     p.add_argument("-s", dest="safe", action="store_true",
                    help="only the printk_safe_seq_buf buffers (kernels 4.11 to 5.14)")
     p.add_argument("-R", dest="rust", action="store_true", help="demangle Rust symbols")
@@ -134,10 +138,10 @@ def records(prog) -> Iterator[LogRecord]:
 
 @command("log", "dump system message buffer", log_parser,
          synopsis="[-TtdmascR]")
-def run_log(session, args) -> LogListing:
+def run_log(session, args) -> LogListing | AuditLog | SafeBuffers | None:
     prog = session.prog
     if args.audit:
-        audit_log(prog)
+        return audit_log(prog)
     prefix = "none" if args.no_time else "ctime" if args.ctime else "time"
     options = LogOptions(
         prefix=prefix,
@@ -182,18 +186,57 @@ def safe_buffers(prog) -> list[SafeBuffer] | None:
     return found
 
 
-AUDIT_QUEUES = ("audit_hold_queue", "audit_retry_queue", "audit_queue")
+@dataclass
+class AuditRecord:
+    """One queued audit message: its netlink type and text (crash's "type=%u %s")."""
+
+    type: int
+    text: str
 
 
-def audit_log(prog) -> None:
-    """`log -a`: crash reports an empty audit backlog; printing queued records is not done yet."""
-    try:
-        queued = sum(prog[name].qlen.value_() for name in AUDIT_QUEUES)
-    except KeyError:
-        raise CommandError("-a option not supported on this kernel") from None
-    if not queued:
+@dataclass
+class AuditLog:
+    """`log -a`: the records of the kernel's audit queues, in crash's order."""
+
+    records: list[AuditRecord]
+
+
+# crash's dump_audit(): the queues of kernels before 4.11 (audit_skb_queue), then the newer
+AUDIT_QUEUES = (("audit_skb_queue", ("audit_skb_hold_queue", "audit_skb_queue")),
+                ("audit_queue", ("audit_hold_queue", "audit_retry_queue", "audit_queue")))
+
+
+def audit_log(prog) -> AuditLog:
+    """`log -a`: every queued audit record, or crash's message for none."""
+    names = next((queues for marker, queues in AUDIT_QUEUES if marker in prog), None)
+    if names is None:
+        raise option_not_supported("a")
+    found = [record for name in names if name in prog for record in audit_queue(prog[name])]
+    if not found:
         raise CommandError("kernel audit log is empty")
-    raise CommandError(f"{queued} queued audit records: printing them is not supported yet")
+    return AuditLog(found)
+
+
+def audit_queue(head: drgn.Object) -> Iterator[AuditRecord]:
+    """crash's dump_audit_skb_queue(): each sk_buff of the queue, its netlink header's type
+    and the text after the (aligned) header up to the first NUL."""
+    if not head.qlen:
+        return
+    prog = head.prog_
+    header = prog.type("struct nlmsghdr")
+    aligned = (drgn.sizeof(header) + 3) & ~3  # NLMSG_HDRLEN
+    end = head.address_
+    skb = head.next
+    while True:
+        data = skb.data.value_()
+        if not data:
+            raise CommandError("sk_buff.data: NULL")
+        kind = drgn.Object(prog, header, address=data).nlmsg_type.value_()
+        text = prog.read(data + aligned, max(skb.len.value_() - aligned, 0))
+        yield AuditRecord(kind, text.split(b"\0", 1)[0].decode("latin-1"))
+        skb = skb.next
+        if skb.value_() == end:
+            return
 
 
 def ctime(seconds: int) -> str:

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 import drgn
 from drgn.helpers.linux.module import find_module
 
+from crashsh.conventions.notices import Notice
+from crashsh.conventions.usage import usage_error
 from crashsh.errors import CommandError
 from crashsh.kernel.modules import has_module_memory, loaded_modules, module_taints
+from crashsh.modsearch import Tree, find_module_file, search_trees
 from crashsh.parsing import CommandParser, Completes, completes
 from crashsh.records import LAYOUT, Address
 from crashsh.registry import command
@@ -29,7 +32,7 @@ class ModuleListing:
     text_base: bool  # header says TEXT_BASE (6.4+) rather than BASE
     name_width: int = field(metadata=LAYOUT)  # crash sizes the columns over all modules, even when listing one
     size_width: int = field(metadata=LAYOUT)
-    rows: list[ModuleRow]
+    rows: list[ModuleRow | Notice]  # mod -S: crash's line for a module not found
 
 
 @dataclass
@@ -46,13 +49,18 @@ class ModuleTaints:
 MOD_HELP = """\
 The loaded modules: each module struct's address, name, base, size and the debuginfo file
 found for it (or "(not loaded)"). -s MODULE [FILE] and -S [DIR] load modules' debuginfo,
--d/-D show them as not loaded again, -t lists the modules' taints.
+-d/-D show them as not loaded again, -t lists the modules' taints. Without a FILE or DIR the
+object files are searched where crash searches them: /usr/lib/debug/lib/modules/RELEASE,
+$CRASH_MODULE_PATH, /lib/modules/RELEASE (its updates/ first), then the directory of the
+vmlinux file and below; each module's NAME.o, NAME.ko or NAME.ko.debug, also with dashes
+for underscores. A module not found gets crash's line instead of its row.
 """
 MOD_EXAMPLES = """\
   mod              the modules:
          MODULE       NAME                         BASE         SIZE  OBJECT FILE
     ffffffffc0268040  crashsh_test           ffffffffc0266000  16384  .../extra/crashsh_test.ko
   mod -S /usr/lib/debug/lib/modules/$(uname -r)    load every module's debuginfo from there
+  mod -S           the same from crash's places (e.g. beside the vmlinux file)
   mod -t           modules that taint the kernel, with their flags
 """
 
@@ -107,24 +115,43 @@ def load_file(session, name: str, path: str) -> None:
         module.try_file(path)
     if module.debug_file_path is None:
         raise CommandError(f"cannot load symbols from: {path}")
-    module_files(session)[name] = module.debug_file_path
+    module_files(session)[name] = path
 
 
-def load_from_directory(session, directory: str) -> None:
-    """mod -S [DIR]: find each module's .ko below DIR (or the session's search path)."""
-    if directory and not os.path.isdir(directory):
-        raise CommandError(f"{directory} is not a directory")
-    if directory:
-        options = session.prog.debug_info_options
-        options.kernel_directories = (*options.kernel_directories, directory)
+def module_trees(session, tree: str | None) -> list[Tree]:
+    from crashsh.kernel.system import uts_field
+
+    return search_trees(uts_field(session.prog, "release"),
+                        session.vmlinux_given or session.vmlinux, tree)
+
+
+def load_found(session, name: str, trees: list[Tree]) -> Notice | None:
+    """Find *name*'s object file as crash does and load it; crash's line when that fails
+    (None when loaded, or when not found but loaded before)."""
+    path = find_module_file(trees, name)
+    if path is None:
+        if name in module_files(session):
+            return None
+        return Notice("mod", f"cannot find or load object file for {name} module")
     try:
-        session.prog.load_debug_info(default=True)
-    except drgn.MissingDebugInfoError:
-        pass
+        load_file(session, name, path)
+    except CommandError as e:
+        return Notice("mod", str(e))
+    return None
+
+
+def load_all(session, tree: str, modules) -> list[ModuleRow | Notice]:
+    """mod -S [DIR]: each module's object file found (below DIR, or in crash's places) and
+    loaded; the rows of those loaded, crash's line for the others."""
+    if tree and not os.path.isdir(tree):
+        raise usage_error("mod", f"{tree} is not a directory")
+    trees = module_trees(session, tree or None)
     files = module_files(session)
-    for module in session.prog.modules():
-        if isinstance(module, drgn.RelocatableModule) and module.debug_file_path:
-            files[module.name] = module.debug_file_path
+    rows: list[ModuleRow | Notice] = []
+    for m in modules:
+        notice = load_found(session, m.name, trees)
+        rows.append(notice or ModuleRow(m.address, m.name, m.base, m.size, files.get(m.name)))
+    return rows
 
 
 @command("mod", "module information and loading of symbols", mod_parser,
@@ -147,12 +174,15 @@ def run_mod(session, args):
         if objfile:
             load_file(session, name, objfile[0])
         else:
-            load_from_directory(session, "")
-            if name not in files:
+            path = find_module_file(module_trees(session, None), name)
+            if path is None:
                 raise CommandError(f"cannot find or load object file for {name} module")
+            load_file(session, name, path)
         only = name
     elif args.load_all is not None:
-        load_from_directory(session, args.load_all)
+        modules = loaded_modules(prog)
+        return ModuleListing(has_module_memory(prog), *column_widths(modules),
+                             load_all(session, args.load_all, modules))
     elif args.drop:
         drgn_module(session, args.drop)
         files.pop(args.drop, None)
@@ -167,6 +197,10 @@ def run_mod(session, args):
     modules = loaded_modules(prog)
     rows = [ModuleRow(m.address, m.name, m.base, m.size, files.get(m.name))
             for m in modules if only is None or m.name == only]
-    name_width = max((len(m.name) for m in modules), default=0)
-    size_width = max((len(str(m.size)) for m in modules), default=0)
-    return ModuleListing(has_module_memory(prog), name_width, size_width, rows)
+    return ModuleListing(has_module_memory(prog), *column_widths(modules), rows)
+
+
+def column_widths(modules) -> tuple[int, int]:
+    """crash sizes the NAME and SIZE columns over all the modules."""
+    return (max((len(m.name) for m in modules), default=0),
+            max((len(str(m.size)) for m in modules), default=0))

@@ -10,6 +10,7 @@ import drgn
 from crashsh.conventions.notices import Notice
 from crashsh.conventions.numbers import htol, is_hexadecimal
 from crashsh.conventions.tasks import task_table
+from crashsh.conventions.usage import option_not_supported
 from crashsh.errors import CommandError
 from crashsh.kernel import fs, paths, tasks
 from crashsh.parsing import PID_OR_TASK, CommandParser, completes
@@ -86,8 +87,7 @@ def unsupported(prog: drgn.Program, option: str, member: str) -> Iterator[Notice
     if prog.type("struct super_block").has_member(member):
         raise CommandError(f"-{option}: super_block.{member} lists are not implemented")
     yield Notice("mount", f"the super_block.{member} linked list does not exist in this kernel")
-    raise CommandError(f"-{option} option not supported or applicable on this architecture "
-                       "or kernel")
+    raise option_not_supported(option)
 
 
 def namespace_task(prog: drgn.Program, text: str | None) -> drgn.Object:

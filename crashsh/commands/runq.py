@@ -10,7 +10,7 @@ from drgn.helpers.linux.sched import cpu_curr, cpu_rq
 
 from crashsh.conventions.numbers import cpu_list
 from crashsh.conventions.tasks import task_table
-from crashsh.conventions.usage import usage_error
+from crashsh.conventions.usage import option_not_supported, usage_error
 from crashsh.errors import CommandError
 from crashsh.kernel import runqueue, tasks
 from crashsh.kernel.taskgroups import GroupWalk, QueuedTask, root_task_group, task_groups
@@ -318,8 +318,7 @@ class RunqView:
         rt_rqs = member_or_none(root, "rt_rq")
         cfs_rqs = member_or_none(root, "cfs_rq")
         if rt_rqs is None and cfs_rqs is None:
-            raise CommandError("-g option not supported or applicable on this architecture "
-                               "or kernel")
+            raise option_not_supported("g")
         walk = GroupWalk(self.queued, task_groups(root))
         found = []
         for cpu in self.cpus:

@@ -18,3 +18,9 @@ def usage_block(name: str) -> str | None:
 def usage_error(name: str, reason: str) -> CommandError:
     """crash's error(INFO, reason) and then its usage block, both in the output."""
     return CommandError(f"{reason}\n{usage_block(name).rstrip()}")
+
+
+def option_not_supported(letter: str) -> CommandError:
+    """crash's option_not_supported(): an option the kernel (or machine) has nothing for."""
+    return CommandError(f"-{letter} option not supported or applicable on this architecture "
+                        "or kernel")

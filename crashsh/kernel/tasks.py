@@ -94,13 +94,35 @@ def online_cpus(prog: drgn.Program) -> list[int]:
 
 
 @per_dump
-def _active_tasks(prog: drgn.Program) -> dict[int, int]:
-    return {cpu_curr(prog, cpu).value_(): cpu for cpu in online_cpus(prog)}
+def active_set(prog: drgn.Program) -> dict[int, int]:
+    """crash's tt->active_set: CPU -> the address of its active task, each online CPU's
+    current task until `set -a` marks another (mark_active)."""
+    return {cpu: cpu_curr(prog, cpu).value_() for cpu in online_cpus(prog)}
 
 
 def active_tasks(prog: drgn.Program) -> dict[int, int]:
-    """Task address -> CPU for every CPU's current task."""
-    return _active_tasks(prog)
+    """Task address -> CPU for every CPU's active task, and the panic task's even when `set
+    -a` marked another on its CPU (crash's is_task_active)."""
+    found = {task: cpu for cpu, task in active_set(prog).items()}
+    panic = facts(prog).panic_task
+    found.setdefault(panic.value_(), cpu_of(panic))
+    return found
+
+
+def active_task(prog: drgn.Program, cpu: int) -> drgn.Object:
+    """The active task of *cpu* (an offline CPU's: its runqueue's current task)."""
+    address = active_set(prog).get(cpu)
+    if address is None:
+        return cpu_curr(prog, cpu)
+    return drgn.Object(prog, "struct task_struct *", address)
+
+
+def mark_active(task: drgn.Object) -> int:
+    """crash's `set -a`: *task* becomes the active task of its CPU, for this dump's later
+    commands (ps's marker, bt -a, set -c, ...); returns the CPU."""
+    cpu = cpu_of(task)
+    active_set(task.prog_)[cpu] = task.value_()
+    return cpu
 
 
 @per_dump

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from itertools import groupby
 
-from crashsh.commands.log import LogListing, LogOptions, LogRecord, SafeBuffer, SafeBuffers, ctime
+from crashsh.commands.log import AuditLog, LogListing, LogOptions, LogRecord, SafeBuffer, SafeBuffers, ctime
 from crashsh.render.plain import plain
 
 SPACE_CHARS = "\t\v\f\r "
@@ -166,3 +166,9 @@ def _(listing: LogListing) -> Iterator[str]:
         yield record_text(listing.options, record)
     if listing.safe is not None:
         yield from plain(listing.safe)
+
+
+@plain.register
+def _(audit: AuditLog) -> Iterator[str]:
+    for record in audit.records:
+        yield f"type={record.type} {record.text}\n"

@@ -120,6 +120,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
     from tests.differential.cases.list import placeholders as list_placeholders
     from tests.differential.cases.memory import placeholders as memory_placeholders
     from tests.differential.cases.net import placeholders as net_placeholders
+    from tests.differential.cases.set_active import placeholders as set_active_placeholders
     from tests.differential.cases.waitq import placeholders as waitq_placeholders
 
     prog = runner.session.prog
@@ -149,6 +150,7 @@ def placeholders(runner: CrashshRunner, fixture: Fixture) -> dict[str, str]:
         **list_placeholders(prog, marker_pid, manifest["threads_proc"]["pid"]),
         **memory_placeholders(prog, marker_pid),
         **net_placeholders(prog, marker_pid),
+        **set_active_placeholders(prog, marker_pid),
         **waitq_placeholders(prog),
     }
 

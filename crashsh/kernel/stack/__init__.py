@@ -59,9 +59,14 @@ def has_stack(task: drgn.Object) -> bool:
 def backtrace(kernel: StackKernel, task: drgn.Object, options: WalkOptions) -> list[Entry]:
     """crash's bt of one task that has a stack: frames, exception frames, stack switches.
 
-    Raises StackError where crash gives up on the task (the message says why).
+    Raises StackError where crash gives up on the task (the message says why; its entries
+    are those found before).
     """
-    return Walk(kernel, task, options).run()
+    walk = Walk(kernel, task, options)
+    try:
+        return walk.run()
+    except StackError as e:
+        raise StackError(str(e), walk.entries) from None
 
 
 def exception_frame_search(kernel: StackKernel, task: drgn.Object) -> list[Entry]:

@@ -165,9 +165,9 @@ class StackKernel(CpuStacks):
         return self.counted[key]
 
     # tasks
-    @cached_property
+    @property
     def active(self) -> dict[int, int]:
-        return tasks.active_tasks(self.prog)
+        return tasks.active_tasks(self.prog)  # `set -a` may change it between commands
 
     @cached_property
     def crashed_registers(self) -> Registers | None:

@@ -11,7 +11,12 @@ STACK_END_MAGIC = 0x57AC6E9D
 
 
 class StackError(Exception):
-    """crash gives up on the task's trace with this message (printed as ``bt: message``)."""
+    """crash gives up on the task's trace with this message (printed as ``bt: message``),
+    after the *entries* it has printed on the way."""
+
+    def __init__(self, message: str, entries: list | None = None) -> None:
+        super().__init__(message)
+        self.entries = entries or []
 
 
 # -- what a walk finds ---------------------------------------------------------------------------

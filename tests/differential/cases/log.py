@@ -19,4 +19,6 @@ CASES = (
     Case("log -s", True),
     Case("log -s -m", True),
     Case("log -as", True),
+    Case("log -aT", True),  # -a alone decides: the audit queues (empty on the fixtures)
+    Case("log -ma", True),
 )
