@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 
 import pytest
 from drgn.helpers.linux.sched import task_cpu
 
 from crashsh.triage import classify
 from crashsh.triage.classify import StackFrame
-from crashsh.triage.report import triage
+from crashsh.kernel.stack.records import ExceptionFrame, Frame, Registers
+from crashsh.records import Address, Word
+from crashsh.triage.report import Panic, looping, triage
 from tests.test_json import walk
 
 pytestmark = pytest.mark.vmcore
@@ -273,6 +276,25 @@ def test_oom_cause_is_the_allocating_caller_or_a_user_page_fault():
     leak = frames(*head, "__alloc_pages", "allocate_slab", "___slab_alloc", "__kmalloc",
                   "kmalloc_trace") + [StackFrame("leaky_fn", "mymod"), StackFrame("kthread")]
     assert classify.signature("oom", classify.oom_cause(leak)) == "oom: leaky_fn [mymod]"
+
+
+def test_a_lockup_caught_in_what_its_loop_polls_names_the_looping_caller():
+    """The watchdog's interrupt lands in the loop or in what it polls (completion_done, a
+    spinlock's slow path), depending on the moment: the verdict is the loop's function."""
+    regs = Registers(*[Word(0)] * len(fields(Registers)))
+    caught = ExceptionFrame(Address(0x1000), regs, function="completion_done")
+    caller = Frame(1, Address(0x2000), Address(0xc000), "spin_fn.isra.0", 4, "mymod", "m.c", 7)
+    walk = [caught, Frame(2, Address(0x2008), Address(0xc100), "_raw_spin_lock", 9), caller,
+            Frame(3, Address(0x2010), Address(0xd000), "kthread", 0)]
+    for kind, function, module in (("soft_lockup", "spin_fn", "mymod"),
+                                   ("oops", "completion_done", None)):
+        panic = Panic(kind, "", 1, "spin", 0, function="completion_done")
+        if kind in classify.LOCKUP_KINDS:
+            looping(panic, walk[1:])
+        assert (panic.function, panic.module) == (function, module)
+    assert panic.line is None
+    assert classify.is_polled("native_queued_spin_lock_slowpath")
+    assert not classify.is_polled("spin_fn")
 
 
 def test_log_readers():

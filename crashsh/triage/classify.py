@@ -70,6 +70,15 @@ ALLOCATOR = re.compile(r"^(?:" + "|".join((
     r"_{0,3}slab_alloc\w*", r"allocate_slab", r"new_slab", r"k[vz]alloc\w*", r"kvmalloc\w*",
     r"_{0,2}vmalloc\w*",
 )) + r")$")
+# what a lockup's interrupted loop polls: the loop is in the caller (the interrupt lands in either)
+POLLED = re.compile(r"^(?:" + "|".join((
+    r"completion_done", r"try_wait_for_completion", r"cpu_relax", r"rep_nop",
+    r"\w*queued_(?:spin|read|write)_lock_slowpath", r"_raw_(?:spin|read|write)_(?:try)?lock\w*",
+    r"do_raw_(?:spin|read|write)_(?:try)?lock", r"\w*delay_\w+", r"_{0,2}(?:const_)?[unm]?delay",
+    r"read_seqcount\w*", r"smp_call_function\w*", r"csd_lock_wait\w*", r"mutex_spin_on_owner",
+    r"osq_lock", r"rwsem_spin_on_owner", r"ktime_get\w*", r"kthread_should_stop",
+)) + r")$")
+LOCKUP_KINDS = ("soft_lockup", "hard_lockup")
 FAULT_PATH = re.compile(r"^(?:_{0,2}handle_mm_fault|handle_pte_fault|_{0,2}do_\w*fault\w*|"
                         r"do_\w+_page|wp_page_copy|filemap_fault\w*)$")
 USER_PAGE_FAULT = "page_fault"
@@ -92,6 +101,11 @@ def base_name(function: str) -> str:
 
 def is_machinery(function: str) -> bool:
     return bool(MACHINERY.match(base_name(function)))
+
+
+def is_polled(function: str) -> bool:
+    """Whether a lockup's loop may be found inside *function* rather than in its own code."""
+    return bool(POLLED.match(base_name(function)))
 
 
 def panic_kind(message: str, log: Sequence[str], stack: Sequence[StackFrame]) -> str:

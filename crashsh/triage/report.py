@@ -262,16 +262,28 @@ def panic_report(session, kernel: stack.StackKernel, log: list[str]) -> Panic:
 def faulting(panic: Panic, kernel: stack.StackKernel, walk: list, log: list[str]) -> None:
     """Where it faulted: the first kernel-mode exception frame of the crashing stack, else the
     RIP line of the log's last oops report."""
-    for entry in walk:
+    for i, entry in enumerate(walk):
         if isinstance(entry, stack.ExceptionFrame):
             panic.function = classify.base_name(entry.function)
             panic.module = module_of(kernel, entry.registers.rip)
             panic.address = entry.registers.rip
             panic.file, panic.line = entry.file, entry.line
+            if panic.kind in classify.LOCKUP_KINDS and classify.is_polled(entry.function):
+                looping(panic, walk[i + 1:])
             return
     found = classify.rip_from_log(log)
     if found:
         panic.function, panic.module = classify.base_name(found.function), found.module
+
+
+def looping(panic: Panic, callers: list) -> None:
+    """A lockup interrupted inside what its loop polls (completion_done, a spinlock's slow
+    path, a delay): the function that loops is the first caller that polls nothing."""
+    for frame in callers:
+        if isinstance(frame, stack.Frame) and not classify.is_polled(frame.function):
+            panic.function, panic.module = classify.base_name(frame.function), frame.module
+            panic.address, panic.file, panic.line = frame.pc, frame.file, frame.line
+            return
 
 
 def panic_cause(panic: Panic, hung: list[HungTask]) -> StackFrame | None:
