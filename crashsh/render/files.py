@@ -52,9 +52,25 @@ def plain_files(task: TaskFiles) -> Iterator[str]:
     if not task.files:
         yield "No open files\n"
         return
-    yield NRPAGES_HEADER if task.nrpages_columns else FILES_HEADER
-    for f in task.files:
-        yield file_row(f, task.nrpages_columns)
+    yield table_text(task.files, task.nrpages_columns)
+
+
+class SharedTable:
+    """The text of the last file table rendered: the threads of a process share one
+    files_struct, whose rows are one list (see commands/files.py), formatted once for all."""
+
+    files: list[OpenFile] | None = None  # held, so that its identity is not reused
+    nrpages = False
+    text = ""
+
+
+def table_text(files: list[OpenFile], nrpages: bool) -> str:
+    """The header and rows of a file table."""
+    if files is not SharedTable.files or nrpages != SharedTable.nrpages:
+        SharedTable.text = (NRPAGES_HEADER if nrpages else FILES_HEADER) + "".join(
+            file_row(f, nrpages) for f in files)
+        SharedTable.files, SharedTable.nrpages = files, nrpages
+    return SharedTable.text
 
 
 def plain_references(task: TaskFiles) -> Iterator[str]:
