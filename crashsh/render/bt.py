@@ -51,52 +51,62 @@ def word_text(style: BtStyle, word: StackWord) -> str:
     return f"{word.value:016x}"
 
 
-def stack_data_lines(style: BtStyle, words: list[StackWord]) -> Iterator[str]:
+def stack_data_text(style: BtStyle, words: list[StackWord]) -> str:
     """Two words per line, each followed by a space."""
-    for i in range(0, len(words), 2):
-        pair = words[i:i + 2]
-        yield f"    {pair[0].address:x}: " + "".join(word_text(style, w) + " " for w in pair) + "\n"
+    return "".join(f"    {words[i].address:x}: "
+                   + "".join(word_text(style, w) + " " for w in words[i:i + 2]) + "\n"
+                   for i in range(0, len(words), 2))
 
 
-def frame_lines(style: BtStyle, frame: Frame) -> Iterator[str]:
-    yield from stack_data_lines(style, frame.stack_data)
+def frame_text(style: BtStyle, frame: Frame) -> str:
     module = f" [{frame.module}]" if frame.module else ""
     unknown = " *" if frame.size_unknown else ""
-    yield (f"{' ' if frame.level < 10 else ''}#{frame.level} [{frame.sp:8x}] "
-           f"{name_text(style, frame.function, frame.offset)} at {frame.pc:x}{module}{unknown}\n")
+    name = symbol_text(frame.function, frame.offset, style.hex_offsets) \
+        if style.symbol_offsets else frame.function
+    text = (f"{' ' if frame.level < 10 else ''}#{frame.level} [{frame.sp:8x}] "
+            f"{name} at {frame.pc:x}{module}{unknown}\n")
+    if frame.stack_data:
+        text = stack_data_text(style, frame.stack_data) + text
     if style.line_numbers:
-        yield line_text(frame.file, frame.line)
+        text += line_text(frame.file, frame.line)
+    return text
 
 
-def exception_frame_lines(style: BtStyle, frame: ExceptionFrame) -> Iterator[str]:
+def exception_frame_text(style: BtStyle, frame: ExceptionFrame) -> str:
     regs = frame.registers
+    text = ""
     if frame.search:
         mode = "USER" if regs.user_mode else "KERNEL"
-        yield f"\n  {mode}-MODE EXCEPTION FRAME AT: {frame.address:x}\n"
+        text += f"\n  {mode}-MODE EXCEPTION FRAME AT: {frame.address:x}\n"
     if not regs.user_mode:
         rip = frame.rip_note if frame.function is None else \
             symbol_text(frame.function, frame.offset, style.radix == 16)
-        yield f"    [exception RIP: {rip}]\n"
-    yield REGISTERS_TEXT.format(**vars(regs))
+        text += f"    [exception RIP: {rip}]\n"
+    text += REGISTERS_TEXT.format(**vars(regs))
     if style.line_numbers and not regs.user_mode and frame.function is not None:
-        yield line_text(frame.file, frame.line)
+        text += line_text(frame.file, frame.line)
+    return text
 
 
-def entry_lines(style: BtStyle, entry: Entry) -> Iterator[str]:
-    if isinstance(entry, Frame):
-        yield from frame_lines(style, entry)
-    elif isinstance(entry, TextSymbol):
-        module = f" [{entry.module}]" if entry.module else ""
-        yield (f"  [{entry.sp:16x}] {name_text(style, entry.function, entry.offset)} "
-               f"at {entry.pc:x}{module}\n")
-    elif isinstance(entry, TextStart):
-        yield f"{'':14}START: {entry.function or ''} at {entry.pc:x}\n"
-    elif isinstance(entry, ExceptionFrame):
-        yield from exception_frame_lines(style, entry)
-    elif isinstance(entry, StackSwitch):
-        yield f"--- <{entry.stack}> ---\n"
-    elif isinstance(entry, Note):
-        yield entry.text + "\n"
+def text_symbol_text(style: BtStyle, entry: TextSymbol) -> str:
+    module = f" [{entry.module}]" if entry.module else ""
+    return (f"  [{entry.sp:16x}] {name_text(style, entry.function, entry.offset)} "
+            f"at {entry.pc:x}{module}\n")
+
+
+ENTRY_TEXT = {  # an entry's type -> its text
+    Frame: frame_text,
+    TextSymbol: text_symbol_text,
+    TextStart: lambda style, entry: f"{'':14}START: {entry.function or ''} at {entry.pc:x}\n",
+    ExceptionFrame: exception_frame_text,
+    StackSwitch: lambda style, entry: f"--- <{entry.stack}> ---\n",
+    Note: lambda style, entry: entry.text + "\n",
+}
+
+
+def entries_text(style: BtStyle, entries: list[Entry]) -> str:
+    """The text of a walk's entries, as one string."""
+    return "".join([ENTRY_TEXT[type(entry)](style, entry) for entry in entries])
 
 
 def trace_lines(style: BtStyle, trace: TaskTrace, header: bool = True) -> Iterator[str]:
@@ -106,8 +116,7 @@ def trace_lines(style: BtStyle, trace: TaskTrace, header: bool = True) -> Iterat
         yield from plain(MemoryDisplay(64, "hex", False, iter(trace.raw)))
     if trace.no_stack:
         yield "(no stack)\n"
-    for entry in trace.entries:
-        yield from entry_lines(style, entry)
+    yield entries_text(style, trace.entries)
     if trace.error:
         yield f"bt: {trace.error}\n"
 
@@ -150,8 +159,7 @@ def reference_lines(listing: BtListing) -> Iterator[str]:
 def _(listing: StackSearchListing) -> Iterator[str]:
     for search in listing.stacks:
         yield search.title + "\n"
-        for entry in search.frames:
-            yield from entry_lines(listing.style, entry)
+        yield entries_text(listing.style, search.frames)
         yield "\n" if search.frames else "(none found)\n\n"
 
 
