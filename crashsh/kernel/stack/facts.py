@@ -29,6 +29,7 @@ class StackKernel(CpuStacks):
         self.facts = facts(prog)
         self.symtab = self.facts.symtab
         self.counted: dict[tuple[int, bool], int] = {}
+        self.returns: dict[int, tuple[int, bool, orc.OrcEntry | None] | None] = {}
 
     # symbols
     def value_search(self, value: int):
@@ -156,6 +157,24 @@ class StackKernel(CpuStacks):
     @cached_property
     def orc(self) -> orc.OrcTables:
         return orc.OrcTables(self.prog)
+
+    def return_facts(self, textaddr: int) -> tuple[int, bool, orc.OrcEntry | None] | None:
+        """(its function's start, whether that is init text, its ORC entry) of a return
+        address, None without a symbol; kept, as a scan meets the same few again and again."""
+        try:
+            return self.returns[textaddr]
+        except KeyError:
+            pass
+        found = self.value_search(textaddr)
+        if found:
+            start = found[0].value
+            init_begin, init_end = self.init_range
+            init = init_begin <= start < init_end
+            known = start, init, None if init else self.orc.find(textaddr)
+        else:
+            known = None
+        self.returns[textaddr] = known
+        return known
 
     def counted_framesize(self, start: int, textaddr: int, exception: bool) -> int:
         """crash's frame size without ORC (cached, as crash caches it)."""

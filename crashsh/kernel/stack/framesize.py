@@ -46,16 +46,14 @@ class FrameSizing(WalkState):
         k = self.k
         if self.options.text_symbols or not self.options.skip_frames or self.framesize_disable:
             return 0
-        found = k.value_search(textaddr)
-        if not found:
+        known = k.return_facts(textaddr)
+        if known is None:
             self.framesize_disable = True
             return 0
-        start = found[0].value
-        init_begin, init_end = k.init_range
-        if init_begin <= start < init_end:
+        start, init, entry = known
+        if init:
             return 0
         exception = self.eframe_ip == textaddr
-        entry = k.orc.find(textaddr)
         if entry is None or entry.type != k.orc.type_call:
             return k.counted_framesize(start, textaddr, exception)
         size, prev_sp = -1, 0

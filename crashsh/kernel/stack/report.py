@@ -51,7 +51,7 @@ class EntryReport(EframeChecks):
         elif offset and not special:
             if name in EXCEPTION_FUNCTIONS:
                 eframe_check = 8
-            if self.in_irqstack() is not None and "_interrupt" in name:
+            if "_interrupt" in name and self.in_irqstack() is not None:
                 eframe_check = 0
         frame = Frame(level, sp, text, name, offset, symbol.module,
                       size_unknown=self.framesize_disable)

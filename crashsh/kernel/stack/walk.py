@@ -115,13 +115,15 @@ class Walk(StartSearch, EntryReport, FrameSizing):
              process: bool = False) -> tuple[int, bool, int]:
         """The word-by-word walk from rsp: (level, done, the last process stack pt_regs)."""
         k = self.k
-        region = self.region
+        words, origin = self.region.view(rsp)  # the words from rsp on stay where they are
+        origin = rsp - origin * WORD
+        lowest_text, is_text = k.lowest_text, k.symtab.is_text  # k.is_kernel_text, inlined
         last_eframe = 0
         self.framesize_disable = False
         while rsp < stacktop:
-            value = region.word_at(rsp)
-            result = self.print_stack_entry(level, rsp, value) if k.is_kernel_text(value) \
-                else IGNORED
+            value = words[(rsp - origin) // WORD]
+            result = self.print_stack_entry(level, rsp, value) \
+                if value >= lowest_text and is_text(value) else IGNORED
             if result == COMPLETE:
                 return level, True, last_eframe
             if result == WITH_EFRAME:
