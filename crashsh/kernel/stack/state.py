@@ -45,6 +45,10 @@ class StackRegion:
     def holds(self, address: int) -> bool:
         return self.base <= address < self.top
 
+    def read_at(self, address: int) -> bool:
+        """Whether the word at *address* was read already."""
+        return self.first <= address < self.top
+
     def word_at(self, address: int) -> int:
         if address < self.first:
             return self.words[(address - self.base) // WORD]

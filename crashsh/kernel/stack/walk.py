@@ -46,7 +46,7 @@ class Walk(StartSearch, EntryReport, FrameSizing):
         done = False
         irq_eframe = 0
         rsp = start_sp = self.stkptr
-        if not rsp or not k.accessible(rsp):
+        if not rsp or not (self.region.read_at(rsp) and k.is_kvaddr(rsp) or k.accessible(rsp)):
             self.entries.append(Note("bt: cannot determine starting stack pointer"))
             return
         if self.options.text_symbols and not self.options.all_text:
