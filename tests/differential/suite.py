@@ -5,7 +5,10 @@ A line may hold placeholders filled from the fixture's manifest and dump: {marke
 `compatible` lines must equal crash's output exactly (trailing whitespace stripped); the list
 only grows. `known` lists, per kernel series, lines where crash is demonstrably wrong: a line
 starting with the prefix is left out of the comparison, and a test checks crashsh's value
-against the guest's ground truth instead.
+against the guest's ground truth instead. `crash_fault` is a regular expression for an error line
+crash prints where it reads past what the kernel allocated (with its reason): when crash stops
+there, only its lines before it are compared, and a test checks crashsh's value against the
+guest's truth.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class Case:
     line: str
     compatible: bool = False
     known: dict[str, tuple[str, str]] = field(default_factory=dict)  # series -> (prefix, why)
+    crash_fault: tuple[str, str] | None = None  # (crash's error line as a regex, why)
 
 
 UPTIME_612 = {"6.12": ("      UPTIME: ", HZ_BUG)}
