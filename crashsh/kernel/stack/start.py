@@ -49,8 +49,14 @@ class StartSearch(EframeChecks):
             if found:
                 return found
             fallback = fallback or later
-        # crash would next try the dump's saved registers; the saved stack pointer will do
-        return fallback or self.sleeping_start()
+        if fallback:
+            return fallback
+        # crash would next try the dump's saved registers; the saved stack pointer will do.
+        # crash reads it into a copy of its trace state (get_stack_frame on bt_local), so the
+        # walk starts without the frame pointer: frames sized from RBP are scanned word by word
+        start = self.sleeping_start()
+        self.bptr = 0
+        return start
 
     def panicked_in_irq(self) -> bool:
         """The panic task's registers in the dump verify and point into an IRQ stack."""
