@@ -23,7 +23,13 @@ PAGE_MAPPING_ANON = 1  # a freelist pointer with this bit ends the walk (crash's
 SLAB_RED_ZONE = 0x400
 SLAB_STORE_USER = 0x10000
 ULONG = struct.Struct("<Q")
+ULONG_BE = struct.Struct(">Q")
 OO_SHIFT, OO_MASK = 16, 0xFFFF  # kmem_cache_order_objects, as crash's oo_order()/oo_objects()
+
+
+def swab64(value: int) -> int:
+    """The 64-bit value with its bytes reversed (the kernel's swab())."""
+    return ULONG_BE.unpack(ULONG.pack(value))[0]
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class SlabWalker:
         self.off_slab_cache = drgn.offsetof(slab, "slab_cache")
         self.off_next = drgn.offsetof(slab, "next")
         self.off_list = drgn.offsetof(slab, "slab_list")
+        self.cpu_struct_size = drgn.sizeof(cpu)
         self.off_cpu_freelist = drgn.offsetof(cpu, "freelist")
         self.off_cpu_slab = drgn.offsetof(cpu, "slab")
         self.off_cpu_partial = drgn.offsetof(cpu, "partial")
@@ -122,7 +129,7 @@ class SlabWalker:
         self.memmap = mem_map(prog)
         self.cpus = crash_cpus(prog)
         self.percpu_offsets = [prog["__per_cpu_offset"][c].value_() for c in self.cpus]
-        self.readable_pages: set[int] = set()  # page numbers a read succeeded in
+        self.page_offset_mask = (1 << self.memmap.pfn_shift) - 1
 
     def bitfield(self, slab: drgn.Type, name: str) -> tuple[int, int]:
         """(shift, mask) of a bitfield of ``slab.counters``."""
@@ -188,8 +195,9 @@ class SlabWalker:
 
     def cpu_slab(self, cache: Cache, cpu: int) -> CpuSlab:
         address = cache.cpu_slab + self.percpu_offsets[cpu]
+        raw = self.prog.read(address, self.cpu_struct_size)
         freelist, slab, partial = (
-            self.prog.read_u64(address + off)
+            ULONG.unpack_from(raw, off)[0]
             for off in (self.off_cpu_freelist, self.off_cpu_slab, self.off_cpu_partial)
         )
         return CpuSlab(cpu, address, self.slab(slab) if slab else None, freelist, partial)
@@ -235,40 +243,55 @@ class SlabWalker:
         return nodes
 
     # -- freelists ------------------------------------------------------------------------------
-    def readable(self, address: int) -> bool:
-        page = address >> self.memmap.pfn_shift
-        if page in self.readable_pages:
-            return True
-        try:
-            self.prog.read(address, 1)
-        except drgn.FaultError:
-            return False
-        self.readable_pages.add(page)
-        return True
+    def page_of(self, pages: dict[int, bytes | None], address: int) -> bytes | None:
+        """The page holding *address*, read once per walk (None if the dump lacks it)."""
+        base = address & ~self.page_offset_mask
+        if base not in pages:
+            try:
+                pages[base] = self.prog.read(base, self.page_offset_mask + 1)
+            except drgn.FaultError:
+                pages[base] = None
+        return pages[base]
 
-    def decode(self, cache: Cache, ptr: int, ptr_addr: int) -> int:
-        """crash's freelist_ptr(): ``ptr ^ random ^ swab(ptr_addr)``; if that is unreadable, the
-        pre-5.7 form without swab."""
-        if not cache.hardened:
-            return ptr
-        swabbed = int.from_bytes(ptr_addr.to_bytes(8, "little"), "big")
-        value = ptr ^ cache.random ^ swabbed
-        if not value or self.readable(value):
-            return value
-        return ptr ^ cache.random ^ ptr_addr
+    def word_at(self, pages: dict[int, bytes | None], address: int) -> int | None:
+        """The word at *address* from its page read once per walk (None where unreadable)."""
+        offset = address & self.page_offset_mask
+        if offset > self.page_offset_mask - 7:  # it crosses into the next page
+            try:
+                return self.prog.read_u64(address)
+            except drgn.FaultError:
+                return None
+        page = self.page_of(pages, address)
+        return None if page is None else ULONG.unpack_from(page, offset)[0]
 
     def freelist(self, cache: Cache, head: int) -> list[int]:
-        """The free objects chained from *head*, stopping as crash does (NULL, bit 0, repeat)."""
+        """The free objects chained from *head*, stopping as crash does (NULL, bit 0, repeat).
+        A hardened pointer is decoded as crash's freelist_ptr(): ``ptr ^ random ^
+        swab(ptr_addr)``, or where that is unreadable the pre-5.7 ``ptr ^ random ^ ptr_addr``.
+        The loop is inlined: a CPU's freelist can hold thousands of objects."""
         found: list[int] = []
         seen: set[int] = set()
+        pages: dict[int, bytes | None] = {}
+        mask, offset = self.page_offset_mask, cache.offset
+        random = cache.random if cache.hardened else None
+        unpack_from, page_of, swab = ULONG.unpack_from, self.page_of, swab64
         q = head
         while q and not q & PAGE_MAPPING_ANON and q not in seen:
             seen.add(q)
             found.append(q)
-            try:
-                q = self.decode(cache, self.prog.read_u64(q + cache.offset), q + cache.offset)
-            except drgn.FaultError:
-                break
+            ptr_addr = q + offset
+            page = pages.get(ptr_addr & ~mask) or page_of(pages, ptr_addr)
+            if page is not None and (ptr_addr & mask) <= mask - 7:
+                q = unpack_from(page, ptr_addr & mask)[0]
+            else:
+                q = self.word_at(pages, ptr_addr)
+                if q is None:
+                    break
+            if random is not None:
+                value = q ^ random ^ swab(ptr_addr)
+                if value and (pages.get(value & ~mask) or page_of(pages, value)) is None:
+                    value = q ^ random ^ ptr_addr
+                q = value
         return found
 
     # -- crash's counts -------------------------------------------------------------------------
