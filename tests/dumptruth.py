@@ -26,6 +26,14 @@ def last_log_seconds(prog: drgn.Program) -> float:
     return get_printk_records(prog)[-1].timestamp / NSEC_PER_SEC
 
 
+def on_log_clock_scale(uptime_seconds: float, prog: drgn.Program) -> bool:
+    """Whether an uptime read from the dump's jiffies runs on the scale of the panic's log record
+    (sched_clock). The two clocks are not the same clock: under TCG the guest's ticks, which
+    advance jiffies, lag its TSC by up to a second or so, while a wrong HZ scales an uptime by 4
+    (250 read as 1000) or more."""
+    return 0.8 < uptime_seconds / last_log_seconds(prog) < 1.25
+
+
 def task_count(prog: drgn.Program, nr_cpus: int) -> int:
     """Tasks as crash counts them: every thread (drgn's for_each_task leaves out init_task)
     and an idle task for each CPU."""

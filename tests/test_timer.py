@@ -55,10 +55,14 @@ def test_hrtimers_are_drgns_in_order(kernel, crashsh):
 
 def test_hrtimer_now_is_the_uptime(kernel, crashsh):
     """The monotonic clock's "now" is the dump's uptime (crash's is 28 times too large on
-    6.12, where it takes HZ for 1000)."""
+    6.12, where it takes HZ for 1000): the jiffies uptime at the kernel's HZ exactly, on the
+    scale of the panic's log clock."""
+    prog = crashsh.session.prog
+    hz = kernel.manifest["hz"]
     clock = run_json(crashsh, "timer -r -C 0")["cpus"][0]["clocks"][0]
-    assert abs(int(clock["now"], 16) / 1e9
-               - dumptruth.last_log_seconds(crashsh.session.prog)) < 0.5
+    now = int(clock["now"], 16)
+    assert now == dumptruth.uptime_ticks(prog, hz) * (1_000_000_000 // hz)
+    assert dumptruth.on_log_clock_scale(now / 1e9, prog)
 
 
 def columns(text: str) -> list[list[str]]:
