@@ -66,6 +66,7 @@ class Session:
         self.kind = kind
         self.settings = Settings()
         self.warnings: list[str] = []
+        self.debug_dirs: tuple[str, ...] = ()  # module debuginfo directories as the user named them
         self.last_result: object = None
         self.value_history: list[drgn.Object] = []  # gdb's $1, $2, ... (`p`)
         # gdb's last print/FMT letter (a bare `p/` repeats it): crash's start-up already ran
@@ -95,6 +96,7 @@ class Session:
         session.split_files = tuple(split)
         session.timings = timings
         session.warnings = _load_debuginfo(prog, sources, timings)
+        session.debug_dirs = (*sources.debug_dirs, *sources.build_dirs)
         session.vmlinux = sources.vmlinux or prog.main_module().debug_file_path or ""
         return session
 

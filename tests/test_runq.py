@@ -24,9 +24,10 @@ def test_each_cpus_current_task_and_queue(kernel, crashsh):
         assert row["runqueue"] == hex(rq.value_())
         assert row["current_task"] == hex(cpu_curr(prog, row["cpu"]).value_())
         assert row["nr_running"] == rq.nr_running.value_()
-        assert row["rt"] == [] and row["cfs"] == []  # the fixtures queue nothing else
-        running = [hex(t.value_()) for t in rq_for_each_fair_task(rq)]
-        assert set(running) <= {row["current_task"]}  # crash lists the tree: curr is not in it
+        # crash lists the CFS tree, which the running task is not in, and the RT queues
+        fair = {hex(t.value_()) for t in rq_for_each_fair_task(rq)} - {row["current_task"]}
+        assert {entry["task"]["task"] for entry in row["cfs"]} == fair
+        assert len(row["rt"]) == rq.rt.rt_nr_running.value_()
 
 
 def test_the_panic_task_is_current_on_its_cpu(kernel, crashsh):

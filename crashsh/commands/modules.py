@@ -93,11 +93,21 @@ def module_files(session) -> dict[str, str]:
     """Module name -> the debug file crash would show; kept on the session for -d/-D."""
     if not hasattr(session, "module_files"):
         session.module_files = {
-            m.name: m.debug_file_path
+            m.name: as_named(m.debug_file_path, session.debug_dirs)
             for m in session.prog.modules()
             if isinstance(m, drgn.RelocatableModule) and m.debug_file_path
         }
     return session.module_files
+
+
+def as_named(path: str, directories: tuple[str, ...]) -> str:
+    """*path* under the directory it was found in, as the user named it (drgn resolves symbolic
+    links; crash joins the directory it was given and what it found there)."""
+    for directory in directories:
+        real = os.path.realpath(directory)
+        if path.startswith(real + os.sep) and real != directory.rstrip(os.sep):
+            return os.path.join(directory, path[len(real) + 1:])
+    return path
 
 
 def drgn_module(session, name: str) -> drgn.RelocatableModule:
