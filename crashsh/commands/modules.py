@@ -121,6 +121,8 @@ def load_file(session, name: str, path: str) -> None:
     if not os.path.isfile(path):
         raise CommandError(f"{path}: No such file or directory")
     module = drgn_module(session, name)
+    if name in module_files(session):
+        return  # crash keeps the file it loaded ("module symbols are already loaded")
     if module.debug_file_path is None:
         module.try_file(path)
     if module.debug_file_path is None:
