@@ -19,6 +19,14 @@ def test_known_fault_compares_only_the_lines_before_it():
     assert wrong_before.first_difference("6.1") == "line 1: crashsh 'x' / crash 'a'"
 
 
+def test_no_output_at_all_is_the_silent_fault():
+    case = Case("cmd", True, crash_fault=FAULT)
+    assert Comparison(case, "cmd", "a\nb\n", "").matches("6.1")
+    assert not Comparison(Case("cmd", True), "cmd", "a\nb\n", "").matches("6.1")
+    blank_line = Comparison(case, "cmd", "a\n\nb\n", "a\n\nc\n")
+    assert not blank_line.matches("6.1")  # a blank line in crash's output is not the fault
+
+
 def test_without_the_fault_the_whole_output_is_compared():
     case = Case("cmd", True, crash_fault=FAULT)
     assert Comparison(case, "cmd", "a\nb\n", "a\nb\n").matches("6.1")

@@ -28,11 +28,14 @@ class Comparison:
 
     def compared(self, series: str) -> tuple[list[str], list[str]]:
         """crashsh's and crash's lines as compared: known lines left out and, where crash
-        stopped at its known fault (Case.crash_fault), only the lines crash printed before it."""
+        stopped at its known fault (Case.crash_fault: its error line, or no output at all),
+        only the lines crash printed before it."""
         ours, theirs = self.normalised(self.ours, series), self.normalised(self.theirs, series)
         if self.case.crash_fault:
             fault = re.compile(self.case.crash_fault[0])
             stop = next((i for i, line in enumerate(theirs) if fault.fullmatch(line)), None)
+            if theirs == [""]:
+                stop = 0  # crash stopped silently: its read met an excluded page
             if stop is not None:
                 ours, theirs = ours[:stop], theirs[:stop]
         return ours, theirs

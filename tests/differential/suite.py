@@ -7,8 +7,8 @@ only grows. `known` lists, per kernel series, lines where crash is demonstrably 
 starting with the prefix is left out of the comparison, and a test checks crashsh's value
 against the guest's ground truth instead. `crash_fault` is a regular expression for an error line
 crash prints where it reads past what the kernel allocated (with its reason): when crash stops
-there, only its lines before it are compared, and a test checks crashsh's value against the
-guest's truth.
+there, or prints nothing at all (its reads of excluded pages are silent), only its lines before
+it are compared, and a test checks crashsh's value against the guest's truth.
 """
 
 from __future__ import annotations
