@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass, field
 
 import drgn
-from drgn.helpers.linux.sched import cpu_curr, cpu_rq
+from drgn.helpers.linux.sched import cpu_rq
 
 from crashsh.conventions.numbers import cpu_list
 from crashsh.conventions.tasks import task_table
@@ -221,7 +221,8 @@ class RunqView:
         return QueuedTask(prio, tc.header, current, depth)
 
     def current(self, cpu: int) -> int:
-        return cpu_curr(self.prog, cpu).value_()
+        """The CPU's active task as crash shows it as CURRENT (tt->active_set: `set -a` moves it)."""
+        return tasks.active_task(self.prog, cpu).value_()
 
     # -- runq -------------------------------------------------------------------------------
     def queue(self, cpu: int) -> CpuRunqueue:

@@ -21,6 +21,10 @@ CASES = (
     # without its frame pointer: frames that ORC sizes from RBP are scanned, stale return
     # addresses included (as crash prints them)
     Case("bt -c {marker_cpu}", True),
+    Case("runq", True),
+    Case("runq -c {marker_cpu}", True),
+    Case("runq -m", True),
+    Case("runq -g", True),
     Case("set -a 0", True),
     Case("set -a", True),
     Case("set -a 999999", True),
