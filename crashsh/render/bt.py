@@ -61,10 +61,8 @@ def stack_data_text(style: BtStyle, words: list[StackWord]) -> str:
 def frame_text(style: BtStyle, frame: Frame) -> str:
     module = f" [{frame.module}]" if frame.module else ""
     unknown = " *" if frame.size_unknown else ""
-    name = symbol_text(frame.function, frame.offset, style.hex_offsets) \
-        if style.symbol_offsets else frame.function
     text = (f"{' ' if frame.level < 10 else ''}#{frame.level} [{frame.sp:8x}] "
-            f"{name} at {frame.pc:x}{module}{unknown}\n")
+            f"{name_text(style, frame.function, frame.offset)} at {frame.pc:x}{module}{unknown}\n")
     if frame.stack_data:
         text = stack_data_text(style, frame.stack_data) + text
     if style.line_numbers:
